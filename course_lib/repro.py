@@ -1,0 +1,121 @@
+"""Record reproduced results by claim id, from inside a notebook.
+
+In a batch run, papermill passes ``results_path`` into the notebook's ``parameters`` cell and the
+notebook calls::
+
+    repro.start(results_path, notebook="04_autoencoders", profile=profile, seed=seed)
+    repro.record("hinton2006.ae30_test_sqerr", err)        # joined with the published number
+    repro.save_figure(fig, "reconstructions", caption="...")
+
+Run interactively (``results_path=None``) the same calls only print, so a learner's notebook
+never needs a batch run around it.  The JSON file is rewritten after every call, so results
+recorded before a crash survive it.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import time
+from pathlib import Path
+
+from course_lib.backend import describe_machine
+
+_CLAIM_ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
+
+
+def _plain(value):
+    """Turn numpy/cupy/torch scalars into plain Python numbers for JSON."""
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"cannot record a value of type {type(value).__name__}; record a number, bool or string")
+
+
+class Recorder:
+    """Collects ``claim id -> value`` and figures for one notebook run."""
+
+    def __init__(self, results_path=None, *, notebook=None, profile=None, seed=None):
+        self.path = Path(results_path) if results_path else None
+        self.data = {
+            "notebook": notebook,
+            "profile": profile,
+            "seed": seed,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "machine": describe_machine(),
+            "claims": {},
+            "figures": [],
+        }
+        self._t0 = time.perf_counter()
+        self._write()
+
+    @property
+    def figure_dir(self) -> Path | None:
+        """Where figures go: ``<results stem>_figures/`` beside the results file."""
+        return None if self.path is None else self.path.with_name(self.path.stem + "_figures")
+
+    def record(self, claim_id: str, value, *, note: str = "") -> None:
+        """Record the reproduced ``value`` of claim ``claim_id`` (e.g. ``"lecun1998.lenet5_test_error"``)."""
+        if not _CLAIM_ID.match(claim_id):
+            raise ValueError(
+                f"claim id {claim_id!r} is not of the form 'source.name' in lower case "
+                "(letters, digits, underscores, dots), e.g. 'hinton2006.ae30_test_sqerr'"
+            )
+        value = _plain(value)
+        self.data["claims"][claim_id] = {"value": value, "note": note}
+        shown = f"{value:.6g}" if isinstance(value, float) and math.isfinite(value) else value
+        print(f"[record] {claim_id} = {shown}" + (f"  ({note})" if note else ""))
+        self._write()
+
+    def save_figure(self, fig, name: str, *, caption: str = "") -> Path | None:
+        """Save a matplotlib figure for the report as ``<name>.png``; interactive runs save nothing."""
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+            raise ValueError(f"figure name {name!r} may hold only letters, digits, '_' and '-'")
+        if self.figure_dir is None:
+            return None
+        self.figure_dir.mkdir(parents=True, exist_ok=True)
+        out = self.figure_dir / f"{name}.png"
+        fig.savefig(out, dpi=100, bbox_inches="tight")
+        rel = f"{self.figure_dir.name}/{out.name}"
+        self.data["figures"] = [f for f in self.data["figures"] if f["path"] != rel]
+        self.data["figures"].append({"path": rel, "caption": caption})
+        self._write()
+        return out
+
+    def _write(self) -> None:
+        if self.path is None:
+            return
+        self.data["elapsed_s"] = round(time.perf_counter() - self._t0, 3)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.data, indent=2, default=str))
+        os.replace(tmp, self.path)  # atomic: a reader never sees half a file
+
+
+_active: Recorder | None = None
+
+
+def start(results_path=None, *, notebook=None, profile=None, seed=None) -> Recorder:
+    """Begin recording for this notebook; ``results_path=None`` records to nothing (interactive use)."""
+    global _active
+    _active = Recorder(results_path, notebook=notebook, profile=profile, seed=seed)
+    return _active
+
+
+def _recorder() -> Recorder:
+    global _active
+    if _active is None:
+        _active = Recorder(None)
+    return _active
+
+
+def record(claim_id: str, value, *, note: str = "") -> None:
+    """Record a reproduced value by claim id on the active recorder (see :func:`start`)."""
+    _recorder().record(claim_id, value, note=note)
+
+
+def save_figure(fig, name: str, *, caption: str = "") -> Path | None:
+    """Save a figure for the report on the active recorder (see :func:`start`)."""
+    return _recorder().save_figure(fig, name, caption=caption)
