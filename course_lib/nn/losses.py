@@ -1,0 +1,99 @@
+"""Losses: the last layer of a network, turning scores and targets into one number.
+
+``L = loss.forward(scores, targets)`` returns a 0-d array (``float(L)`` to print it) and caches
+what ``dscores = loss.backward()`` needs.  Conventions, the same for all three:
+
+* ``reduction="mean"`` (default): sum over the features of one example, then the mean over the
+  batch, L = (1/N) sum_n l_n.  This is the *per-example* loss, so it does not change with the
+  batch size and the learning rate means the same for any batch size.
+* ``reduction="sum"``: the sum over the batch, L = sum_n l_n.
+
+Note: torch's ``reduction="mean"`` divides by the number of *elements* (N times the number of
+features), ours by N only.  For a (N, C) softmax the two agree; for sigmoid/MSE over D outputs
+ours is D times torch's.
+"""
+from __future__ import annotations
+
+from course_lib.backend import get_array_module
+from course_lib.nn.activations import sigmoid
+
+
+def _scale(n, reduction):
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"unknown reduction {reduction!r}: use 'mean' or 'sum'")
+    return 1.0 / n if reduction == "mean" else 1.0
+
+
+def log_softmax(x):
+    """log softmax over the last axis, shifted by the row maximum so exp() cannot overflow."""
+    xp = get_array_module(x)
+    shifted = x - x.max(axis=-1, keepdims=True)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+class SoftmaxCrossEntropy:
+    """l_n = -log p_n[y_n],  p_n = softmax(s_n);   ds = (p - onehot(y)) / N.
+
+    Targets are integer labels (N,) or rows (N, C) that sum to one (one-hot or soft labels),
+    for which l_n = -sum_c t_nc log p_nc.
+    """
+
+    def __init__(self, reduction="mean"):
+        self.reduction = reduction
+
+    def forward(self, scores, labels):
+        xp = get_array_module(scores)
+        logp = log_softmax(scores)
+        self.p, self.labels = xp.exp(logp), labels
+        self.scale = _scale(scores.shape[0], self.reduction)
+        if labels.ndim == scores.ndim:  # one-hot or soft targets
+            return -(labels * logp).sum() * self.scale
+        return -logp[xp.arange(len(labels)), labels].sum() * self.scale
+
+    def backward(self, dout=1.0):
+        xp = get_array_module(self.p)
+        if self.labels.ndim == self.p.ndim:
+            dx = self.p - self.labels
+        else:
+            dx = self.p.copy()
+            dx[xp.arange(len(self.labels)), self.labels] -= 1
+        return dx * (self.scale * dout)
+
+
+class SigmoidCrossEntropy:
+    """l_n = sum_d [ softplus(z) - t z ]_nd  on logits z, targets t in [0, 1];   dz = (sigma(z) - t) / N.
+
+    softplus(z) - t z = -t log sigma(z) - (1 - t) log(1 - sigma(z)) is the binary cross-entropy,
+    written so it never takes log(0):  softplus(z) = log(1 + e^z) = logaddexp(0, z).
+    """
+
+    def __init__(self, reduction="mean"):
+        self.reduction = reduction
+
+    def forward(self, logits, targets):
+        xp = get_array_module(logits)
+        self.z, self.t = logits, targets
+        self.scale = _scale(logits.shape[0], self.reduction)
+        return (xp.logaddexp(0, logits) - targets * logits).sum() * self.scale
+
+    def backward(self, dout=1.0):
+        return (sigmoid(self.z) - self.t) * (self.scale * dout)
+
+
+class MSELoss:
+    """l_n = 1/2 sum_d (y - t)_nd^2;   dy = (y - t) / N.
+
+    The 1/2 is the classic backprop convention (it cancels in the gradient), so the summed
+    squared error per example, e.g. the autoencoder reconstruction error, is ``2 * L``.
+    """
+
+    def __init__(self, reduction="mean"):
+        self.reduction = reduction
+
+    def forward(self, y, targets):
+        self.diff = y - targets
+        self.scale = _scale(y.shape[0], self.reduction)
+        return 0.5 * (self.diff**2).sum() * self.scale
+
+    def backward(self, dout=1.0):
+        return self.diff * (self.scale * dout)
