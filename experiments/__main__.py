@@ -1,0 +1,155 @@
+"""Command line: ``python -m experiments {list,run,report,bench}`` (installed as ``course-repro``).
+
+    python -m experiments list
+    python -m experiments run --profile quick [--only 04 06] [--out DIR] [--timeout S] [--fresh]
+    python -m experiments report runs/quick
+    python -m experiments bench NAME [args...]
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import re
+import sys
+
+import experiments
+from experiments import PROFILES, UserError
+
+NOTEBOOK_TIMEOUT = {"quick": 1800.0}  # a quick notebook takes a CPU minute or two; a hung one must not stall CI
+
+
+def cmd_list(args) -> int:
+    """Print the notebooks found, each with its claims, then the claims still awaiting a lesson."""
+    from experiments.catalog import find_notebooks
+    from experiments.registry import format_bound, format_value, load_claims
+
+    registry = load_claims(args.claims)
+    notebooks = find_notebooks(args.notebooks or experiments.NOTEBOOKS)
+
+    def show(claims):
+        for c in claims:
+            published = format_value(c.published) + (f" {c.unit}" if c.unit else "")
+            check = "  (to be checked)" if not c.checked else ""
+            bounds = " | ".join(f"{p} {format_bound(c.bound(p))}" for p in PROFILES)
+            print(f"      {c.id}: {published}{check}   [{bounds}]")
+
+    print(f"{len(notebooks)} notebook(s):")
+    for nb in notebooks:
+        print(f"  {nb.lesson}  {nb.slug:<24} {nb.title}")
+        show(registry.for_lesson(nb.lesson))
+    awaiting = [lesson for lesson in registry.lessons if lesson not in {nb.lesson for nb in notebooks}]
+    if awaiting:
+        print("awaiting a lesson:")
+    for lesson in awaiting:
+        claims = registry.for_lesson(lesson)
+        print(f"  {lesson}  {registry.titles.get(lesson, '')}  ({len(claims)} claim(s))")
+        show(claims)
+    return 0
+
+
+def cmd_run(args) -> int:
+    """Execute notebooks; exit 1 when a notebook failed to execute (failed claims are findings, not errors)."""
+    from experiments.runner import run_batch
+
+    whole = args.notebook_timeout
+    if whole is None:
+        whole = NOTEBOOK_TIMEOUT.get(args.profile)
+    statuses = run_batch(args.profile, notebooks_dir=args.notebooks, out=args.out, only=args.only,
+                         seed=args.seed, device=args.device, timeout=args.timeout or None,
+                         notebook_timeout=whole or None, fresh=args.fresh, claims_dir=args.claims)
+    failed = [name for name, status in statuses.items() if status != "ok"]
+    if failed:
+        print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_report(args) -> int:
+    from experiments.report import write_report
+
+    md, page = write_report(args.run, args.out, claims_dir=args.claims, notebooks_dir=args.notebooks)
+    print(f"report: {md}\n        {page}")
+    return 0
+
+
+def bench_names() -> list[str]:
+    return sorted(m.name[len("bench_"):] for m in pkgutil.iter_modules(experiments.__path__)
+                  if m.name.startswith("bench_"))
+
+
+def cmd_bench(args) -> int:
+    """Import ``experiments.bench_NAME`` and call its ``main(argv)``."""
+    name = args.name.replace("-", "_")
+    if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+        raise UserError(f"benchmark name {args.name!r} may hold only letters, digits, '_' and '-'")
+    module_name = f"experiments.bench_{name}"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        if err.name != module_name:
+            raise
+        raise UserError(f"no benchmark {args.name!r}; available: {', '.join(bench_names()) or 'none'}") from None
+    result = module.main(args.args)  # an int is an exit status; anything else (a dict of timings) means success
+    return result if isinstance(result, int) and not isinstance(result, bool) else 0
+
+
+def seconds(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError("must be a number of seconds, 0 for no limit")
+    return value
+
+
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description="Reproduce the course's published results.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def sources(p):
+        p.add_argument("--notebooks", metavar="DIR", help="notebook folder (default: notebooks/)")
+        p.add_argument("--claims", metavar="DIR", help="claims folder (default: experiments/claims/)")
+
+    p = sub.add_parser("list", help="notebooks found and their claims")
+    sources(p)
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("run", help="execute notebooks with papermill into a run folder, then report")
+    p.add_argument("--profile", default="quick", help=f"one of {', '.join(PROFILES)} (default: quick)")
+    p.add_argument("--only", nargs="+", metavar="NN", help="lesson numbers to run (default: all)")
+    p.add_argument("--out", metavar="DIR", help="run folder (default: runs/<profile>; re-running resumes)")
+    p.add_argument("--timeout", type=seconds, metavar="SECONDS", help="limit per cell (default: none)")
+    p.add_argument("--notebook-timeout", type=seconds, metavar="SECONDS",
+                   help="limit per notebook; 0 for none (default: 1800 for quick, none for full)")
+    p.add_argument("--fresh", action="store_true", help="run every notebook again, even finished ones")
+    p.add_argument("--seed", type=int, default=0, help="seed passed to every notebook (default: 0)")
+    p.add_argument("--device", default="auto", help="device passed to every notebook (default: auto)")
+    sources(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("report", help="write report.md and report.html for a run folder")
+    p.add_argument("run", metavar="RUN", help="run folder, e.g. runs/quick")
+    p.add_argument("--out", metavar="DIR", help="where to write the report (default: the run folder)")
+    sources(p)
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("bench", help="run experiments/bench_NAME.py's main(args)")
+    p.add_argument("name", metavar="NAME", help="benchmark name, e.g. matmul")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the benchmark")
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    prog = "python -m experiments" if sys.argv[0].endswith("__main__.py") else None
+    args = build_parser(prog).parse_args(argv)
+    try:
+        return args.func(args)
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,342 @@
+"""The reproduction report: published claims joined with what a run recorded, as Markdown and HTML.
+
+:func:`judge` decides pass/fail; :func:`build` gathers a run folder into plain data;
+:func:`to_markdown` and :func:`to_html` render it; :func:`write_report` does all three.
+"""
+from __future__ import annotations
+
+import html
+import math
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+from experiments import NOTEBOOKS, UserError
+from experiments.catalog import find_notebooks
+from experiments.registry import Claim, format_bound, format_value, is_number, load_claims
+from experiments.runner import read_json
+
+PASS, FAIL, NOT_RUN, NO_BOUND, NB_FAILED = "pass", "fail", "not run", "recorded — no bound", "notebook failed"
+STATUSES = (PASS, FAIL, NO_BOUND, NOT_RUN, NB_FAILED)
+MISSING = object()  # "no value was recorded", as opposed to a recorded None
+
+
+def judge(bound: dict | None, value=MISSING) -> str:
+    """Status of a reproduced ``value`` against a bound ``{min, max, equals}`` (``None``: no bound).
+
+    Nothing recorded is ``not run``; a recorded None, NaN or infinity always fails; otherwise
+    ``min``/``max`` are inclusive limits on a number and ``equals`` an exact match (bool, string, number).
+    """
+    if value is MISSING:
+        return NOT_RUN
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return FAIL
+    if not bound:
+        return NO_BOUND
+    if "equals" in bound:
+        target = bound["equals"]
+        same_kind = (is_number(target) and is_number(value)) or type(target) is type(value)
+        return PASS if same_kind and value == target else FAIL
+    if not is_number(value):
+        return FAIL
+    if "min" in bound and value < bound["min"]:
+        return FAIL
+    if "max" in bound and value > bound["max"]:
+        return FAIL
+    return PASS
+
+
+def duration(seconds: float | None) -> str:
+    """``12.3 s``, ``4 min 05 s``, ``2 h 03 min``; ``—`` for none."""
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def claim_row(claim: Claim | None, claim_id: str, profile: str, recorded: dict | None, nb_status: str) -> dict:
+    """One table row: published vs reproduced, the bound for ``profile`` and the status."""
+    value = recorded["value"] if recorded is not None else MISSING
+    bound = claim.bound(profile) if claim else None
+    status = judge(bound, value)
+    if status == NOT_RUN and nb_status == "failed":
+        status = NB_FAILED
+    published = "—" if claim is None else format_value(claim.published) + (f" {claim.unit}" if claim.unit else "")
+    return {
+        "id": claim_id,
+        "title": claim.title if claim else "not in the claims registry",
+        "published": published,
+        "to_check": bool(claim and not claim.checked),
+        "source": claim.source if claim else "",
+        "setting": claim.setting if claim else "",
+        "value": "" if value is MISSING else format_value(value),
+        "note": (recorded or {}).get("note", ""),
+        "bound": format_bound(bound),
+        "bounds": {p: format_bound(claim.bound(p)) for p in ("quick", "full")} if claim else {},
+        "status": status,
+    }
+
+
+def notebook_entry(name, lesson, title, meta, results, claims, profile) -> dict:
+    """Status, wall time, error, claim rows and figures of one notebook in a run."""
+    note = ""
+    if meta is None:
+        status = "not run"
+    elif meta.get("profile") != profile:
+        status, note = "not run", f"this folder's earlier run of it used profile {meta.get('profile')!r}"
+    else:
+        status = {"running": "interrupted"}.get(meta.get("status"), meta.get("status", "unknown"))
+    use = status in ("ok", "failed", "interrupted")
+    recorded = (results or {}).get("claims", {}) if use else {}
+    rows = [claim_row(c, c.id, profile, recorded.get(c.id), status) for c in claims]
+    known = {c.id for c in claims}
+    rows += [claim_row(None, cid, profile, rec, status) for cid, rec in recorded.items() if cid not in known]
+    figures = [{"path": f"results/{f['path']}", "caption": f.get("caption", "")}
+               for f in ((results or {}).get("figures", []) if use else [])]
+    return {"name": name, "lesson": lesson, "title": title, "status": status, "note": note,
+            "wall_s": meta.get("wall_s") if use else None, "error": meta.get("error") if use else None,
+            "warning": meta.get("warning") if use else None, "rows": rows, "figures": figures}
+
+
+def build(run_dir: str | Path, *, claims_dir=None, notebooks_dir=None) -> dict:
+    """Everything the report shows, as plain data (see :func:`to_markdown`)."""
+    run_dir = Path(run_dir).resolve()
+    run = read_json(run_dir / "run.json")
+    if run is None:
+        raise UserError(f"{run_dir} is not a run folder (no run.json); make one with `run`")
+    profile = run["profile"]
+    registry = load_claims(claims_dir or run.get("claims_dir"))
+    nb_dir = Path(notebooks_dir or run.get("notebooks_dir") or NOTEBOOKS)
+    known = {nb.name: (nb.lesson, nb.title) for nb in (find_notebooks(nb_dir) if nb_dir.is_dir() else [])}
+    metas = {p.stem: read_json(p) for p in sorted((run_dir / "meta").glob("*.json"))}
+    for name, meta in metas.items():
+        if meta and name not in known:
+            known[name] = (meta.get("lesson", name[:2]), meta.get("title", name))
+    notebooks = []
+    for name, (lesson, title) in sorted(known.items()):
+        results = read_json(run_dir / "results" / f"{name}.json")
+        notebooks.append(notebook_entry(name, lesson, title or registry.titles.get(lesson, ""),
+                                        metas.get(name), results, registry.for_lesson(lesson), profile))
+    have = {nb["lesson"] for nb in notebooks}
+    awaiting = [{"lesson": lesson, "title": registry.titles.get(lesson, ""),
+                 "rows": [claim_row(c, c.id, profile, None, "not run") for c in registry.for_lesson(lesson)]}
+                for lesson in registry.lessons if lesson not in have]
+    counts = {s: 0 for s in STATUSES}
+    for nb in notebooks:
+        for row in nb["rows"]:
+            counts[row["status"]] += 1
+    nb_counts: dict[str, int] = {}
+    for nb in notebooks:
+        nb_counts[nb["status"]] = nb_counts.get(nb["status"], 0) + 1
+    walls = [nb["wall_s"] for nb in notebooks if nb["wall_s"] is not None]
+    return {"run_dir": str(run_dir), "profile": profile, "seed": run.get("seed"), "device": run.get("device"),
+            "started": run.get("started"), "ended": run.get("ended"), "machine": run.get("machine") or {},
+            "git": run.get("git"), "counts": counts, "notebook_counts": nb_counts,
+            "total_wall_s": sum(walls) if walls else None, "notebooks": notebooks, "awaiting": awaiting,
+            "awaiting_claims": sum(len(a["rows"]) for a in awaiting)}
+
+
+# ---------------------------------------------------------------- rendering helpers
+
+def machine_line(machine: dict) -> str:
+    keys = ("platform", "processor", "cpu_count", "gpu", "python", "numpy", "torch", "cupy")
+    return ", ".join(f"{k} {machine[k]}" for k in keys if machine.get(k) not in (None, ""))
+
+
+def git_line(git: dict | None) -> str:
+    if not git:
+        return "not in a git repository"
+    return git["commit"][:12] + (" (with uncommitted changes)" if git.get("dirty") else "")
+
+
+def run_facts(data: dict) -> list[tuple[str, str]]:
+    counts, nbs = data["counts"], data["notebook_counts"]
+    return [
+        ("claims", ", ".join(f"{n} {s}" for s, n in counts.items()) +
+         f"; {data['awaiting_claims']} awaiting a lesson"),
+        ("notebooks", ", ".join(f"{n} {s}" for s, n in sorted(nbs.items())) or "none"),
+        ("profile", f"{data['profile']} (seed {data['seed']}, device {data['device']})"),
+        ("total wall time", duration(data["total_wall_s"])),
+        ("machine", machine_line(data["machine"]) or "unknown"),
+        ("code", git_line(data["git"])),
+        ("run", f"{data['run_dir']}, {data['started']} to {data['ended'] or 'unfinished'}"),
+    ]
+
+
+def rel_path(path: str, base: str) -> str:
+    """``path`` (relative to the run folder) as seen from the report's folder ``base``."""
+    return path if base == "." else Path(os.path.normpath(os.path.join(base, path))).as_posix()
+
+
+# ---------------------------------------------------------------- Markdown
+
+def md_cell(text) -> str:
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
+
+
+def md_table(header: list[str], rows: list[list]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows]
+
+
+def md_fence(code: str) -> list[str]:
+    fence = "```"
+    while fence in code:
+        fence += "`"
+    return [fence, code, fence]
+
+
+def published_text(row: dict) -> str:
+    return row["published"] + (" (to be checked)" if row["to_check"] else "")
+
+
+def to_markdown(data: dict, base: str = ".") -> str:
+    """The report as Markdown; figure paths are relative to ``base`` (the run folder seen from the report)."""
+    p = data["profile"]
+    out = [f"# Reproduction report: {p} profile", "", "## Summary", ""]
+    out += [f"- **{k}**: {md_cell(v)}" for k, v in run_facts(data)] + [""]
+    for nb in data["notebooks"]:
+        out += [f"## {nb['lesson']} {md_cell(nb['title'])}", "",
+                f"`{nb['name']}`: **{nb['status']}**, wall time {duration(nb['wall_s'])}"
+                + (f" ({nb['note']})" if nb["note"] else ""), ""]
+        if nb["error"]:
+            err = nb["error"]
+            where = f" in cell {err['cell_index']}" if err.get("cell_index") is not None else ""
+            out += [f"**Failed{where}:** {md_cell(err['ename'])}: {md_cell(err['evalue'])}", ""]
+            if err.get("cell_excerpt"):
+                out += md_fence(err["cell_excerpt"]) + [""]
+        if nb["warning"]:
+            out += [f"**Warning:** {md_cell(nb['warning'])}", ""]
+        if nb["rows"]:
+            out += md_table(["claim", "published", "source", "reproduced", f"bound ({p})", "status"],
+                            [[f"{r['id']}: {r['title']}", published_text(r), r["source"],
+                              r["value"] + (f" ({r['note']})" if r["note"] else ""), r["bound"], r["status"]]
+                             for r in nb["rows"]]) + [""]
+        else:
+            out += ["No claims registered for this lesson.", ""]
+        for fig in nb["figures"]:
+            caption = md_cell(fig["caption"]).replace("[", "(").replace("]", ")")
+            out += [f"![{caption}]({quote(rel_path(fig['path'], base))})", "", f"*{caption}*", ""]
+    out += ["## Awaiting a lesson", ""]
+    if not data["awaiting"]:
+        out += ["Every lesson with registered claims has a notebook.", ""]
+    for lesson in data["awaiting"]:
+        out += [f"### {lesson['lesson']} {md_cell(lesson['title'])}".rstrip(), ""]
+        if lesson["rows"]:
+            out += md_table(["claim", "published", "source", "bound (quick)", "bound (full)"],
+                            [[f"{r['id']}: {r['title']}", published_text(r), r["source"],
+                              r["bounds"]["quick"], r["bounds"]["full"]] for r in lesson["rows"]]) + [""]
+        else:
+            out += ["No published claims; the lesson's results are measurements.", ""]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- HTML
+
+CSS = """
+body { font: 15px/1.5 system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; width: 100%; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.5em; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; }
+.st { font-weight: 600; white-space: nowrap; }
+.pass { color: #17692b; } .fail, .failed, .nbfail { color: #b3261e; }
+.notrun, .interrupted { color: #777; } .nobound { color: #7a5a00; }
+.check { color: #7a5a00; font-size: 0.9em; }
+pre { background: #f6f6f6; padding: 0.6em; overflow-x: auto; }
+figure { display: inline-block; margin: 0.5em 1em 1em 0; } img { max-width: 100%; }
+figcaption { font-size: 0.9em; color: #555; } .muted { color: #777; }
+"""
+CSS_CLASS = {PASS: "pass", FAIL: "fail", NOT_RUN: "notrun", NO_BOUND: "nobound", NB_FAILED: "nbfail",
+             "ok": "pass", "failed": "failed", "interrupted": "interrupted"}
+
+
+def esc(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def html_status(status: str) -> str:
+    return f'<span class="st {CSS_CLASS.get(status, "notrun")}">{esc(status)}</span>'
+
+
+def html_table(header: list[str], rows: list[list[str]]) -> str:
+    """A table whose cells are already escaped HTML."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    head = f"<thead><tr>{head}</tr></thead>" if any(header) else ""
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table>{head}<tbody>{body}</tbody></table>"
+
+
+def html_claim(row: dict) -> str:
+    setting = f'<br><span class="muted">{esc(row["setting"])}</span>' if row["setting"] else ""
+    return f"<code>{esc(row['id'])}</code><br>{esc(row['title'])}{setting}"
+
+
+def html_published(row: dict) -> str:
+    return esc(row["published"]) + (' <span class="check">(to be checked)</span>' if row["to_check"] else "")
+
+
+def to_html(data: dict, base: str = ".") -> str:
+    """The report as one self-contained HTML page (figures linked by relative path)."""
+    p = data["profile"]
+    parts = [f"<h1>Reproduction report: {esc(p)} profile</h1>", "<h2>Summary</h2>",
+             html_table(["", ""], [[f"<strong>{esc(k)}</strong>", esc(v)] for k, v in run_facts(data)])]
+    for nb in data["notebooks"]:
+        parts.append(f'<h2 id="{esc(nb["name"])}">{esc(nb["lesson"])} {esc(nb["title"])}</h2>')
+        note = f" ({esc(nb['note'])})" if nb["note"] else ""
+        parts.append(f"<p><code>{esc(nb['name'])}</code>: {html_status(nb['status'])}, "
+                     f"wall time {esc(duration(nb['wall_s']))}{note}</p>")
+        if nb["error"]:
+            err = nb["error"]
+            where = f" in cell {err['cell_index']}" if err.get("cell_index") is not None else ""
+            parts.append(f'<p class="fail"><strong>Failed{esc(where)}:</strong> '
+                         f"{esc(err['ename'])}: {esc(err['evalue'])}</p>")
+            if err.get("cell_excerpt"):
+                parts.append(f"<pre>{esc(err['cell_excerpt'])}</pre>")
+        if nb["warning"]:
+            parts.append(f"<p><strong>Warning:</strong> {esc(nb['warning'])}</p>")
+        if nb["rows"]:
+            parts.append(html_table(
+                ["claim", "published", "source", "reproduced", f"bound ({p})", "status"],
+                [[html_claim(r), html_published(r), esc(r["source"]),
+                  esc(r["value"]) + (f'<br><span class="muted">{esc(r["note"])}</span>' if r["note"] else ""),
+                  esc(r["bound"]), html_status(r["status"])] for r in nb["rows"]]))
+        else:
+            parts.append('<p class="muted">No claims registered for this lesson.</p>')
+        for fig in nb["figures"]:
+            src = esc(quote(rel_path(fig["path"], base)))
+            parts.append(f'<figure><img src="{src}" alt="{esc(fig["caption"])}">'
+                         f"<figcaption>{esc(fig['caption'])}</figcaption></figure>")
+    parts.append("<h2>Awaiting a lesson</h2>")
+    if not data["awaiting"]:
+        parts.append("<p>Every lesson with registered claims has a notebook.</p>")
+    for lesson in data["awaiting"]:
+        parts.append(f"<h3>{esc(lesson['lesson'])} {esc(lesson['title'])}</h3>")
+        if lesson["rows"]:
+            parts.append(html_table(["claim", "published", "source", "bound (quick)", "bound (full)"],
+                                    [[html_claim(r), html_published(r), esc(r["source"]),
+                                      esc(r["bounds"]["quick"]), esc(r["bounds"]["full"])]
+                                     for r in lesson["rows"]]))
+        else:
+            parts.append('<p class="muted">No published claims; the lesson\'s results are measurements.</p>')
+    body = "\n".join(parts)
+    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f"<title>Reproduction report: {esc(p)}</title>\n<style>{CSS}</style>\n</head>\n"
+            f"<body>\n{body}\n</body>\n</html>\n")
+
+
+def write_report(run_dir: str | Path, out: str | Path | None = None, *,
+                 claims_dir=None, notebooks_dir=None) -> tuple[Path, Path]:
+    """Write ``report.md`` and ``report.html`` for a run folder (into ``out``, default the run folder)."""
+    run_dir = Path(run_dir).resolve()
+    data = build(run_dir, claims_dir=claims_dir, notebooks_dir=notebooks_dir)
+    out = Path(out).resolve() if out else run_dir
+    out.mkdir(parents=True, exist_ok=True)
+    base = os.path.relpath(run_dir, out)
+    md, page = out / "report.md", out / "report.html"
+    md.write_text(to_markdown(data, base), encoding="utf-8")
+    page.write_text(to_html(data, base), encoding="utf-8")
+    return md, page

@@ -1,0 +1,112 @@
+"""The claims registry: merging per-lesson TOML files and the errors that name the file at fault."""
+import textwrap
+
+import pytest
+
+from experiments.registry import CLAIMS_DIR, ClaimsError, bound_problems, format_bound, load_claims
+
+GOOD = """
+title = "Lesson {lesson}"
+
+[[claim]]
+id = "{id}"
+lesson = "{lesson}"
+title = "A claim"
+published = 3.0
+unit = "squared error"
+source = "Somebody 2006"
+checked = true
+full = {{ max = 3.5 }}
+quick = {{ min = 0.0, max = 20.0 }}
+"""
+
+
+def write(folder, name, text):
+    (folder / name).write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def claims_error(folder) -> str:
+    with pytest.raises(ClaimsError) as info:
+        load_claims(folder)
+    return str(info.value)
+
+
+def test_files_merge_in_lesson_order(tmp_path):
+    write(tmp_path, "05.toml", GOOD.format(lesson="05", id="b2006.y"))
+    write(tmp_path, "04.toml", GOOD.format(lesson="04", id="a2006.x"))
+    write(tmp_path, "11.toml", 'title = "Measurements only"\n')
+    registry = load_claims(tmp_path)
+    assert [c.id for c in registry.claims] == ["a2006.x", "b2006.y"]
+    assert registry.lessons == ["04", "05", "11"]
+    assert registry.titles["11"] == "Measurements only"
+    claim = registry.get("a2006.x")
+    assert claim.bound("full") == {"max": 3.5} and claim.file == "04.toml"
+    assert claim.unit == "squared error" and claim.setting == ""
+
+
+def test_optional_bound_means_no_bound(tmp_path):
+    text = GOOD.format(lesson="04", id="a2006.x").replace("quick = { min = 0.0, max = 20.0 }\n", "")
+    write(tmp_path, "04.toml", text)
+    assert load_claims(tmp_path).get("a2006.x").bound("quick") is None
+
+
+def test_duplicate_id_names_both_files(tmp_path):
+    write(tmp_path, "04.toml", GOOD.format(lesson="04", id="a2006.x"))
+    write(tmp_path, "05.toml", GOOD.format(lesson="05", id="a2006.x"))
+    message = claims_error(tmp_path)
+    assert "05.toml" in message and "duplicate id" in message and "04.toml" in message
+
+
+def test_missing_field_and_wrong_lesson(tmp_path):
+    text = GOOD.format(lesson="05", id="a2006.x").replace('source = "Somebody 2006"\n', "")
+    write(tmp_path, "04.toml", text)
+    message = claims_error(tmp_path)
+    assert "04.toml: claim #1 (a2006.x)" in message
+    assert "missing required field 'source'" in message
+    assert "lesson is '05' but the file is 04.toml" in message
+
+
+@pytest.mark.parametrize("bad, expected", [
+    ("full = { tol = 0.1 }", "full bound unknown key(s) tol"),
+    ("full = { equals = 1, max = 2 }", "equals cannot be combined"),
+    ('full = { max = "3" }', "max must be a finite number"),
+    ("full = { min = 5.0, max = 1.0 }", "min 5.0 is above max 1.0"),
+    ("full = {}", "is empty"),
+    ('id = "Hinton2006-AE"', "id must look like 'source.name'"),
+    ("published = [1, 2]", "'published' has the wrong type"),
+    ("checked = 'yes'", "'checked' has the wrong type"),
+    ("tolerance = 0.1", "unknown field(s) tolerance"),
+])
+def test_validation_errors(tmp_path, bad, expected):
+    key = bad.split(" =")[0]
+    lines = [line for line in GOOD.format(lesson="04", id="a2006.x").splitlines()
+             if not line.startswith(key + " ")]
+    write(tmp_path, "04.toml", "\n".join(lines) + "\n" + bad + "\n")
+    message = claims_error(tmp_path)
+    assert "04.toml" in message and expected in message
+
+
+def test_syntax_error_and_bad_file_name(tmp_path):
+    write(tmp_path, "04.toml", "[[claim]\nid = ")
+    write(tmp_path, "lenet.toml", GOOD.format(lesson="06", id="c1998.z"))
+    message = claims_error(tmp_path)
+    assert "04.toml: not valid TOML" in message
+    assert "lenet.toml: claims files are named by lesson number" in message
+
+
+def test_bound_helpers():
+    assert bound_problems({"min": 1, "max": 2}) == []
+    assert bound_problems({"equals": True}) == []
+    assert bound_problems(3.5) == ["must be a table such as { max = 3.5 }"]
+    assert format_bound({"max": 3.5}) == "≤ 3.5"
+    assert format_bound({"min": 0.9, "max": 1.1}) == "0.9 – 1.1"
+    assert format_bound({"equals": True}) == "= true"
+    assert format_bound(None) == "—"
+
+
+def test_course_registry_is_valid():
+    registry = load_claims(CLAIMS_DIR)
+    lessons = set(registry.lessons)
+    assert {f"{n:02d}" for n in range(6, 17)} <= lessons
+    unchecked = [c for c in registry.claims if not c.checked and c.lesson >= "06"]
+    assert unchecked and all(c.full is None for c in unchecked)  # "check" numbers are no threshold yet

@@ -1,0 +1,121 @@
+"""Pass/fail logic and the Markdown/HTML report, on a hand-made run folder (no notebook is executed)."""
+import json
+import math
+
+import pytest
+
+from experiments import UserError
+from experiments.report import (FAIL, MISSING, NB_FAILED, NO_BOUND, NOT_RUN, PASS, build, judge,
+                                write_report)
+
+
+@pytest.mark.parametrize("bound, value, expected", [
+    ({"min": 1.0}, 1.0, PASS),
+    ({"min": 1.0}, 0.99, FAIL),
+    ({"max": 3.5}, 3.0, PASS),
+    ({"max": 3.5}, 3.6, FAIL),
+    ({"min": 1, "max": 2}, 1.5, PASS),
+    ({"min": 1, "max": 2}, 2.5, FAIL),
+    ({"min": 1, "max": 2}, 0.5, FAIL),
+    ({"equals": True}, True, PASS),
+    ({"equals": True}, False, FAIL),
+    ({"equals": True}, 1, FAIL),           # a number is not a bool
+    ({"equals": 1}, True, FAIL),
+    ({"equals": "separated"}, "separated", PASS),
+    ({"equals": "separated"}, "overlap", FAIL),
+    ({"equals": 8869}, 8869.0, PASS),
+    ({"max": 3.5}, "3.0", FAIL),           # a string cannot meet a numeric bound
+    ({"max": 3.5}, math.nan, FAIL),
+    ({"min": 0.0}, math.inf, FAIL),
+    ({"max": 3.5}, None, FAIL),
+    (None, math.nan, FAIL),
+    (None, 3.0, NO_BOUND),
+    ({}, "anything", NO_BOUND),
+    ({"max": 3.5}, MISSING, NOT_RUN),
+    (None, MISSING, NOT_RUN),
+])
+def test_judge(bound, value, expected):
+    assert judge(bound, value) == expected
+
+
+CLAIMS = """
+[[claim]]
+id = "{id}"
+lesson = "{lesson}"
+title = "Claim {id}"
+published = {published}
+unit = "% error"
+source = "Source <2006> & co"
+checked = {checked}
+quick = {{ max = 2.0 }}
+"""
+
+
+def write_json(path, data):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    """A run folder with one ok notebook (a pass, a fail, an unregistered value, a figure), one failed
+    notebook, and claims for a lesson that has no notebook yet."""
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    (claims / "01.toml").write_text(CLAIMS.format(id="a.good", lesson="01", published=1.0, checked="true")
+                                    + CLAIMS.format(id="a.bad", lesson="01", published=1.0, checked="false"))
+    (claims / "02.toml").write_text(CLAIMS.format(id="b.lost", lesson="02", published=1.0, checked="true"))
+    (claims / "09.toml").write_text('title = "Language models"\n'
+                                    + CLAIMS.format(id="c.future", lesson="09", published=114.5, checked="true"))
+    run = tmp_path / "run"
+    write_json(run / "run.json", {"profile": "quick", "seed": 0, "device": "auto", "started": "t0",
+                                  "ended": "t1", "claims_dir": str(claims), "notebooks_dir": str(tmp_path / "none"),
+                                  "machine": {"python": "3.11", "gpu": None}, "git": None})
+    write_json(run / "meta/01_alpha.json", {"notebook": "01_alpha", "lesson": "01", "title": "Alpha <b>",
+                                            "status": "ok", "profile": "quick", "wall_s": 3.5, "error": None})
+    write_json(run / "results/01_alpha.json", {
+        "claims": {"a.good": {"value": 1.5, "note": ""}, "a.bad": {"value": 7.0, "note": "too high"},
+                   "a.extra": {"value": "qualitative", "note": ""}},
+        "figures": [{"path": "01_alpha_figures/curve.png", "caption": "Loss <curve>"}]})
+    write_json(run / "meta/02_beta.json", {
+        "notebook": "02_beta", "lesson": "02", "title": "Beta", "status": "failed", "profile": "quick",
+        "wall_s": 1.25, "error": {"ename": "ValueError", "evalue": "boom <script>", "cell_index": 2,
+                                  "cell_excerpt": "raise ValueError('boom')"}})
+    return run
+
+
+def test_build_joins_claims_with_results(run_dir):
+    data = build(run_dir)
+    alpha, beta = data["notebooks"]
+    statuses = {row["id"]: row["status"] for row in alpha["rows"]}
+    assert statuses == {"a.good": PASS, "a.bad": FAIL, "a.extra": NO_BOUND}
+    assert [row["to_check"] for row in alpha["rows"][:2]] == [False, True]
+    assert beta["status"] == "failed" and beta["rows"][0]["status"] == NB_FAILED
+    assert data["counts"] == {PASS: 1, FAIL: 1, NO_BOUND: 1, NOT_RUN: 0, NB_FAILED: 1}
+    assert data["awaiting"][0]["lesson"] == "09" and data["awaiting"][0]["title"] == "Language models"
+    assert data["total_wall_s"] == pytest.approx(4.75)
+
+
+def test_markdown_and_html(run_dir):
+    md_path, html_path = write_report(run_dir)
+    md, page = md_path.read_text(), html_path.read_text()
+    for text in (md, page):
+        assert "a.good" in text and "a.bad" in text and "to be checked" in text
+        assert "ValueError" in text and "raise ValueError(&#x27;boom&#x27;)" in page
+        assert "results/01_alpha_figures/curve.png" in text
+        assert "Awaiting a lesson" in text and "c.future" in text and "Language models" in text
+        assert "notebook failed" in text and "≤ 2" in text
+    assert "<script>" not in page and "boom &lt;script&gt;" in page
+    assert "Source &lt;2006&gt; &amp; co" in page and "Alpha &lt;b&gt;" in page
+    assert '<img src="results/01_alpha_figures/curve.png" alt="Loss &lt;curve&gt;">' in page
+    assert "1 pass, 1 fail, 1 recorded — no bound, 0 not run, 1 notebook failed" in md
+
+
+def test_report_elsewhere_links_back_to_the_run(run_dir, tmp_path):
+    md_path, _ = write_report(run_dir, tmp_path / "site")
+    assert "(../run/results/01_alpha_figures/curve.png)" in md_path.read_text()
+
+
+def test_report_needs_a_run_folder(tmp_path):
+    with pytest.raises(UserError, match="not a run folder"):
+        build(tmp_path)

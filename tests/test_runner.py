@@ -1,0 +1,211 @@
+"""Batch runs of tiny generated notebooks: outputs, failures, resume, timeouts, and the command line.
+
+Each executed notebook starts a kernel (a few seconds), so the tests use as few as they can.
+"""
+import json
+import sys
+import types
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from experiments import UserError
+from experiments.__main__ import main
+from experiments.runner import CellWatch, needs_run, run_batch
+
+PARAMETERS = 'profile = "quick"\nseed = 0\ndevice = "auto"\nresults_path = None'
+
+RECORDING = """
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from course_lib import repro
+repro.start(results_path, notebook="{name}", profile=profile, seed=seed)
+repro.record("demo.x", 1.0)
+repro.record("demo.profile", profile)
+fig, ax = plt.subplots(figsize=(2, 2))
+ax.plot([0, 1], [0, 1])
+repro.save_figure(fig, "line", caption="A straight line")
+"""
+
+CLAIM = """
+[[claim]]
+id = "{id}"
+lesson = "{lesson}"
+title = "Demo claim {id}"
+published = {published}
+source = "Demo 2024"
+checked = true
+quick = {bound}
+"""
+
+
+def make_notebook(folder: Path, name: str, body: str, title: str = "") -> Path:
+    nb = new_notebook(cells=[
+        new_markdown_cell(f"# {title or name}\n\nA tiny test notebook."),
+        new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
+        new_code_cell(body),
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def read(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def lines(path: Path) -> int:
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+@pytest.fixture
+def claims(tmp_path) -> Path:
+    folder = tmp_path / "claims"
+    folder.mkdir()
+    (folder / "01.toml").write_text(CLAIM.format(id="demo.x", lesson="01", published=1.0, bound="{ max = 2.0 }")
+                                    + CLAIM.format(id="demo.profile", lesson="01", published='"quick"',
+                                                   bound='{ equals = "quick" }'))
+    (folder / "02.toml").write_text(CLAIM.format(id="demo.y", lesson="02", published=1.0, bound="{ max = 2.0 }"))
+    (folder / "03.toml").write_text(CLAIM.format(id="demo.z", lesson="03", published=9.0, bound="{ min = 5.0 }"))
+    (folder / "07.toml").write_text('title = "Future lesson"\n'
+                                    + CLAIM.format(id="demo.later", lesson="07", published=1.0, bound="{ max = 2.0 }"))
+    return folder
+
+
+def test_run_records_everything_and_keeps_going_after_a_failure(tmp_path, claims, capsys):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    make_notebook(nbs, "01_good", RECORDING.format(name="01_good"), title="01 · Good lesson")
+    make_notebook(nbs, "02_bad", "x = 1\nraise ValueError('boom in lesson two')")
+    make_notebook(nbs, "03_after", "from course_lib import repro\n"
+                                   "repro.start(results_path, notebook='03_after', profile=profile, seed=seed)\n"
+                                   "repro.record('demo.z', 1.0)")
+    out = tmp_path / "run"
+    rc = main(["run", "--profile", "quick", "--notebooks", str(nbs), "--claims", str(claims),
+               "--out", str(out), "--seed", "3"])
+    assert rc == 1  # a notebook failed to execute (demo.z failing its bound alone would not do that)
+
+    for name in ("01_good", "02_bad", "03_after"):
+        assert (out / "executed" / f"{name}.ipynb").exists()
+    good, bad, after = (read(out / "meta" / f"{n}.json") for n in ("01_good", "02_bad", "03_after"))
+    assert (good["status"], bad["status"], after["status"]) == ("ok", "failed", "ok")
+    assert good["profile"] == "quick" and good["seed"] == 3 and good["device"] == "auto"
+    assert good["wall_s"] > 0 and good["started"] and good["ended"] and "python" in good["versions"]
+    assert bad["error"]["ename"] == "ValueError" and "boom in lesson two" in bad["error"]["evalue"]
+    assert "raise ValueError" in bad["error"]["cell_excerpt"]
+
+    results = read(out / "results" / "01_good.json")
+    assert results["claims"]["demo.x"]["value"] == 1.0 and results["claims"]["demo.profile"]["value"] == "quick"
+    assert results["seed"] == 3
+    assert (out / "results" / results["figures"][0]["path"]).exists()
+    executed = nbformat.read(out / "executed" / "01_good.ipynb", as_version=4)
+    assert executed.metadata.papermill.parameters["results_path"] == str((out / "results" / "01_good.json").resolve())
+    assert read(out / "run.json")["statuses"] == {"01_good": "ok", "02_bad": "failed", "03_after": "ok"}
+
+    md = (out / "report.md").read_text()
+    page = (out / "report.html").read_text()
+    assert "## 01 Good lesson" in md and "boom in lesson two" in md and "notebook failed" in md
+    assert "| demo.z: Demo claim demo.z | 9 | Demo 2024 | 1 | ≥ 5 | fail |" in md
+    assert "2 pass, 1 fail" in md and "Future lesson" in md
+    assert '<img src="results/01_good_figures/line.png"' in page
+    shown = capsys.readouterr()
+    assert "02_bad" in shown.out and "failed" in shown.out and "ValueError: boom" in shown.out
+    assert "1 notebook(s) failed: 02_bad" in shown.err
+
+
+def test_resume_redoes_only_unfinished_notebooks(tmp_path):
+    nbs, out, claims = tmp_path / "nbs", tmp_path / "run", tmp_path / "claims"
+    nbs.mkdir()
+    claims.mkdir()
+    make_notebook(nbs, "01_steady", "open('count_01.txt', 'a').write('ran\\n')")
+    make_notebook(nbs, "02_flaky", "import os\nopen('count_02.txt', 'a').write('ran\\n')\n"
+                                   "if os.path.exists('fail_once'):\n"
+                                   "    os.remove('fail_once')\n"
+                                   "    raise RuntimeError('first attempt fails')")
+    (nbs / "fail_once").touch()
+    run = dict(notebooks_dir=nbs, out=out, claims_dir=claims)
+
+    assert run_batch("quick", **run) == {"01_steady": "ok", "02_flaky": "failed"}
+    assert (lines(nbs / "count_01.txt"), lines(nbs / "count_02.txt")) == (1, 1)
+    started = read(out / "meta" / "01_steady.json")["started"]
+
+    assert run_batch("quick", **run) == {"01_steady": "ok", "02_flaky": "ok"}
+    assert (lines(nbs / "count_01.txt"), lines(nbs / "count_02.txt")) == (1, 2)  # 01 was not re-executed
+    assert read(out / "meta" / "01_steady.json")["started"] == started
+
+    meta = read(out / "meta" / "01_steady.json")  # as if the run had been killed during 01
+    meta["status"] = "running"
+    (out / "meta" / "01_steady.json").write_text(json.dumps(meta))
+    assert run_batch("quick", report=False, **run) == {"01_steady": "ok", "02_flaky": "ok"}
+    assert (lines(nbs / "count_01.txt"), lines(nbs / "count_02.txt")) == (2, 2)
+
+    assert run_batch("quick", only=["2"], fresh=True, report=False, **run) == {"02_flaky": "ok"}
+    assert (lines(nbs / "count_01.txt"), lines(nbs / "count_02.txt")) == (2, 3)
+
+
+def test_cell_timeout_is_a_recorded_failure(tmp_path):
+    nbs, claims = tmp_path / "nbs", tmp_path / "claims"
+    nbs.mkdir()
+    claims.mkdir()
+    make_notebook(nbs, "01_slow", "import time\ntime.sleep(60)")
+    statuses = run_batch("quick", notebooks_dir=nbs, out=tmp_path / "run", claims_dir=claims,
+                         timeout=2, report=False)
+    assert statuses == {"01_slow": "failed"}
+    error = read(tmp_path / "run" / "meta" / "01_slow.json")["error"]
+    assert "Timeout" in error["ename"] and "time.sleep(60)" in error["cell_excerpt"]
+
+
+def test_cell_watch_caps_cells_by_the_whole_notebook_limit():
+    assert CellWatch(None, None)({"source": ""}) is None
+    assert CellWatch(30, None)({"source": ""}) == 30
+    assert CellWatch(30, 5)({"source": ""}) <= 5
+    assert CellWatch(None, 1e-9)({"source": ""}) == 1  # never 0, which would mean "no limit"
+
+
+def test_needs_run():
+    settings = {"profile": "quick", "seed": 0, "device": "auto", "input_sha256": "abc"}
+    assert needs_run(None, settings) == "new"
+    assert needs_run({**settings, "status": "ok"}, settings) is None
+    assert needs_run({**settings, "status": "running"}, settings) == "interrupted earlier"
+    assert needs_run({**settings, "status": "failed"}, settings) == "failed earlier"
+    assert needs_run({**settings, "status": "ok", "profile": "full"}, settings) == "profile changed"
+    assert needs_run({**settings, "status": "ok", "input_sha256": "old"}, settings) == "notebook changed"
+
+
+def test_unknown_profile_is_a_clear_error(tmp_path, capsys):
+    with pytest.raises(UserError, match="unknown profile 'medium': choose one of quick, full"):
+        run_batch("medium", notebooks_dir=tmp_path, out=tmp_path / "run")
+    assert main(["run", "--profile", "medium", "--notebooks", str(tmp_path)]) == 2
+    assert "unknown profile 'medium'" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_only_names_a_missing_lesson(tmp_path, claims):
+    make_notebook(tmp_path, "01_good", "pass")
+    with pytest.raises(UserError, match=r"no notebook for lesson '4' \(notebooks found: 01\)"):
+        run_batch("quick", notebooks_dir=tmp_path, out=tmp_path / "run", only=["4"], claims_dir=claims)
+
+
+def test_list_shows_notebooks_claims_and_what_awaits_a_lesson(tmp_path, claims, capsys):
+    make_notebook(tmp_path, "01_good", "pass", title="01 — Good lesson")
+    assert main(["list", "--notebooks", str(tmp_path), "--claims", str(claims)]) == 0
+    out = capsys.readouterr().out
+    assert "01  good" in out and "Good lesson" in out and "demo.x: 1" in out and "quick ≤ 2" in out
+    assert "awaiting a lesson" in out and "Future lesson" in out and "demo.later" in out
+
+
+def test_bench_calls_the_module_main(monkeypatch, capsys):
+    calls = []
+    module = types.ModuleType("experiments.bench_demo")
+    module.main = lambda argv: calls.append(argv) or 0
+    monkeypatch.setitem(sys.modules, "experiments.bench_demo", module)
+    assert main(["bench", "demo", "--size", "3", "-v"]) == 0
+    assert calls == [["--size", "3", "-v"]]
+    module.main = lambda argv: {"timings": [1.0]}  # a benchmark may return its results
+    assert main(["bench", "demo"]) == 0
+    assert main(["bench", "no_such_thing"]) == 2
+    assert "no benchmark 'no_such_thing'" in capsys.readouterr().err
