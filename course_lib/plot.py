@@ -1,0 +1,116 @@
+"""Small figure helpers shared by the lessons.
+
+* :func:`decision_boundary` -- a 2-D classifier's regions, its boundary and the labelled points.
+* :func:`learning_curves` -- one or more curves (loss, error, accuracy) against epochs or steps.
+* :func:`histogram_grid` -- one histogram per named array (weights or activations per layer).
+
+Each returns the matplotlib objects it drew on, so a notebook can add titles or save the figure
+with ``repro.save_figure``.  Arrays may be NumPy or CuPy (copied to the host).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from course_lib.backend import asnumpy
+
+__all__ = ["decision_boundary", "learning_curves", "histogram_grid"]
+
+
+def _axes(ax, figsize=(4.5, 4)):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+    return ax.figure, ax
+
+
+def decision_boundary(score_fn, x, y, *, ax=None, threshold: float = 0.0, padding: float = 0.5,
+                      resolution: int = 200, title: str | None = None):
+    """Shade where ``score_fn(points) > threshold``, draw that boundary, scatter ``x`` by label.
+
+    ``score_fn`` maps an ``(n, 2)`` array to ``n`` scores: a perceptron's ``decision_function``
+    (threshold 0) or a network's output probability (threshold 0.5).  ``y`` may be {0, 1} or
+    {-1, +1}.  Returns ``(fig, ax)``.
+    """
+    x, y = asnumpy(x), asnumpy(y).ravel()
+    fig, ax = _axes(ax)
+    lo, hi = x.min(axis=0) - padding, x.max(axis=0) + padding
+    g0, g1 = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    scores = asnumpy(score_fn(np.c_[g0.ravel(), g1.ravel()])).reshape(g0.shape)
+    positive = (scores > threshold).astype(float)
+    ax.contourf(g0, g1, positive, levels=[-0.5, 0.5, 1.5], colors=["#f4c7c3", "#c6dbef"], alpha=0.8)
+    if scores.min() < threshold < scores.max():
+        ax.contour(g0, g1, scores, levels=[threshold], colors="k", linewidths=1.5)
+    pos = y > (0 if y.min() < 0 else 0.5)
+    ax.scatter(*x[~pos].T, marker="o", c="#c0392b", edgecolors="k", label="negative", zorder=3)
+    ax.scatter(*x[pos].T, marker="s", c="#2166ac", edgecolors="k", label="positive", zorder=3)
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_aspect("equal", adjustable="box")
+    if title:
+        ax.set_title(title)
+    return fig, ax
+
+
+def learning_curves(curves, *, ax=None, x=None, xlabel: str = "epoch", ylabel: str = "loss",
+                    logy: bool = False, title: str | None = None, **plot_kw):
+    """Plot ``{label: values}`` (or one sequence) against ``x`` (default 1, 2, ...).
+
+    ``x`` may be one sequence for all curves or a dict with a sequence per label.  Extra keyword
+    arguments go to ``ax.plot``.  Returns ``(fig, ax)``.
+    """
+    fig, ax = _axes(ax, figsize=(5.5, 3.5))
+    if not isinstance(curves, dict):
+        curves = {None: curves}
+    for label, values in curves.items():
+        values = asnumpy(values).ravel()
+        xs = x.get(label) if isinstance(x, dict) else x
+        xs = np.arange(1, len(values) + 1) if xs is None else asnumpy(xs).ravel()
+        ax.plot(xs, values, label=label, **plot_kw)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if any(label is not None for label in curves):
+        ax.legend(fontsize="small")
+    ax.grid(alpha=0.3)
+    if title:
+        ax.set_title(title)
+    return fig, ax
+
+
+def histogram_grid(arrays, *, ncols: int | None = None, bins: int = 50, range=None,
+                   sharey: bool = False, panel_size=(2.6, 2.2), title: str | None = None, rows=None):
+    """One histogram per ``{name: array}`` entry, in a grid (a row per ``rows`` group if given).
+
+    ``rows`` may be ``{row_label: {name: array}}`` to compare settings side by side (e.g. naive
+    vs Xavier initialisation, one panel per layer); then ``arrays`` is ignored.
+    ``range`` fixes a common x-range, which makes saturation easy to compare.  Returns
+    ``(fig, axes)`` with ``axes`` a 2-D array.
+    """
+    import matplotlib.pyplot as plt
+
+    groups = rows if rows is not None else {None: arrays}
+    n_panels = max(len(g) for g in groups.values())
+    ncols = ncols or (n_panels if rows is not None else min(n_panels, 4))
+    nrows = len(groups) if rows is not None else math.ceil(n_panels / ncols)
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False, sharey=sharey,
+                             figsize=(panel_size[0] * ncols, panel_size[1] * nrows))
+    for r, (row_label, group) in enumerate(groups.items()):
+        for k, (name, values) in enumerate(group.items()):
+            i, j = (r, k) if rows is not None else divmod(k, ncols)
+            a = axes[i, j]
+            a.hist(asnumpy(values).ravel(), bins=bins, range=range, color="#4477aa")
+            a.set_title(str(name), fontsize="small")
+            a.tick_params(labelsize="x-small")
+        if row_label is not None:
+            axes[r, 0].set_ylabel(str(row_label))
+    for a in axes.ravel():
+        if not a.has_data():
+            a.set_visible(False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig, axes

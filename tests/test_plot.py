@@ -1,0 +1,55 @@
+"""The shared figure helpers draw what they say, headless."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.collections import PathCollection  # noqa: E402
+import pytest  # noqa: E402
+
+from course_lib import plot  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def test_decision_boundary_draws_regions_line_and_points():
+    x = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([-1, -1, -1, 1])
+    fig, ax = plot.decision_boundary(lambda p: p.sum(axis=1) - 1.5, x, y, resolution=50)
+    assert fig is ax.figure
+    assert len(ax.collections) >= 3            # filled regions, boundary, two scatter sets
+    points = [c.get_offsets() for c in ax.collections if isinstance(c, PathCollection)]
+    assert sorted(len(p) for p in points) == [1, 3]
+
+
+def test_decision_boundary_without_boundary_in_view():
+    x = np.array([[0.0, 0.0], [1.0, 1.0]])
+    y = np.array([0, 1])
+    _, ax = plot.decision_boundary(lambda p: np.ones(len(p)), x, y, threshold=0.5, resolution=20)
+    assert ax.get_xlim()[0] < 0
+
+
+def test_learning_curves_one_and_many():
+    _, ax = plot.learning_curves([3, 2, 1])
+    assert list(ax.lines[0].get_xdata()) == [1, 2, 3]
+    _, ax = plot.learning_curves({"a": [1, 0.5], "b": [2, 1, 0.5]}, x={"a": [10, 20], "b": None},
+                                 logy=True, ylabel="error")
+    assert [line.get_label() for line in ax.lines] == ["a", "b"]
+    assert list(ax.lines[0].get_xdata()) == [10, 20]
+    assert ax.get_yscale() == "log" and ax.get_legend() is not None
+
+
+def test_histogram_grid_flat_and_rows():
+    rng = np.random.default_rng(0)
+    arrays = {f"layer {i}": rng.standard_normal(100) for i in range(5)}
+    fig, axes = plot.histogram_grid(arrays, ncols=3)
+    assert axes.shape == (2, 3)
+    assert sum(a.get_visible() for a in axes.ravel()) == 5
+    fig, axes = plot.histogram_grid(None, rows={"naive": arrays, "xavier": arrays}, range=(-3, 3))
+    assert axes.shape == (2, 5)
+    assert axes[1, 0].get_ylabel() == "xavier"
