@@ -299,12 +299,17 @@ def finetune_cg(net: FlatNet, x, y=None, *, epochs: int = 1, batch_size: int = 1
             nfev += k
         row = {"epoch": epoch + 1, "train_loss": float(np.mean(losses)), "nfev": nfev,
                "seconds": time.perf_counter() - t0}
-        if evaluate is not None:
-            row.update(evaluate(net))
-        history.append(row)
-        if verbose:
-            print("  CG epoch " + "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()))
+        _end_epoch(history, row, net, evaluate, verbose, "CG")
     return history
+
+
+def _end_epoch(history, row, net, evaluate, verbose, label):
+    """Add ``evaluate(net)``'s numbers to an epoch's row, keep it, and print it if ``verbose``."""
+    if evaluate is not None:
+        row.update(evaluate(net))
+    history.append(row)
+    if verbose:
+        print(f"  {label} epoch " + "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()))
 
 
 def finetune_minibatch(net: FlatNet, x, y=None, *, epochs: int = 1, batch_size: int = 100, optimizer: str = "adam",
@@ -355,11 +360,7 @@ def finetune_minibatch(net: FlatNet, x, y=None, *, epochs: int = 1, batch_size: 
             total = total + loss
             nb += 1
         row = {"epoch": epoch + 1, "train_loss": float(total) / nb, "seconds": time.perf_counter() - t0}
-        if evaluate is not None:
-            row.update(evaluate(net))
-        history.append(row)
-        if verbose:
-            print("  minibatch epoch " + "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()))
+        _end_epoch(history, row, net, evaluate, verbose, "minibatch")
     return history
 
 
