@@ -42,7 +42,7 @@ def fit(model, loss, optimizer, x, y, *, epochs=1, batch_size=100, rng=None, shu
     ``eval_fn(model)`` runs after each epoch in eval mode; whatever it returns is kept.
     ``progress=False`` turns the tqdm bar off (for tests and batch runs).
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # a text bar: works in a terminal, a notebook and a batch log alike
 
     rng, xp, n = np.random.default_rng(rng), get_array_module(x), len(x)
     steps = -(-n // batch_size)
