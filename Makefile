@@ -9,6 +9,11 @@ PROFILE ?= quick
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# Notebook kernels run inside notebooks/, so a relative data folder is made absolute here.
+ifdef COURSE_DATA
+export COURSE_DATA := $(abspath $(COURSE_DATA))
+endif
+
 .PHONY: reproduce test setup clean-venv
 
 setup: $(STAMP)

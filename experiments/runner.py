@@ -168,6 +168,13 @@ def run_notebook(nb: Notebook, out: Path, settings: dict, context: dict, *,
     return meta
 
 
+def absolute_data_paths(environ=os.environ) -> None:
+    """Make ``COURSE_DATA`` and ``COURSE_CACHE`` absolute: each notebook's kernel runs in its own folder."""
+    for var in ("COURSE_DATA", "COURSE_CACHE"):
+        if environ.get(var):
+            environ[var] = os.path.abspath(environ[var])
+
+
 def run_batch(profile: str = "quick", *, notebooks_dir: str | Path | None = None,
               out: str | Path | None = None, only: list[str] | None = None, seed: int = 0,
               device: str = "auto", timeout: float | None = None,
@@ -179,6 +186,7 @@ def run_batch(profile: str = "quick", *, notebooks_dir: str | Path | None = None
     """
     check_profile(profile)
     load_claims(claims_dir)  # an invalid registry stops the run before anything executes
+    absolute_data_paths()
     notebooks_dir = Path(notebooks_dir or NOTEBOOKS).resolve()
     notebooks = select(find_notebooks(notebooks_dir), only)
     if not notebooks:

@@ -105,3 +105,14 @@ def test_upstream_aozora_zip_is_converted_to_the_checked_utf8_text(data_dir, ser
     monkeypatch.setitem(DATASETS, "wagahaiwa_nekodearu", entry)
     assert load_text("wagahaiwa_nekodearu").startswith("一\n")
     assert list((empty_cache / "text").iterdir()) == [empty_cache / entry.path]  # the zip is gone
+
+
+def test_a_failed_download_names_the_folders_searched_as_absolute_paths(serve, empty_cache, tmp_path, monkeypatch):
+    (tmp_path / "empty-mirror").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COURSE_DATA", "relative/data")  # a relative COURSE_DATA, as typed in a shell
+    with pytest.raises(DataError) as err:
+        locate("ptb-valid", mirror=serve(tmp_path / "empty-mirror"))
+    message = str(err.value)
+    assert str(tmp_path / "relative" / "data" / "text" / "ptb.valid.txt") in message
+    assert "COURSE_DATA=relative/data" in message and "To fix it" in message

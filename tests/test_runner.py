@@ -209,3 +209,12 @@ def test_bench_calls_the_module_main(monkeypatch, capsys):
     assert main(["bench", "demo"]) == 0
     assert main(["bench", "no_such_thing"]) == 2
     assert "no benchmark 'no_such_thing'" in capsys.readouterr().err
+
+
+def test_data_paths_are_made_absolute_for_kernels_that_run_in_the_notebook_folder(tmp_path, monkeypatch):
+    from experiments.runner import absolute_data_paths
+
+    monkeypatch.chdir(tmp_path)
+    env = {"COURSE_DATA": "../shared/data", "COURSE_CACHE": "", "OTHER": "x"}
+    absolute_data_paths(env)
+    assert env == {"COURSE_DATA": str(tmp_path.parent / "shared" / "data"), "COURSE_CACHE": "", "OTHER": "x"}

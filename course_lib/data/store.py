@@ -46,7 +46,7 @@ def search_path(data_dir=None) -> list[tuple[Path, str]]:
     if data_dir is not None:
         roots.append((Path(data_dir), "data_dir argument"))
     if os.environ.get("COURSE_DATA"):
-        roots.append((Path(os.environ["COURSE_DATA"]), "COURSE_DATA"))
+        roots.append((Path(os.environ["COURSE_DATA"]), f"COURSE_DATA={os.environ['COURSE_DATA']}"))
     roots.append((cache_dir(), "user cache"))
     return roots
 
@@ -82,7 +82,11 @@ def locate(name: str, data_dir=None, *, download=None, mirror=None) -> Path:
     reason = _why_not_download(e, download, mirror)
     if reason:
         raise DataError(_missing_message(e, search_path(data_dir), target, reason))
-    return _download(e, target, mirror)
+    try:
+        return _download(e, target, mirror)
+    except DataError as exc:
+        raise DataError(f"{exc}\n{_looked_in(e, search_path(data_dir))}\nTo fix it: set COURSE_DATA to "
+                        f"a folder that holds {e.path}, or put a good copy at {target}.") from None
 
 
 # ---------------------------------------------------------------------------------- checking
@@ -144,15 +148,19 @@ def _why_not_download(e: Entry, download, mirror) -> str | None:
 
 
 def _missing_message(e: Entry, roots, target: Path, reason: str) -> str:
-    looked = "\n".join(f"  {root / e.path}  ({origin})" for root, origin in roots)
     fixes = [f"set COURSE_DATA to a folder that holds {e.path}", f"put the file at {target}"]
     if reason.startswith("COURSE_OFFLINE") and e.urls:
         fixes.append(f"unset COURSE_OFFLINE so it is downloaded from {e.urls[0]}")
     if reason.startswith("download=False"):
         fixes.append("call again without download=False")
     return (f"dataset {e.name!r} ({e.path}) was not found, and it was not downloaded: {reason}.\n"
-            f"Looked in:\n{looked}\nExpected {_what(e)}: {e.digest}\n"
+            f"{_looked_in(e, roots)}\nExpected {_what(e)}: {e.digest}\n"
             f"To fix it: {', or '.join(fixes)}.")
+
+
+def _looked_in(e: Entry, roots) -> str:
+    """The folders searched, as absolute paths (a relative COURSE_DATA is relative to the current folder)."""
+    return "Looked in:\n" + "\n".join(f"  {os.path.abspath(root / e.path)}  ({origin})" for root, origin in roots)
 
 
 def _download(e: Entry, target: Path, mirror) -> Path:
