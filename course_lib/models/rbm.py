@@ -30,18 +30,7 @@ import time
 import numpy as np
 
 from course_lib.backend import asnumpy, get_array_module
-
-
-def sigmoid(x, xp=None):
-    """``1 / (1 + exp(-x))``, computed without overflow warnings."""
-    xp = xp or get_array_module(x)
-    return 0.5 * (xp.tanh(0.5 * x) + 1.0)
-
-
-def softplus(x, xp=None):
-    """``log(1 + exp(x))``, stable for large ``|x|``."""
-    xp = xp or get_array_module(x)
-    return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+from course_lib.nn.activations import sigmoid, softplus
 
 
 def momentum_schedule(epoch: int, initial: float = 0.5, final: float = 0.9, switch_after: int = 5) -> float:

@@ -22,7 +22,7 @@ import numpy as np
 
 from course_lib.backend import asnumpy, get_array_module
 from course_lib.models.autoencoder import DeepAutoencoder
-from course_lib.models.rbm import sigmoid, softplus
+from course_lib.nn.activations import sigmoid, softplus
 
 
 def init_layer(n_in: int, n_hid: int, seed: int, scale: float | None = None, dtype="float32"):
