@@ -88,10 +88,16 @@ class Recorder:
         if self.path is None:
             return
         self.data["elapsed_s"] = round(time.perf_counter() - self._t0, 3)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.data, indent=2, default=str))
-        os.replace(tmp, self.path)  # atomic: a reader never sees half a file
+        write_json(self.path, self.data)
+
+
+def write_json(path, data: dict) -> None:
+    """Write ``data`` to ``path`` atomically (a reader never sees half a file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 _active: Recorder | None = None

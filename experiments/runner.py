@@ -26,6 +26,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from course_lib.repro import write_json
 from experiments import NOTEBOOKS, REPO, UserError, check_profile
 from experiments.catalog import Notebook, find_notebooks, select
 from experiments.registry import load_claims
@@ -44,14 +45,6 @@ def read_json(path: Path) -> dict | None:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-
-
-def write_json(path: Path, data: dict) -> None:
-    """Write ``data`` atomically (a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def git_info(folder: Path) -> dict | None:
