@@ -22,13 +22,12 @@ kernel selection).  The device is synchronised before each clock read.
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 
 from course_lib.backend import describe_machine, gpu_available
+from course_lib.repro import write_json
 
 ALL_BACKENDS = ("numpy", "torch-cpu", "cupy", "torch-cuda", "torch-cuda-graph")
 SEED_MINUTES = {"Tesla K40c (Theano)": 4.4, "CPU (Theano, seed's note: multicore not used)": 136.7 + 31.4}
@@ -174,10 +173,8 @@ def main(argv=None) -> dict:
             r["rel_diff_vs_numpy"] = abs(r["recon_sqerr"] - ref[r["batch_size"]]) / abs(ref[r["batch_size"]])
     out["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     if args.out:
-        path = Path(args.out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(out, indent=2))
-        print(f"[bench_sae] wrote {path}")
+        write_json(args.out, out)
+        print(f"[bench_sae] wrote {args.out}")
     return out
 
 

@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from course_lib.backend import asnumpy, get_array_module
+from course_lib.backend import asnumpy
 from course_lib.nn.activations import sigmoid, softplus
 
 ACTIVATIONS = ("sigmoid", "linear")
