@@ -45,8 +45,15 @@ def get_array_module(*arrays):
     return np
 
 
+_DEVICE_NAMES = {"cpu": "numpy", "cuda": "cupy"}  # a notebook's ``device`` parameter names a backend too
+
+
 def array_module(backend: str = "numpy"):
-    """The module for a backend name: ``"numpy"``, ``"cupy"`` or ``"auto"`` (cupy if a GPU is seen)."""
+    """The module for a backend name: ``"numpy"``, ``"cupy"`` or ``"auto"`` (cupy if a GPU is seen).
+
+    A notebook's device names work too: ``"cpu"`` is numpy, ``"cuda"`` is cupy.
+    """
+    backend = _DEVICE_NAMES.get(backend, backend)
     if backend == "numpy":
         return np
     if backend == "auto":
@@ -59,7 +66,13 @@ def array_module(backend: str = "numpy"):
                 "or use backend='numpy'."
             )
         return cupy_module()
-    raise ValueError(f"unknown backend {backend!r}: use 'numpy', 'cupy' or 'auto'")
+    raise ValueError(f"unknown backend {backend!r}: use 'numpy', 'cupy', 'auto' (or a device: 'cpu', 'cuda')")
+
+
+def synchronize(xp) -> None:
+    """Wait until the GPU has finished queued work (a no-op for numpy), so a clock read is honest."""
+    if xp is not np:
+        xp.cuda.get_current_stream().synchronize()
 
 
 def asnumpy(x) -> np.ndarray:

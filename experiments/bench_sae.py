@@ -62,27 +62,24 @@ def run_protocol(backend: str, x: np.ndarray, *, sizes, pretrain_epochs: int, fi
     """One timed run of the protocol on ``backend``; returns times (s) and the final error."""
     if backend in ("numpy", "cupy"):
         from course_lib.backend import array_module
+        from course_lib.backend import synchronize as sync_arrays
         from course_lib.models.autoencoder import finetune_minibatch
         from course_lib.models.stacked_ae import pretrain_stacked_ae, unroll
 
         xp = array_module(backend)
         xd = xp.asarray(x, dtype=dtype)
 
-        def sync():
-            if backend == "cupy":
-                xp.cuda.get_current_stream().synchronize()
-
-        sync()
+        sync_arrays(xp)
         t0 = time.perf_counter()
         layer_s: list[float] = []
         layers = pretrain_stacked_ae(xd, sizes, epochs=pretrain_epochs, batch_size=batch_size, lr=lr,
                                      top_lr=top_lr, seed=seed, xp=xp, dtype=dtype, timings=layer_s)
-        sync()
+        sync_arrays(xp)
         t1 = time.perf_counter()
         net = unroll(layers)
         hist = finetune_minibatch(net, xd, epochs=finetune_epochs, batch_size=batch_size, optimizer="sgd",
                                   lr=finetune_lr, shuffle=False)
-        sync()
+        sync_arrays(xp)
         t2 = time.perf_counter()
         err = net.squared_error(xd)
         last_loss = hist[-1]["train_loss"] if hist else None

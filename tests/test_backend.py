@@ -83,3 +83,11 @@ def test_seeding_gives_identical_numbers_twice_and_different_ones_for_another_se
 def test_describe_machine_has_the_facts_a_benchmark_needs():
     info = backend.describe_machine()
     assert {"python", "numpy", "torch", "cpu_count", "gpu"} <= set(info)
+
+
+def test_device_names_select_a_backend_and_numpy_needs_no_synchronising(monkeypatch):
+    monkeypatch.setattr(backend, "_cupy", None)
+    assert backend.array_module("cpu") is np
+    with pytest.raises(RuntimeError, match="CuPy"):
+        backend.array_module("cuda")
+    backend.synchronize(np)  # a no-op on the CPU
