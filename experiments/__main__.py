@@ -2,6 +2,7 @@
 
     python -m experiments list
     python -m experiments run --profile quick [--only 04 06] [--out DIR] [--timeout S] [--fresh]
+                              [--param NAME=VALUE ...]
     python -m experiments report runs/quick
     python -m experiments bench NAME [args...]
 """
@@ -50,14 +51,16 @@ def cmd_list(args) -> int:
 
 def cmd_run(args) -> int:
     """Execute notebooks; exit 1 when a notebook failed to execute (failed claims are findings, not errors)."""
-    from experiments.runner import run_batch
+    from experiments.runner import parse_params, run_batch
 
+    params = parse_params(args.param)
     whole = args.notebook_timeout
     if whole is None:
         whole = NOTEBOOK_TIMEOUT.get(args.profile)
     statuses = run_batch(args.profile, notebooks_dir=args.notebooks, out=args.out, only=args.only,
                          seed=args.seed, device=args.device, timeout=args.timeout or None,
-                         notebook_timeout=whole or None, fresh=args.fresh, claims_dir=args.claims)
+                         notebook_timeout=whole or None, fresh=args.fresh, claims_dir=args.claims,
+                         params=params)
     failed = [name for name, status in statuses.items() if status != "ok"]
     if failed:
         print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
@@ -122,6 +125,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--fresh", action="store_true", help="run every notebook again, even finished ones")
     p.add_argument("--seed", type=int, default=0, help="seed passed to every notebook (default: 0)")
     p.add_argument("--device", default="auto", help="device passed to every notebook (default: auto)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="extra parameter for the notebooks that declare it, e.g. finetune=adam (repeatable)")
     sources(p)
     p.set_defaults(func=cmd_run)
 

@@ -90,6 +90,8 @@ def notebook_entry(name, lesson, title, meta, results, claims, profile) -> dict:
         status, note = "not run", f"this folder's earlier run of it used profile {meta.get('profile')!r}"
     else:
         status = {"running": "interrupted"}.get(meta.get("status"), meta.get("status", "unknown"))
+        if meta.get("params"):
+            note = "parameters " + ", ".join(f"{k}={v!r}" for k, v in meta["params"].items())
     use = status in ("ok", "failed", "interrupted")
     recorded = (results or {}).get("claims", {}) if use else {}
     rows = [claim_row(c, c.id, profile, recorded.get(c.id), status) for c in claims]

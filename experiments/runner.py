@@ -8,11 +8,14 @@ A run folder holds, per notebook ``NN_slug``::
     meta/NN_slug.json             status (running / ok / failed), error, wall time, settings, versions
 
 and ``run.json`` for the run as a whole, plus ``report.md`` / ``report.html``.  A notebook whose
-meta says ``ok`` for the same profile, seed, device and notebook file is skipped on the next run;
-``running`` (interrupted) and ``failed`` ones are executed again.
+meta says ``ok`` for the same profile, seed, device, extra parameters and notebook file is skipped on
+the next run; ``running`` (interrupted) and ``failed`` ones are executed again.
+
+Extra parameters (``--param finetune=adam``) go to the notebooks whose parameters cell declares them.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import math
@@ -33,6 +36,45 @@ from experiments.registry import load_claims
 
 KERNEL = "python3"
 EXCERPT_LINES = 8
+RESERVED = ("profile", "seed", "device", "results_path")  # set by the runner itself
+
+
+def parse_params(items: list[str] | None) -> dict:
+    """``["finetune=adam", "n_train=6000"]`` -> ``{"finetune": "adam", "n_train": 6000}``.
+
+    Values are Python literals where they parse as one (numbers, True, None, quoted strings), else
+    plain strings.
+    """
+    params = {}
+    for item in items or []:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise UserError(f"--param {item!r}: write NAME=VALUE, e.g. --param finetune=adam")
+        if name in RESERVED:
+            raise UserError(f"--param {name}: the runner sets {name} itself; use --{name.replace('_', '-')}")
+        try:
+            params[name] = ast.literal_eval(text.strip())
+        except (ValueError, SyntaxError):
+            params[name] = text.strip()
+    return params
+
+
+def declared_parameters(path: Path) -> set[str]:
+    """Names assigned in the notebook's cell tagged ``parameters``."""
+    import papermill as pm
+
+    return set(pm.inspect_notebook(str(path)))
+
+
+def params_for(notebooks: list[Notebook], params: dict) -> dict[str, dict]:
+    """Each notebook's share of ``params``; an error if a parameter matches no selected notebook."""
+    declared = {nb.name: declared_parameters(nb.path) for nb in notebooks} if params else {}
+    unused = [k for k in params if not any(k in names for names in declared.values())]
+    if unused:
+        raise UserError(f"no selected notebook has a parameter named {', '.join(unused)}; "
+                        f"see the parameters cell of the lesson (and --only)")
+    return {nb.name: {k: v for k, v in params.items() if k in declared.get(nb.name, ())} for nb in notebooks}
 
 
 def now() -> str:
@@ -120,7 +162,7 @@ def needs_run(meta: dict | None, settings: dict) -> str | None:
     if meta.get("status") != "ok":
         return f"{meta.get('status', 'unknown')} earlier"
     for key, value in settings.items():
-        if meta.get(key) != value:
+        if meta.get(key, {} if key == "params" else None) != value:  # metas before --param had no params
             return "notebook changed" if key == "input_sha256" else f"{key} changed"
     return None
 
@@ -142,7 +184,7 @@ def run_notebook(nb: Notebook, out: Path, settings: dict, context: dict, *,
             "wall_s": None, "error": None, **context}
     write_json(meta_path, meta)
     parameters = {"profile": settings["profile"], "seed": settings["seed"],
-                  "device": settings["device"], "results_path": str(results)}
+                  "device": settings["device"], "results_path": str(results), **settings.get("params", {})}
     watch = CellWatch(timeout, notebook_timeout)
     t0 = time.perf_counter()
     try:
@@ -172,10 +214,12 @@ def run_batch(profile: str = "quick", *, notebooks_dir: str | Path | None = None
               out: str | Path | None = None, only: list[str] | None = None, seed: int = 0,
               device: str = "auto", timeout: float | None = None,
               notebook_timeout: float | None = None, fresh: bool = False,
-              claims_dir: str | Path | None = None, report: bool = True) -> dict[str, str]:
+              claims_dir: str | Path | None = None, report: bool = True,
+              params: dict | None = None) -> dict[str, str]:
     """Run the selected notebooks into ``out`` (default ``runs/<profile>``); return ``{name: status}``.
 
     ``timeout`` limits each cell, ``notebook_timeout`` each notebook (seconds; ``None``: no limit).
+    ``params`` are extra notebook parameters, each passed to the notebooks that declare it.
     """
     check_profile(profile)
     load_claims(claims_dir)  # an invalid registry stops the run before anything executes
@@ -184,6 +228,11 @@ def run_batch(profile: str = "quick", *, notebooks_dir: str | Path | None = None
     notebooks = select(find_notebooks(notebooks_dir), only)
     if not notebooks:
         raise UserError(f"no NN_slug.ipynb notebooks in {notebooks_dir}")
+    params = dict(params or {})
+    for name in params:
+        if name in RESERVED:
+            raise UserError(f"parameter {name!r} is set by the runner itself")
+    shares = params_for(notebooks, params)
     out = Path(out or REPO / "runs" / profile).resolve()
     for sub in ("executed", "results", "meta"):
         (out / sub).mkdir(parents=True, exist_ok=True)
@@ -191,7 +240,7 @@ def run_batch(profile: str = "quick", *, notebooks_dir: str | Path | None = None
     from course_lib.backend import describe_machine
 
     context = {"versions": describe_machine(), "git": git_info(notebooks_dir), "host": platform.node()}
-    run = {"profile": profile, "seed": seed, "device": device, "status": "running",
+    run = {"profile": profile, "seed": seed, "device": device, "params": params, "status": "running",
            "notebooks_dir": str(notebooks_dir),
            "claims_dir": str(Path(claims_dir).resolve()) if claims_dir else None,
            "selected": [nb.name for nb in notebooks], "fresh": fresh, "timeout_s": timeout,
@@ -204,7 +253,8 @@ def run_batch(profile: str = "quick", *, notebooks_dir: str | Path | None = None
     bar = tqdm(notebooks, desc=f"{profile} run", unit="notebook", file=sys.stderr)
     for nb in bar:
         bar.set_postfix_str(nb.name)
-        settings = {"profile": profile, "seed": seed, "device": device, "input_sha256": sha256(nb.path)}
+        settings = {"profile": profile, "seed": seed, "device": device, "params": shares[nb.name],
+                    "input_sha256": sha256(nb.path)}
         reason = "fresh" if fresh else needs_run(read_json(out / "meta" / f"{nb.name}.json"), settings)
         if reason is None:
             statuses[nb.name] = "ok"

@@ -13,7 +13,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from experiments import UserError
 from experiments.__main__ import main
-from experiments.runner import CellWatch, needs_run, run_batch
+from experiments.runner import CellWatch, needs_run, parse_params, run_batch
 
 PARAMETERS = 'profile = "quick"\nseed = 0\ndevice = "auto"\nresults_path = None'
 
@@ -174,6 +174,49 @@ def test_needs_run():
     assert needs_run({**settings, "status": "failed"}, settings) == "failed earlier"
     assert needs_run({**settings, "status": "ok", "profile": "full"}, settings) == "profile changed"
     assert needs_run({**settings, "status": "ok", "input_sha256": "old"}, settings) == "notebook changed"
+    with_params = {**settings, "params": {"finetune": "adam"}}
+    assert needs_run({**settings, "status": "ok"}, {**settings, "params": {}}) is None  # meta from before --param
+    assert needs_run({**settings, "status": "ok", "params": {}}, with_params) == "params changed"
+
+
+def test_parse_params():
+    assert parse_params(["finetune=adam", "n_train=6000", "x= 0.5 ", "flag=True", "n=None", "s='a b'"]) == \
+        {"finetune": "adam", "n_train": 6000, "x": 0.5, "flag": True, "n": None, "s": "a b"}
+    assert parse_params(None) == {}
+    for bad, words in [("finetune", "NAME=VALUE"), ("=3", "NAME=VALUE"), ("2x=1", "NAME=VALUE"),
+                       ("seed=3", "--seed"), ("results_path=x", "--results-path")]:
+        with pytest.raises(UserError, match=words):
+            parse_params([bad])
+
+
+def test_params_reach_only_the_notebooks_that_declare_them(tmp_path, capsys):
+    nbs, claims, out = tmp_path / "nbs", tmp_path / "claims", tmp_path / "run"
+    nbs.mkdir()
+    claims.mkdir()
+    make_notebook(nbs, "01_plain", "open('plain.txt', 'w').write('ran')")
+    path = make_notebook(nbs, "02_tuned", "open('tuned.txt', 'w').write(repr((finetune, n_epochs)))")
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[1].source += '\nfinetune = "cg"\nn_epochs = 1'
+    nbformat.write(nb, path)
+
+    rc = main(["run", "--notebooks", str(nbs), "--claims", str(claims), "--out", str(out),
+               "--param", "finetune=adam", "--param", "n_epochs=7"])
+    assert rc == 0
+    assert (nbs / "tuned.txt").read_text() == "('adam', 7)" and (nbs / "plain.txt").exists()
+    assert read(out / "meta" / "02_tuned.json")["params"] == {"finetune": "adam", "n_epochs": 7}
+    assert read(out / "meta" / "01_plain.json")["params"] == {}
+    assert read(out / "run.json")["params"] == {"finetune": "adam", "n_epochs": 7}
+    assert "parameters finetune='adam', n_epochs=7" in (out / "report.md").read_text()
+
+    rc = main(["run", "--notebooks", str(nbs), "--claims", str(claims), "--out", str(out),
+               "--param", "finetune=cg", "--param", "n_epochs=7"])
+    assert rc == 0 and (nbs / "tuned.txt").read_text() == "('cg', 7)"
+    shown = capsys.readouterr().out
+    assert "01_plain" in shown and "skipped" in shown and "params changed" in shown
+
+    assert main(["run", "--notebooks", str(nbs), "--claims", str(claims), "--out", str(out),
+                 "--param", "lr=0.1"]) == 2
+    assert "no selected notebook has a parameter named lr" in capsys.readouterr().err
 
 
 def test_unknown_profile_is_a_clear_error(tmp_path, capsys):

@@ -314,13 +314,15 @@ def _end_epoch(history, row, net, evaluate, verbose, label):
 
 def finetune_minibatch(net: FlatNet, x, y=None, *, epochs: int = 1, batch_size: int = 100, optimizer: str = "adam",
                        lr: float = 1e-3, momentum: float = 0.9, seed: int = 0, shuffle: bool = True,
-                       evaluate=None, verbose: bool = False):
+                       grad_mask_epochs: int = 0, grad_mask=None, evaluate=None, stop=None, verbose: bool = False):
     """Fine-tune ``net`` by mini-batch gradient descent on ``theta``.
 
     ``optimizer``: ``"sgd"`` (``theta -= lr g``, the in-place update the speed benchmark times),
     or ``"momentum"`` / ``"adam"`` from :mod:`course_lib.optim` acting on the flat vector.
     Batches are consecutive slices of a fresh permutation each epoch (``shuffle=False``: of the data
-    in order); an incomplete last batch is dropped.
+    in order); an incomplete last batch is dropped.  ``grad_mask`` and ``evaluate`` as in
+    :func:`finetune_cg`; ``stop(net, row) -> bool`` (optional, e.g. an
+    :class:`~course_lib.early_stopping.EarlyStopping`) ends training after the epoch it says so.
     """
     xp = net.xp
     x = xp.asarray(x, dtype=net.dtype)
@@ -343,6 +345,7 @@ def finetune_minibatch(net: FlatNet, x, y=None, *, epochs: int = 1, batch_size: 
         t0 = time.perf_counter()
         order = rng.permutation(x.shape[0]) if shuffle else None
         total, nb = 0.0, 0
+        mask = grad_mask if (grad_mask is not None and epoch < grad_mask_epochs) else None
         for idx in _batches(x.shape[0], batch_size, order):
             if order is None:
                 xb = x[int(idx[0]):int(idx[-1]) + 1]
@@ -351,7 +354,7 @@ def finetune_minibatch(net: FlatNet, x, y=None, *, epochs: int = 1, batch_size: 
                 ii = xp.asarray(idx)
                 xb = x[ii]
                 yb = None if y_xp is None else y_xp[ii]
-            loss, grad = net.loss_and_grad(xb, yb)
+            loss, grad = net.loss_and_grad(xb, yb, grad_mask=mask)
             if opt is None:
                 net.theta -= lr * grad
             else:
@@ -361,6 +364,8 @@ def finetune_minibatch(net: FlatNet, x, y=None, *, epochs: int = 1, batch_size: 
             nb += 1
         row = {"epoch": epoch + 1, "train_loss": float(total) / nb, "seconds": time.perf_counter() - t0}
         _end_epoch(history, row, net, evaluate, verbose, "minibatch")
+        if stop is not None and stop(net, row):
+            break
     return history
 
 
