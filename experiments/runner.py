@@ -39,6 +39,12 @@ EXCERPT_LINES = 8
 RESERVED = ("profile", "seed", "device", "results_path")  # set by the runner itself
 
 
+def check_not_reserved(name: str) -> None:
+    """A parameter the runner sets itself cannot be passed as an extra one."""
+    if name in RESERVED:
+        raise UserError(f"--param {name}: the runner sets {name} itself; use --{name.replace('_', '-')}")
+
+
 def parse_params(items: list[str] | None) -> dict:
     """``["finetune=adam", "n_train=6000"]`` -> ``{"finetune": "adam", "n_train": 6000}``.
 
@@ -51,8 +57,7 @@ def parse_params(items: list[str] | None) -> dict:
         name = name.strip()
         if not sep or not name.isidentifier():
             raise UserError(f"--param {item!r}: write NAME=VALUE, e.g. --param finetune=adam")
-        if name in RESERVED:
-            raise UserError(f"--param {name}: the runner sets {name} itself; use --{name.replace('_', '-')}")
+        check_not_reserved(name)
         try:
             params[name] = ast.literal_eval(text.strip())
         except (ValueError, SyntaxError):
@@ -230,8 +235,7 @@ def run_batch(profile: str = "quick", *, notebooks_dir: str | Path | None = None
         raise UserError(f"no NN_slug.ipynb notebooks in {notebooks_dir}")
     params = dict(params or {})
     for name in params:
-        if name in RESERVED:
-            raise UserError(f"parameter {name!r} is set by the runner itself")
+        check_not_reserved(name)
     shares = params_for(notebooks, params)
     out = Path(out or REPO / "runs" / profile).resolve()
     for sub in ("executed", "results", "meta"):
