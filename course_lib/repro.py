@@ -21,8 +21,7 @@ import time
 from pathlib import Path
 
 from course_lib.backend import describe_machine
-
-_CLAIM_ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
+from course_lib.claims import CLAIM_ID, ID_FORM
 
 
 def _plain(value):
@@ -58,11 +57,8 @@ class Recorder:
 
     def record(self, claim_id: str, value, *, note: str = "") -> None:
         """Record the reproduced ``value`` of claim ``claim_id`` (e.g. ``"lecun1998.lenet5_test_error"``)."""
-        if not _CLAIM_ID.match(claim_id):
-            raise ValueError(
-                f"claim id {claim_id!r} is not of the form 'source.name' in lower case "
-                "(letters, digits, underscores, dots), e.g. 'hinton2006.ae30_test_sqerr'"
-            )
+        if not CLAIM_ID.match(claim_id):
+            raise ValueError(f"claim id {claim_id!r} is not of the form {ID_FORM}")
         value = _plain(value)
         self.data["claims"][claim_id] = {"value": value, "note": note}
         shown = f"{value:.6g}" if isinstance(value, float) and math.isfinite(value) else value
@@ -98,6 +94,14 @@ def write_json(path, data: dict) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     os.replace(tmp, path)
+
+
+def read_json(path) -> dict | None:
+    """The JSON object in ``path``, or ``None`` if it is missing or unreadable."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 _active: Recorder | None = None

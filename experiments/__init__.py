@@ -2,21 +2,24 @@
 
 ``python -m experiments list | run | report | bench NAME`` (also installed as ``course-repro``):
 ``run`` executes the numbered notebooks with papermill into a run folder, ``report`` joins what
-they recorded with the published claims in ``experiments/claims/NN.toml``.
+they recorded with the published claims in ``experiments/claims/NN.toml`` (read by ``course_lib.claims``).
 """
 from pathlib import Path
 
+from course_lib import claims
+
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
-PROFILES = ("quick", "full")
+PROFILES = claims.PROFILES
 
 
 class UserError(Exception):
-    """A problem the user can fix (a bad option, an invalid claims file); shown without a traceback."""
+    """A problem the user can fix (a bad option, a busy run folder); shown without a traceback."""
 
 
 def check_profile(profile: str) -> str:
     """Return ``profile`` if it is one of :data:`PROFILES`, else raise a :class:`UserError`."""
-    if profile not in PROFILES:
-        raise UserError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
-    return profile
+    try:
+        return claims.check_profile(profile)
+    except ValueError as err:
+        raise UserError(str(err)) from None

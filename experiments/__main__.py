@@ -15,6 +15,7 @@ import re
 import sys
 
 import experiments
+from course_lib.claims import ClaimsError
 from experiments import PROFILES, UserError
 
 NOTEBOOK_TIMEOUT = {"quick": 1800.0}  # a quick notebook takes a CPU minute or two; a hung one must not stall CI
@@ -23,7 +24,7 @@ NOTEBOOK_TIMEOUT = {"quick": 1800.0}  # a quick notebook takes a CPU minute or t
 def cmd_list(args) -> int:
     """Print the notebooks found, each with its claims, then the claims still awaiting a lesson."""
     from experiments.catalog import find_notebooks
-    from experiments.registry import format_bound, format_value, load_claims
+    from course_lib.claims import format_bound, format_value, load_claims
 
     registry = load_claims(args.claims)
     notebooks = find_notebooks(args.notebooks or experiments.NOTEBOOKS)
@@ -148,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser(prog).parse_args(argv)
     try:
         return args.func(args)
-    except UserError as err:
+    except (UserError, ClaimsError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,49 +1,23 @@
 """The reproduction report: published claims joined with what a run recorded, as Markdown and HTML.
 
-:func:`judge` decides pass/fail; :func:`build` gathers a run folder into plain data;
+:func:`course_lib.claims.judge` decides pass/fail; :func:`build` gathers a run folder into plain data;
 :func:`to_markdown` and :func:`to_html` render it; :func:`write_report` does all three.
 """
 from __future__ import annotations
 
 import html
-import math
 import os
 from pathlib import Path
 from urllib.parse import quote
 
+from course_lib.claims import (FAIL, MISSING, NO_BOUND, NOT_RUN, PASS, Claim, format_bound,
+                               format_value, judge, load_claims)
+from course_lib.repro import read_json
 from experiments import NOTEBOOKS, UserError
 from experiments.catalog import find_notebooks
-from experiments.registry import Claim, format_bound, format_value, is_number, load_claims
-from experiments.runner import read_json
 
-PASS, FAIL, NOT_RUN, NO_BOUND, NB_FAILED = "pass", "fail", "not run", "recorded — no bound", "notebook failed"
+NB_FAILED = "notebook failed"
 STATUSES = (PASS, FAIL, NO_BOUND, NOT_RUN, NB_FAILED)
-MISSING = object()  # "no value was recorded", as opposed to a recorded None
-
-
-def judge(bound: dict | None, value=MISSING) -> str:
-    """Status of a reproduced ``value`` against a bound ``{min, max, equals}`` (``None``: no bound).
-
-    Nothing recorded is ``not run``; a recorded None, NaN or infinity always fails; otherwise
-    ``min``/``max`` are inclusive limits on a number and ``equals`` an exact match (bool, string, number).
-    """
-    if value is MISSING:
-        return NOT_RUN
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return FAIL
-    if not bound:
-        return NO_BOUND
-    if "equals" in bound:
-        target = bound["equals"]
-        same_kind = (is_number(target) and is_number(value)) or type(target) is type(value)
-        return PASS if same_kind and value == target else FAIL
-    if not is_number(value):
-        return FAIL
-    if "min" in bound and value < bound["min"]:
-        return FAIL
-    if "max" in bound and value > bound["max"]:
-        return FAIL
-    return PASS
 
 
 def duration(seconds: float | None) -> str:

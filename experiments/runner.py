@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import json
 import math
 import os
 import platform
@@ -29,10 +28,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from course_lib.repro import write_json
+from course_lib.claims import load_claims
+from course_lib.repro import read_json, write_json
 from experiments import NOTEBOOKS, REPO, UserError, check_profile
 from experiments.catalog import Notebook, find_notebooks, select
-from experiments.registry import load_claims
 
 KERNEL = "python3"
 EXCERPT_LINES = 8
@@ -84,14 +83,6 @@ def params_for(notebooks: list[Notebook], params: dict) -> dict[str, dict]:
 
 def now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S")
-
-
-def read_json(path: Path) -> dict | None:
-    """The JSON object in ``path``, or ``None`` if it is missing or unreadable."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def git_info(folder: Path) -> dict | None:

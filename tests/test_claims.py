@@ -1,9 +1,17 @@
-"""The claims registry: merging per-lesson TOML files and the errors that name the file at fault."""
+"""The claims registry: merging per-lesson TOML files, the errors that name the file at fault,
+where the folder is found, and the one claim-id pattern."""
+import subprocess
+import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
-from experiments.registry import CLAIMS_DIR, ClaimsError, bound_problems, format_bound, load_claims
+import course_lib
+from course_lib import claims, repro
+from course_lib.claims import CLAIMS_DIR, ClaimsError, bound_problems, format_bound, load_claims
+
+REPO = Path(__file__).resolve().parents[1]
 
 GOOD = """
 title = "Lesson {lesson}"
@@ -110,3 +118,49 @@ def test_course_registry_is_valid():
     assert {f"{n:02d}" for n in range(6, 17)} <= lessons
     unchecked = [c for c in registry.claims if not c.checked and c.lesson >= "06"]
     assert unchecked and all(c.full is None for c in unchecked)  # "check" numbers are no threshold yet
+
+
+def test_default_folder_is_the_repository_claims_found_from_the_library(monkeypatch):
+    monkeypatch.delenv("COURSE_CLAIMS", raising=False)
+    assert CLAIMS_DIR == Path(course_lib.__file__).resolve().parents[1] / "experiments" / "claims"
+    assert CLAIMS_DIR == REPO / "experiments" / "claims"
+    assert claims.claims_dir() == CLAIMS_DIR
+    assert load_claims().get("hinton2006.ae30_test_sqerr") is not None
+
+
+def test_course_claims_variable_overrides_the_default(tmp_path, monkeypatch):
+    write(tmp_path, "04.toml", GOOD.format(lesson="04", id="a2006.x"))
+    monkeypatch.setenv("COURSE_CLAIMS", str(tmp_path))
+    assert claims.claims_dir() == tmp_path
+    assert [c.id for c in load_claims().claims] == ["a2006.x"]
+    assert claims.claims_dir(REPO) == REPO  # an explicit folder wins
+
+
+def test_missing_folder_names_it_and_the_fix(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CLAIMS", str(tmp_path / "nowhere"))
+    message = claims_error(None)
+    assert str(tmp_path / "nowhere") in message and "COURSE_CLAIMS" in message and "--claims" in message
+
+
+def test_claims_errors_are_value_errors_and_the_command_line_shows_them(tmp_path, capsys):
+    from experiments.__main__ import main
+
+    assert issubclass(ClaimsError, ValueError)
+    write(tmp_path, "04.toml", "[[claim]\nid = ")
+    assert main(["list", "--claims", str(tmp_path), "--notebooks", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: invalid claims in") and "Traceback" not in err
+
+
+def test_one_claim_id_pattern_shared_by_the_recorder():
+    assert repro.CLAIM_ID is claims.CLAIM_ID
+    pattern = claims.CLAIM_ID.pattern
+    sources = [*(REPO / "course_lib").rglob("*.py"), *(REPO / "experiments").rglob("*.py")]
+    assert [p.name for p in sources if pattern in p.read_text(encoding="utf-8")] == ["claims.py"]
+
+
+def test_the_library_reads_claims_without_importing_experiments():
+    code = ("import sys; from course_lib import claims, repro; claims.load_claims(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'experiments'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

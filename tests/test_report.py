@@ -1,12 +1,14 @@
 """Pass/fail logic and the Markdown/HTML report, on a hand-made run folder (no notebook is executed)."""
 import json
 import math
+import subprocess
+import sys
 
 import pytest
 
+from course_lib.claims import FAIL, MISSING, NO_BOUND, NOT_RUN, PASS, judge
 from experiments import UserError
-from experiments.report import (FAIL, MISSING, NB_FAILED, NO_BOUND, NOT_RUN, PASS, build, judge,
-                                write_report)
+from experiments.report import NB_FAILED, build, write_report
 
 
 @pytest.mark.parametrize("bound, value, expected", [
@@ -119,3 +121,20 @@ def test_report_elsewhere_links_back_to_the_run(run_dir, tmp_path):
 def test_report_needs_a_run_folder(tmp_path):
     with pytest.raises(UserError, match="not a run folder"):
         build(tmp_path)
+
+
+def test_report_does_not_import_the_runner():
+    code = "import sys, experiments.report; print('experiments.runner' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_json_is_read_and_written_by_the_library(tmp_path):
+    from course_lib.repro import read_json, write_json as write
+    from experiments import report, runner
+
+    assert report.read_json is read_json and runner.read_json is read_json and runner.write_json is write
+    write(tmp_path / "a" / "x.json", {"n": 1})
+    assert read_json(tmp_path / "a" / "x.json") == {"n": 1}
+    (tmp_path / "bad.json").write_text("{half")
+    assert read_json(tmp_path / "bad.json") is None and read_json(tmp_path / "missing.json") is None

@@ -1,4 +1,4 @@
-"""The published claims: one TOML file per lesson, ``experiments/claims/NN.toml``.
+"""The published claims: one TOML file per lesson, ``experiments/claims/NN.toml``, and pass/fail.
 
 A file holds an optional top-level ``title`` (the lesson's name) and ``[[claim]]`` tables::
 
@@ -14,29 +14,52 @@ A file holds an optional top-level ``title`` (the lesson's name) and ``[[claim]]
     full = { max = 3.5 }                  # optional bound per profile: min, max and/or equals
     quick = { max = 20.0 }                # omitted: recorded, no bound
 
-:func:`load_claims` merges the files and validates them; every problem names its file.
+:func:`load_claims` merges the files and validates them (every problem names its file);
+:func:`judge` decides whether a reproduced value meets a claim's bound.  The folder is
+``$COURSE_CLAIMS`` if set, else the repository's ``experiments/claims/`` (see :func:`claims_dir`).
 """
 from __future__ import annotations
 
+import difflib
 import math
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from experiments import PROFILES, UserError, check_profile
+import course_lib
 
-CLAIMS_DIR = Path(__file__).resolve().parent / "claims"
+PROFILES = ("quick", "full")
+CLAIMS_ENV = "COURSE_CLAIMS"
+CLAIMS_DIR = Path(course_lib.__file__).resolve().parents[1] / "experiments" / "claims"
 CLAIM_ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
+ID_FORM = "'source.name' in lower case (letters, digits, '_', '.'), e.g. 'hinton2006.ae30_test_sqerr'"
 FILE_NAME = re.compile(r"^\d{2}$")
 SCALAR = (bool, int, float, str)
 REQUIRED = {"id": str, "lesson": str, "title": str, "published": SCALAR, "source": str, "checked": bool}
 OPTIONAL = {"unit": str, "setting": str, **{p: dict for p in PROFILES}}
 BOUND_KEYS = ("min", "max", "equals")
+PASS, FAIL, NOT_RUN, NO_BOUND = "pass", "fail", "not run", "recorded — no bound"
+MISSING = object()  # "no value was recorded", as opposed to a recorded None
 
 
-class ClaimsError(UserError):
-    """The claims registry is invalid."""
+class ClaimsError(ValueError):
+    """The claims registry is invalid or cannot be found."""
+
+
+class UnknownClaimError(KeyError):
+    """No registered claim has this id."""
+
+    def __str__(self) -> str:  # KeyError would show the message in quotes
+        return str(self.args[0])
+
+
+def check_profile(profile: str) -> str:
+    """Return ``profile`` if it is one of :data:`PROFILES`, else raise a :class:`ValueError`."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
+    return profile
 
 
 @dataclass(frozen=True)
@@ -77,6 +100,27 @@ class Registry:
 
     def get(self, claim_id: str) -> Claim | None:
         return next((c for c in self.claims if c.id == claim_id), None)
+
+    def claim(self, claim_id: str) -> Claim:
+        """The claim ``claim_id``; an :class:`UnknownClaimError` names the nearest registered ids."""
+        found = self.get(claim_id)
+        if found is None:
+            raise UnknownClaimError(f"no claim {claim_id!r} is registered; {self._nearest(claim_id)}")
+        return found
+
+    def _nearest(self, claim_id: str) -> str:
+        prefix = claim_id.split(".", 1)[0]
+        same = [c.id for c in self.claims if c.id.split(".", 1)[0] == prefix]
+        if not same:
+            sources = sorted({c.id.split(".", 1)[0] for c in self.claims})
+            return f"no claim has the source {prefix!r} (sources: {', '.join(sources) or 'none'})"
+        near = difflib.get_close_matches(claim_id, same, n=3, cutoff=0) or same[:3]
+        return "nearest: " + ", ".join(near)
+
+
+def claims_dir(folder: str | Path | None = None) -> Path:
+    """``folder`` if given, else ``$COURSE_CLAIMS``, else the repository's ``experiments/claims``."""
+    return Path(folder or os.environ.get(CLAIMS_ENV) or CLAIMS_DIR)
 
 
 def is_number(value) -> bool:
@@ -120,7 +164,7 @@ def _claim_problems(raw: dict, lesson: str) -> list[str]:
     if unknown:
         problems.append(f"unknown field(s) {', '.join(unknown)}")
     if isinstance(raw.get("id"), str) and not CLAIM_ID.match(raw["id"]):
-        problems.append("id must look like 'source.name' in lower case (letters, digits, '_', '.')")
+        problems.append(f"id must look like {ID_FORM}")
     if isinstance(raw.get("lesson"), str) and raw["lesson"] != lesson:
         problems.append(f"lesson is {raw['lesson']!r} but the file is {lesson}.toml")
     if isinstance(raw.get("published"), float) and not math.isfinite(raw["published"]):
@@ -131,49 +175,77 @@ def _claim_problems(raw: dict, lesson: str) -> list[str]:
     return problems
 
 
+def _read_file(path: Path, registry: Registry, seen: dict) -> list[str]:
+    """Add the valid claims of one ``NN.toml`` to ``registry``; return its problems."""
+    lesson = path.stem
+    if not FILE_NAME.match(lesson):
+        return [f"{path.name}: claims files are named by lesson number, e.g. 04.toml"]
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        return [f"{path.name}: not valid TOML: {err}"]
+    problems = []
+    unknown = sorted(set(doc) - {"title", "claim"})
+    if unknown:
+        problems.append(f"{path.name}: unknown top-level key(s) {', '.join(unknown)}; use title and [[claim]]")
+    if isinstance(doc.get("title"), str):
+        registry.titles[lesson] = doc["title"]
+    elif "title" in doc:
+        problems.append(f"{path.name}: title must be a string")
+    raws = doc.get("claim", [])
+    if not isinstance(raws, list):
+        return problems + [f"{path.name}: write claims as [[claim]] tables"]
+    for n, raw in enumerate(raws, start=1):
+        name = f"{path.name}: claim #{n}" + (f" ({raw['id']})" if isinstance(raw.get("id"), str) else "")
+        found = _claim_problems(raw, lesson)
+        if isinstance(raw.get("id"), str) and raw["id"] in seen:
+            found.append(f"duplicate id, already defined in {seen[raw['id']]}")
+        if found:
+            problems += [f"{name}: {p}" for p in found]
+            continue
+        seen[raw["id"]] = path.name
+        registry.claims.append(Claim(**raw, file=path.name))
+    return problems
+
+
 def load_claims(folder: str | Path | None = None) -> Registry:
-    """Read and validate every ``NN.toml`` in ``folder`` (default: ``experiments/claims``)."""
-    folder = Path(folder) if folder is not None else CLAIMS_DIR
+    """Read and validate every ``NN.toml`` in ``folder`` (default: :func:`claims_dir`)."""
+    folder = claims_dir(folder)
     if not folder.is_dir():
-        raise ClaimsError(f"claims folder {folder} does not exist")
+        raise ClaimsError(f"claims folder {folder} does not exist: set {CLAIMS_ENV} (or pass --claims) to "
+                          f"the folder of NN.toml claims files, the repository's experiments/claims/")
     registry, problems, seen = Registry(), [], {}
     for path in sorted(folder.glob("*.toml")):
-        lesson = path.stem
-        if not FILE_NAME.match(lesson):
-            problems.append(f"{path.name}: claims files are named by lesson number, e.g. 04.toml")
-            continue
-        try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-            problems.append(f"{path.name}: not valid TOML: {err}")
-            continue
-        unknown = sorted(set(doc) - {"title", "claim"})
-        if unknown:
-            problems.append(f"{path.name}: unknown top-level key(s) {', '.join(unknown)}; use title and [[claim]]")
-        if "title" in doc:
-            if isinstance(doc["title"], str):
-                registry.titles[lesson] = doc["title"]
-            else:
-                problems.append(f"{path.name}: title must be a string")
-        raws = doc.get("claim", [])
-        if not isinstance(raws, list):
-            problems.append(f"{path.name}: write claims as [[claim]] tables")
-            continue
-        for n, raw in enumerate(raws, start=1):
-            name = f"{path.name}: claim #{n}" + (f" ({raw['id']})" if isinstance(raw.get("id"), str) else "")
-            found = _claim_problems(raw, lesson)
-            claim_id = raw.get("id")
-            if isinstance(claim_id, str) and claim_id in seen:
-                found.append(f"duplicate id, already defined in {seen[claim_id]}")
-            if found:
-                problems += [f"{name}: {p}" for p in found]
-                continue
-            seen[claim_id] = path.name
-            registry.claims.append(Claim(**raw, file=path.name))
+        problems += _read_file(path, registry, seen)
     if problems:
         raise ClaimsError(f"invalid claims in {folder}:\n  " + "\n  ".join(problems))
     registry.claims.sort(key=lambda c: c.lesson)
     return registry
+
+
+def judge(bound: dict | None, value=MISSING) -> str:
+    """Status of a reproduced ``value`` against a bound ``{min, max, equals}`` (``None``: no bound).
+
+    Nothing recorded is ``not run``; a recorded None, NaN or infinity always fails; otherwise
+    ``min``/``max`` are inclusive limits on a number and ``equals`` an exact match (bool, string, number).
+    """
+    if value is MISSING:
+        return NOT_RUN
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return FAIL
+    if not bound:
+        return NO_BOUND
+    if "equals" in bound:
+        target = bound["equals"]
+        same_kind = (is_number(target) and is_number(value)) or type(target) is type(value)
+        return PASS if same_kind and value == target else FAIL
+    if not is_number(value):
+        return FAIL
+    if "min" in bound and value < bound["min"]:
+        return FAIL
+    if "max" in bound and value > bound["max"]:
+        return FAIL
+    return PASS
 
 
 def format_value(value) -> str:
