@@ -1,9 +1,11 @@
-"""Record reproduced results by claim id, from inside a notebook.
+"""A lesson's plumbing: its settings per profile, published numbers, and recorded results.
 
-In a batch run, papermill passes ``results_path`` into the notebook's ``parameters`` cell and the
-notebook calls::
+In a batch run, papermill passes ``profile`` and ``results_path`` into the notebook's ``parameters``
+cell and the notebook calls::
 
+    cfg = repro.profile(profile, quick=dict(n_train=6000), full=dict(n_train=60000), n_train=n_train)
     repro.start(results_path, notebook="04_autoencoders", profile=profile, seed=seed)
+    target = repro.published("hinton2006.ae30_test_sqerr")   # 3.0, from experiments/claims/04.toml
     repro.record("hinton2006.ae30_test_sqerr", err)        # joined with the published number
     repro.save_figure(fig, "reconstructions", caption="...")
 
@@ -13,6 +15,8 @@ recorded before a crash survive it.
 """
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import math
 import os
@@ -21,7 +25,88 @@ import time
 from pathlib import Path
 
 from course_lib.backend import describe_machine
-from course_lib.claims import CLAIM_ID, ID_FORM
+from course_lib.claims import CLAIM_ID, ID_FORM, Registry, check_profile, claims_dir, load_claims
+
+
+class Settings(dict):
+    """A lesson's settings: a dict whose keys are also attributes (``cfg.n_train == cfg["n_train"]``)."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"no setting {name!r}; the settings are {', '.join(self) or 'none'}") from None
+
+    def __setattr__(self, name, value):
+        self[name] = value
+
+    def __repr__(self) -> str:
+        items = [f"{key}={value!r}" for key, value in self.items()]
+        line = f"Settings({', '.join(items)})"
+        return line if len(line) <= 100 else "Settings(\n" + "".join(f"    {i},\n" for i in items) + ")"
+
+
+def _number(value) -> int | float | None:
+    """``value`` as an int or float (``"4000"`` -> 4000, ``"1e-3"`` -> 0.001); None if it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    for parse in (int, float) if isinstance(value, str) else ():
+        try:
+            return parse(value)
+        except ValueError:
+            pass
+    return None
+
+
+def _like(current, name: str, value):
+    """``value`` converted to the type of ``current`` when that is int or float (4000.0 -> 4000)."""
+    kind = type(current)
+    if kind not in (int, float):
+        return value
+    number = _number(value)
+    if number is None or (kind is int and not float(number).is_integer()):
+        raise ValueError(f"parameter {name}={value!r}: expected {kind.__name__} like the profile's {current!r}")
+    return kind(number)
+
+
+def profile(name: str, *, quick: dict, full: dict, **overrides) -> Settings:
+    """The settings of profile ``name`` (a copy of ``quick`` or ``full``), with overrides applied.
+
+    Each override that is not None replaces the profile's value, converted to its type when that is
+    int or float, so a notebook passes its parameters straight in::
+
+        cfg = repro.profile(profile, quick=dict(n_train=6000), full=dict(n_train=60000), n_train=n_train)
+
+    An unknown profile, an override the profiles do not have, a value that does not convert, or
+    ``quick`` and ``full`` with different keys raise :class:`ValueError`.
+    """
+    if set(quick) != set(full):
+        only = [f"only in {p}: {', '.join(sorted(set(a) - set(b)))}"
+                for p, a, b in (("quick", quick, full), ("full", full, quick)) if set(a) - set(b)]
+        raise ValueError(f"the quick and full profiles must have the same keys ({'; '.join(only)})")
+    settings = Settings(copy.deepcopy({"quick": quick, "full": full}[check_profile(name)]))
+    for key, value in overrides.items():
+        if key not in settings:
+            raise ValueError(f"unknown parameter {key!r}: the profile's settings are {', '.join(settings)}")
+        if value is not None:
+            settings[key] = _like(settings[key], key, value)
+    return settings
+
+
+@functools.lru_cache(maxsize=None)
+def _registry(folder: Path) -> Registry:
+    return load_claims(folder)
+
+
+def published(claim_id: str):
+    """The published value (number, bool or string) of the registered claim ``claim_id``.
+
+    Read from the claims folder (``$COURSE_CLAIMS`` or the repository's ``experiments/claims``), once
+    per process; an unknown id raises :class:`course_lib.claims.UnknownClaimError` (a KeyError).
+    """
+    return _registry(claims_dir().resolve()).claim(claim_id).published
 
 
 def _plain(value):
