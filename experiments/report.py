@@ -1,14 +1,18 @@
 """The reproduction report: published claims joined with what a run recorded, as Markdown and HTML.
 
 :func:`course_lib.claims.judge` decides pass/fail; :func:`build` gathers a run folder into plain data;
-:func:`to_markdown` and :func:`to_html` render it; :func:`write_report` does all three.
+:func:`to_markdown` renders it, :func:`to_html` turns that Markdown into a page (mistune);
+:func:`write_report` writes both.
 """
 from __future__ import annotations
 
-import html
 import os
+import re
 from pathlib import Path
 from urllib.parse import quote
+
+import mistune
+from mistune.util import escape as escape_html
 
 from course_lib.claims import (FAIL, MISSING, NO_BOUND, NOT_RUN, PASS, Claim, format_bound,
                                format_value, judge, load_claims)
@@ -16,8 +20,10 @@ from course_lib.repro import read_json
 from experiments import NOTEBOOKS, UserError
 from experiments.catalog import find_notebooks
 
-NB_FAILED = "notebook failed"
-STATUSES = (PASS, FAIL, NO_BOUND, NOT_RUN, NB_FAILED)
+NB_FAILED = "notebook failed"  # a claim the failed notebook never recorded
+UNCONFIRMED = "unconfirmed — notebook did not finish"  # recorded, but the notebook failed or was interrupted
+STATUSES = (PASS, FAIL, NO_BOUND, UNCONFIRMED, NOT_RUN, NB_FAILED)
+FINISHED = ("ok", "failed", "interrupted")  # notebook statuses whose results belong to this run
 
 
 def duration(seconds: float | None) -> str:
@@ -39,6 +45,8 @@ def claim_row(claim: Claim | None, claim_id: str, profile: str, recorded: dict |
     status = judge(bound, value)
     if status == NOT_RUN and nb_status == "failed":
         status = NB_FAILED
+    elif status != NOT_RUN and nb_status in ("failed", "interrupted"):
+        status = UNCONFIRMED
     published = "—" if claim is None else format_value(claim.published) + (f" {claim.unit}" if claim.unit else "")
     return {
         "id": claim_id,
@@ -66,7 +74,7 @@ def notebook_entry(name, lesson, title, meta, results, claims, profile) -> dict:
         status = {"running": "interrupted"}.get(meta.get("status"), meta.get("status", "unknown"))
         if meta.get("params"):
             note = "parameters " + ", ".join(f"{k}={v!r}" for k, v in meta["params"].items())
-    use = status in ("ok", "failed", "interrupted")
+    use = status in FINISHED
     recorded = (results or {}).get("claims", {}) if use else {}
     rows = [claim_row(c, c.id, profile, recorded.get(c.id), status) for c in claims]
     known = {c.id for c in claims}
@@ -150,8 +158,12 @@ def rel_path(path: str, base: str) -> str:
 
 # ---------------------------------------------------------------- Markdown
 
+MD_SPECIAL = re.compile(r"[\\`*\[\]<>|]|&(?=#?\w+;)")  # what Markdown would act on, in text from outside
+
+
 def md_cell(text) -> str:
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
+    """``text`` as literal Markdown on one line (such as a table cell): special characters escaped."""
+    return MD_SPECIAL.sub(lambda m: "\\" + m.group(0), str(text)).replace("\n", " ")
 
 
 def md_table(header: list[str], rows: list[list]) -> list[str]:
@@ -170,15 +182,25 @@ def published_text(row: dict) -> str:
     return row["published"] + (" (to be checked)" if row["to_check"] else "")
 
 
+def claim_text(row: dict) -> str:
+    return f"{row['id']}: {row['title']}" + (f" — {row['setting']}" if row["setting"] else "")
+
+
+def title(data: dict) -> str:
+    return f"Reproduction report: {data['profile']} profile"
+
+
 def to_markdown(data: dict, base: str = ".") -> str:
     """The report as Markdown; figure paths are relative to ``base`` (the run folder seen from the report)."""
     p = data["profile"]
-    out = [f"# Reproduction report: {p} profile", "", "## Summary", ""]
+    out = [f"# {title(data)}", "", "## Summary", ""]
     out += [f"- **{k}**: {md_cell(v)}" for k, v in run_facts(data)] + [""]
+    out += md_table(["lesson", "notebook", "status", "wall time"],
+                    [[nb["lesson"], nb["name"], nb["status"], duration(nb["wall_s"])] for nb in data["notebooks"]])
     for nb in data["notebooks"]:
-        out += [f"## {nb['lesson']} {md_cell(nb['title'])}", "",
+        out += ["", f"## {nb['lesson']} {md_cell(nb['title'])}", "",
                 f"`{nb['name']}`: **{nb['status']}**, wall time {duration(nb['wall_s'])}"
-                + (f" ({nb['note']})" if nb["note"] else ""), ""]
+                + (f" ({md_cell(nb['note'])})" if nb["note"] else ""), ""]
         if nb["error"]:
             err = nb["error"]
             where = f" in cell {err['cell_index']}" if err.get("cell_index") is not None else ""
@@ -189,22 +211,22 @@ def to_markdown(data: dict, base: str = ".") -> str:
             out += [f"**Warning:** {md_cell(nb['warning'])}", ""]
         if nb["rows"]:
             out += md_table(["claim", "published", "source", "reproduced", f"bound ({p})", "status"],
-                            [[f"{r['id']}: {r['title']}", published_text(r), r["source"],
+                            [[claim_text(r), published_text(r), r["source"],
                               r["value"] + (f" ({r['note']})" if r["note"] else ""), r["bound"], r["status"]]
                              for r in nb["rows"]]) + [""]
         else:
             out += ["No claims registered for this lesson.", ""]
         for fig in nb["figures"]:
-            caption = md_cell(fig["caption"]).replace("[", "(").replace("]", ")")
+            caption = md_cell(fig["caption"])
             out += [f"![{caption}]({quote(rel_path(fig['path'], base))})", "", f"*{caption}*", ""]
-    out += ["## Awaiting a lesson", ""]
+    out += ["", "## Awaiting a lesson", ""]
     if not data["awaiting"]:
         out += ["Every lesson with registered claims has a notebook.", ""]
     for lesson in data["awaiting"]:
         out += [f"### {lesson['lesson']} {md_cell(lesson['title'])}".rstrip(), ""]
         if lesson["rows"]:
             out += md_table(["claim", "published", "source", "bound (quick)", "bound (full)"],
-                            [[f"{r['id']}: {r['title']}", published_text(r), r["source"],
+                            [[claim_text(r), published_text(r), r["source"],
                               r["bounds"]["quick"], r["bounds"]["full"]] for r in lesson["rows"]]) + [""]
         else:
             out += ["No published claims; the lesson's results are measurements.", ""]
@@ -220,88 +242,38 @@ th, td { border: 1px solid #ccc; padding: 0.3em 0.5em; text-align: left; vertica
 th { background: #f3f3f3; }
 .st { font-weight: 600; white-space: nowrap; }
 .pass { color: #17692b; } .fail, .failed, .nbfail { color: #b3261e; }
-.notrun, .interrupted { color: #777; } .nobound { color: #7a5a00; }
-.check { color: #7a5a00; font-size: 0.9em; }
+.notrun, .interrupted { color: #777; } .nobound, .unconfirmed { color: #7a5a00; }
 pre { background: #f6f6f6; padding: 0.6em; overflow-x: auto; }
-figure { display: inline-block; margin: 0.5em 1em 1em 0; } img { max-width: 100%; }
-figcaption { font-size: 0.9em; color: #555; } .muted { color: #777; }
+img { max-width: 100%; } em { color: #555; }
 """
 CSS_CLASS = {PASS: "pass", FAIL: "fail", NOT_RUN: "notrun", NO_BOUND: "nobound", NB_FAILED: "nbfail",
-             "ok": "pass", "failed": "failed", "interrupted": "interrupted"}
+             UNCONFIRMED: "unconfirmed", "ok": "pass", "failed": "failed", "interrupted": "interrupted"}
 
 
-def esc(text) -> str:
-    return html.escape(str(text), quote=True)
+class ReportRenderer(mistune.HTMLRenderer):
+    """mistune's HTML, with a status class on every table cell and bold text that is exactly a status."""
+
+    def table_cell(self, text: str, align: str | None = None, head: bool = False) -> str:
+        tag = "th" if head else "td"
+        attrs = {"style": f"text-align:{align}" if align else None,
+                 "class": None if head else status_class(text)}
+        return f"  <{tag}{self.render_attrs(attrs)}>{text}</{tag}>\n"
+
+    def strong(self, text: str) -> str:
+        return f"<strong{self.render_attrs({'class': status_class(text)})}>{text}</strong>"
 
 
-def html_status(status: str) -> str:
-    return f'<span class="st {CSS_CLASS.get(status, "notrun")}">{esc(status)}</span>'
+def status_class(text: str) -> str | None:
+    """``"st pass"`` for the text ``pass`` (any status), ``None`` for other text."""
+    return f"st {CSS_CLASS[text]}" if text in CSS_CLASS else None
 
 
-def html_table(header: list[str], rows: list[list[str]]) -> str:
-    """A table whose cells are already escaped HTML."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in header)
-    head = f"<thead><tr>{head}</tr></thead>" if any(header) else ""
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table>{head}<tbody>{body}</tbody></table>"
-
-
-def html_claim(row: dict) -> str:
-    setting = f'<br><span class="muted">{esc(row["setting"])}</span>' if row["setting"] else ""
-    return f"<code>{esc(row['id'])}</code><br>{esc(row['title'])}{setting}"
-
-
-def html_published(row: dict) -> str:
-    return esc(row["published"]) + (' <span class="check">(to be checked)</span>' if row["to_check"] else "")
-
-
-def to_html(data: dict, base: str = ".") -> str:
-    """The report as one self-contained HTML page (figures linked by relative path)."""
-    p = data["profile"]
-    parts = [f"<h1>Reproduction report: {esc(p)} profile</h1>", "<h2>Summary</h2>",
-             html_table(["", ""], [[f"<strong>{esc(k)}</strong>", esc(v)] for k, v in run_facts(data)])]
-    for nb in data["notebooks"]:
-        parts.append(f'<h2 id="{esc(nb["name"])}">{esc(nb["lesson"])} {esc(nb["title"])}</h2>')
-        note = f" ({esc(nb['note'])})" if nb["note"] else ""
-        parts.append(f"<p><code>{esc(nb['name'])}</code>: {html_status(nb['status'])}, "
-                     f"wall time {esc(duration(nb['wall_s']))}{note}</p>")
-        if nb["error"]:
-            err = nb["error"]
-            where = f" in cell {err['cell_index']}" if err.get("cell_index") is not None else ""
-            parts.append(f'<p class="fail"><strong>Failed{esc(where)}:</strong> '
-                         f"{esc(err['ename'])}: {esc(err['evalue'])}</p>")
-            if err.get("cell_excerpt"):
-                parts.append(f"<pre>{esc(err['cell_excerpt'])}</pre>")
-        if nb["warning"]:
-            parts.append(f"<p><strong>Warning:</strong> {esc(nb['warning'])}</p>")
-        if nb["rows"]:
-            parts.append(html_table(
-                ["claim", "published", "source", "reproduced", f"bound ({p})", "status"],
-                [[html_claim(r), html_published(r), esc(r["source"]),
-                  esc(r["value"]) + (f'<br><span class="muted">{esc(r["note"])}</span>' if r["note"] else ""),
-                  esc(r["bound"]), html_status(r["status"])] for r in nb["rows"]]))
-        else:
-            parts.append('<p class="muted">No claims registered for this lesson.</p>')
-        for fig in nb["figures"]:
-            src = esc(quote(rel_path(fig["path"], base)))
-            parts.append(f'<figure><img src="{src}" alt="{esc(fig["caption"])}">'
-                         f"<figcaption>{esc(fig['caption'])}</figcaption></figure>")
-    parts.append("<h2>Awaiting a lesson</h2>")
-    if not data["awaiting"]:
-        parts.append("<p>Every lesson with registered claims has a notebook.</p>")
-    for lesson in data["awaiting"]:
-        parts.append(f"<h3>{esc(lesson['lesson'])} {esc(lesson['title'])}</h3>")
-        if lesson["rows"]:
-            parts.append(html_table(["claim", "published", "source", "bound (quick)", "bound (full)"],
-                                    [[html_claim(r), html_published(r), esc(r["source"]),
-                                      esc(r["bounds"]["quick"]), esc(r["bounds"]["full"])]
-                                     for r in lesson["rows"]]))
-        else:
-            parts.append('<p class="muted">No published claims; the lesson\'s results are measurements.</p>')
-    body = "\n".join(parts)
+def to_html(markdown: str, title: str) -> str:
+    """The page for the report's Markdown: its HTML (raw HTML in the text escaped) in a small head."""
+    render = mistune.create_markdown(escape=True, renderer=ReportRenderer(escape=True), plugins=["table"])
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f"<title>Reproduction report: {esc(p)}</title>\n<style>{CSS}</style>\n</head>\n"
-            f"<body>\n{body}\n</body>\n</html>\n")
+            f"<title>{escape_html(title)}</title>\n<style>{CSS}</style>\n</head>\n"
+            f"<body>\n{render(markdown)}</body>\n</html>\n")
 
 
 def write_report(run_dir: str | Path, out: str | Path | None = None, *,
@@ -313,6 +285,7 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, *,
     out.mkdir(parents=True, exist_ok=True)
     base = os.path.relpath(run_dir, out)
     md, page = out / "report.md", out / "report.html"
-    md.write_text(to_markdown(data, base), encoding="utf-8")
-    page.write_text(to_html(data, base), encoding="utf-8")
+    text = to_markdown(data, base)
+    md.write_text(text, encoding="utf-8")
+    page.write_text(to_html(text, title(data)), encoding="utf-8")
     return md, page

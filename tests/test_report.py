@@ -8,7 +8,7 @@ import pytest
 
 from course_lib.claims import FAIL, MISSING, NO_BOUND, NOT_RUN, PASS, judge
 from experiments import UserError
-from experiments.report import NB_FAILED, build, write_report
+from experiments.report import NB_FAILED, UNCONFIRMED, build, to_html, write_report
 
 
 @pytest.mark.parametrize("bound, value, expected", [
@@ -66,7 +66,8 @@ def run_dir(tmp_path):
     claims.mkdir()
     (claims / "01.toml").write_text(CLAIMS.format(id="a.good", lesson="01", published=1.0, checked="true")
                                     + CLAIMS.format(id="a.bad", lesson="01", published=1.0, checked="false"))
-    (claims / "02.toml").write_text(CLAIMS.format(id="b.lost", lesson="02", published=1.0, checked="true"))
+    (claims / "02.toml").write_text(CLAIMS.format(id="b.lost", lesson="02", published=1.0, checked="true")
+                                    + CLAIMS.format(id="b.early", lesson="02", published=1.0, checked="true"))
     (claims / "09.toml").write_text('title = "Language models"\n'
                                     + CLAIMS.format(id="c.future", lesson="09", published=114.5, checked="true"))
     run = tmp_path / "run"
@@ -83,6 +84,7 @@ def run_dir(tmp_path):
         "notebook": "02_beta", "lesson": "02", "title": "Beta", "status": "failed", "profile": "quick",
         "wall_s": 1.25, "error": {"ename": "ValueError", "evalue": "boom <script>", "cell_index": 2,
                                   "cell_excerpt": "raise ValueError('boom')"}})
+    write_json(run / "results/02_beta.json", {"claims": {"b.early": {"value": 1.0, "note": ""}}})
     return run
 
 
@@ -92,8 +94,9 @@ def test_build_joins_claims_with_results(run_dir):
     statuses = {row["id"]: row["status"] for row in alpha["rows"]}
     assert statuses == {"a.good": PASS, "a.bad": FAIL, "a.extra": NO_BOUND}
     assert [row["to_check"] for row in alpha["rows"][:2]] == [False, True]
-    assert beta["status"] == "failed" and beta["rows"][0]["status"] == NB_FAILED
-    assert data["counts"] == {PASS: 1, FAIL: 1, NO_BOUND: 1, NOT_RUN: 0, NB_FAILED: 1}
+    assert beta["status"] == "failed"
+    assert {row["id"]: row["status"] for row in beta["rows"]} == {"b.lost": NB_FAILED, "b.early": UNCONFIRMED}
+    assert data["counts"] == {PASS: 1, FAIL: 1, NO_BOUND: 1, UNCONFIRMED: 1, NOT_RUN: 0, NB_FAILED: 1}
     assert data["awaiting"][0]["lesson"] == "09" and data["awaiting"][0]["title"] == "Language models"
     assert data["total_wall_s"] == pytest.approx(4.75)
 
@@ -103,14 +106,19 @@ def test_markdown_and_html(run_dir):
     md, page = md_path.read_text(), html_path.read_text()
     for text in (md, page):
         assert "a.good" in text and "a.bad" in text and "to be checked" in text
-        assert "ValueError" in text and "raise ValueError(&#x27;boom&#x27;)" in page
+        assert "ValueError" in text and "raise ValueError('boom')" in text
         assert "results/01_alpha_figures/curve.png" in text
         assert "Awaiting a lesson" in text and "c.future" in text and "Language models" in text
         assert "notebook failed" in text and "≤ 2" in text
     assert "<script>" not in page and "boom &lt;script&gt;" in page
-    assert "Source &lt;2006&gt; &amp; co" in page and "Alpha &lt;b&gt;" in page
-    assert '<img src="results/01_alpha_figures/curve.png" alt="Loss &lt;curve&gt;">' in page
-    assert "1 pass, 1 fail, 1 recorded — no bound, 0 not run, 1 notebook failed" in md
+    assert "Source &lt;2006&gt; &amp; co" in page and "Alpha &lt;b&gt;" in page and "&amp;lt;" not in page
+    assert '<img src="results/01_alpha_figures/curve.png" alt="Loss &lt;curve&gt;" />' in page
+    assert ("1 pass, 1 fail, 1 recorded — no bound, 1 unconfirmed — notebook did not finish, 0 not run, "
+            "1 notebook failed") in md
+    assert '<td class="st pass">pass</td>' in page and '<td class="st fail">fail</td>' in page
+    assert '<td class="st unconfirmed">unconfirmed — notebook did not finish</td>' in page
+    assert '<td class="st nbfail">notebook failed</td>' in page and '<strong class="st failed">failed</strong>' in page
+    assert page.startswith("<!DOCTYPE html>") and "<style>" in page and "<title>Reproduction report: quick profile" in page
 
 
 def test_report_elsewhere_links_back_to_the_run(run_dir, tmp_path):
@@ -138,3 +146,28 @@ def test_json_is_read_and_written_by_the_library(tmp_path):
     assert read_json(tmp_path / "a" / "x.json") == {"n": 1}
     (tmp_path / "bad.json").write_text("{half")
     assert read_json(tmp_path / "bad.json") is None and read_json(tmp_path / "missing.json") is None
+
+
+def test_html_is_the_markdown_rendered_with_user_text_escaped():
+    md = ("# Report\n\n| claim | status |\n|---|---|\n| x \\<b\\> | pass |\n| y | recorded — no bound |\n\n"
+          "<script>alert(1)</script>\n\n**interrupted** and **claims**\n\n[x](javascript:alert(1))\n")
+    page = to_html(md, "T <1>")
+    assert "<title>T &lt;1&gt;</title>" in page and "<h1>Report</h1>" in page
+    assert "<td>x &lt;b&gt;</td>" in page and '<td class="st nobound">recorded — no bound</td>' in page
+    assert "<script>" not in page and "&lt;script&gt;" in page and "javascript:" not in page
+    assert '<strong class="st interrupted">interrupted</strong>' in page and "<strong>claims</strong>" in page
+
+
+def test_markdown_escapes_what_it_did_not_write(run_dir):
+    meta = json.loads((run_dir / "meta/01_alpha.json").read_text())
+    meta["title"] = "A | B *c* [d](javascript:x) &amp; `e`"
+    (run_dir / "meta/01_alpha.json").write_text(json.dumps(meta))
+    md_path, html_path = write_report(run_dir)
+    assert "## 01 A \\| B \\*c\\* \\[d\\](javascript:x) \\&amp; \\`e\\`" in md_path.read_text()
+    assert "<h2>01 A | B *c* [d](javascript:x) &amp;amp; `e`</h2>" in html_path.read_text()
+
+
+def test_report_module_has_no_second_renderer():
+    import experiments.report as report
+
+    assert not [name for name in ("html_table", "html_status", "html_claim", "esc") if hasattr(report, name)]
