@@ -81,9 +81,23 @@ def notebook_entry(name, lesson, title, meta, results, claims, profile) -> dict:
     rows += [claim_row(None, cid, profile, rec, status) for cid, rec in recorded.items() if cid not in known]
     figures = [{"path": f"results/{f['path']}", "caption": f.get("caption", "")}
                for f in ((results or {}).get("figures", []) if use else [])]
+    meta = meta if use else {}
     return {"name": name, "lesson": lesson, "title": title, "status": status, "note": note,
-            "wall_s": meta.get("wall_s") if use else None, "error": meta.get("error") if use else None,
-            "warning": meta.get("warning") if use else None, "rows": rows, "figures": figures}
+            "wall_s": meta.get("wall_s"), "error": meta.get("error"), "warning": meta.get("warning"),
+            "rows": rows, "figures": figures, "provenance": provenance(meta) if use else None}
+
+
+def provenance(meta: dict) -> dict:
+    """What a notebook's results came from: code (commit and course_lib fingerprint), seed, device."""
+    library = meta.get("library_sha256")
+    code = git_line(meta.get("git")) + (f", course_lib {library[:12]}" if library else "")
+    return {"code": code, "seed": meta.get("seed"), "device": meta.get("device")}
+
+
+def shared_provenance(notebooks: list[dict]) -> dict[str, list]:
+    """For code, seed and device: the distinct values among the notebooks that ran."""
+    ran = [nb["provenance"] for nb in notebooks if nb["provenance"]]
+    return {key: sorted({p[key] for p in ran}, key=str) for key in ("code", "seed", "device")}
 
 
 def build(run_dir: str | Path, *, claims_dir=None, notebooks_dir=None) -> dict:
@@ -117,9 +131,9 @@ def build(run_dir: str | Path, *, claims_dir=None, notebooks_dir=None) -> dict:
     for nb in notebooks:
         nb_counts[nb["status"]] = nb_counts.get(nb["status"], 0) + 1
     walls = [nb["wall_s"] for nb in notebooks if nb["wall_s"] is not None]
-    return {"run_dir": str(run_dir), "profile": profile, "seed": run.get("seed"), "device": run.get("device"),
+    return {"run_dir": str(run_dir), "profile": profile, "provenance": shared_provenance(notebooks),
             "started": run.get("started"), "ended": run.get("ended"), "machine": run.get("machine") or {},
-            "git": run.get("git"), "counts": counts, "notebook_counts": nb_counts,
+            "counts": counts, "notebook_counts": nb_counts,
             "total_wall_s": sum(walls) if walls else None, "notebooks": notebooks, "awaiting": awaiting,
             "awaiting_claims": sum(len(a["rows"]) for a in awaiting)}
 
@@ -137,16 +151,32 @@ def git_line(git: dict | None) -> str:
     return git["commit"][:12] + (" (with uncommitted changes)" if git.get("dirty") else "")
 
 
+def one_or_several(values: list, several: str) -> str:
+    """The one value all notebooks share, or ``several`` (``—`` when no notebook ran)."""
+    return str(values[0]) if len(values) == 1 else several if values else "—"
+
+
+def mixed(data: dict) -> bool:
+    """True when the notebooks' results came from different code, seeds or devices."""
+    return any(len(values) > 1 for values in data["provenance"].values())
+
+
+def provenance_text(p: dict) -> str:
+    return f"code {p['code']}, seed {p['seed']}, device {p['device']}"
+
+
 def run_facts(data: dict) -> list[tuple[str, str]]:
-    counts, nbs = data["counts"], data["notebook_counts"]
+    counts, nbs, prov = data["counts"], data["notebook_counts"], data["provenance"]
+    seed = one_or_several(prov["seed"], "several, see each lesson")
+    device = one_or_several(prov["device"], "several, see each lesson")
     return [
         ("claims", ", ".join(f"{n} {s}" for s, n in counts.items()) +
          f"; {data['awaiting_claims']} awaiting a lesson"),
         ("notebooks", ", ".join(f"{n} {s}" for s, n in sorted(nbs.items())) or "none"),
-        ("profile", f"{data['profile']} (seed {data['seed']}, device {data['device']})"),
+        ("profile", f"{data['profile']} (seed {seed}, device {device})"),
         ("total wall time", duration(data["total_wall_s"])),
         ("machine", machine_line(data["machine"]) or "unknown"),
-        ("code", git_line(data["git"])),
+        ("code", one_or_several(prov["code"], "several commits, see each lesson")),
         ("run", f"{data['run_dir']}, {data['started']} to {data['ended'] or 'unfinished'}"),
     ]
 
@@ -200,7 +230,9 @@ def to_markdown(data: dict, base: str = ".") -> str:
     for nb in data["notebooks"]:
         out += ["", f"## {nb['lesson']} {md_cell(nb['title'])}", "",
                 f"`{nb['name']}`: **{nb['status']}**, wall time {duration(nb['wall_s'])}"
-                + (f" ({md_cell(nb['note'])})" if nb["note"] else ""), ""]
+                + (f" ({md_cell(nb['note'])})" if nb["note"] else "")
+                + (f"; {md_cell(provenance_text(nb['provenance']))}" if mixed(data) and nb["provenance"] else ""),
+                ""]
         if nb["error"]:
             err = nb["error"]
             where = f" in cell {err['cell_index']}" if err.get("cell_index") is not None else ""

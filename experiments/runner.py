@@ -8,8 +8,9 @@ A run folder holds, per notebook ``NN_slug``::
     meta/NN_slug.json             status (running / ok / failed), error, wall time, settings, versions
 
 and ``run.json`` for the run as a whole, plus ``report.md`` / ``report.html``.  A notebook whose
-meta says ``ok`` for the same profile, seed, device, extra parameters and notebook file is skipped on
-the next run; ``running`` (interrupted) and ``failed`` ones are executed again.
+meta says ``ok`` for the same profile, seed, device, extra parameters, notebook file and library code
+(every ``*.py`` of ``course_lib``) is skipped on the next run; interrupted and failed ones are
+executed again.  Each meta records the commit, library fingerprint and seed its results came from.
 
 Extra parameters (``--param finetune=adam``) go to the notebooks whose parameters cell declares them.
 """
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+import course_lib
 from course_lib.claims import load_claims
 from course_lib.repro import read_json, write_json
 from experiments import NOTEBOOKS, REPO, UserError, check_profile
@@ -36,6 +38,8 @@ from experiments.catalog import Notebook, find_notebooks, select
 KERNEL = "python3"
 EXCERPT_LINES = 8
 RESERVED = ("profile", "seed", "device", "results_path")  # set by the runner itself
+LIBRARY = Path(course_lib.__file__).resolve().parent
+CHANGED = {"input_sha256": "notebook changed", "library_sha256": "library changed"}
 
 
 def check_not_reserved(name: str) -> None:
@@ -104,6 +108,15 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def library_fingerprint(folder: Path = LIBRARY) -> str:
+    """sha256 over the sorted relative paths and contents of every ``*.py`` file under ``folder``."""
+    digest = hashlib.sha256()
+    for rel in sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.py")):
+        data = (folder / rel).read_bytes()
+        digest.update(f"{rel}\0{len(data)}\0".encode() + data)
+    return digest.hexdigest()
+
+
 def excerpt(source: str) -> str:
     """The first lines of a cell's source, for an error summary."""
     lines = source.splitlines()
@@ -159,7 +172,7 @@ def needs_run(meta: dict | None, settings: dict) -> str | None:
         return f"{meta.get('status', 'unknown')} earlier"
     for key, value in settings.items():
         if meta.get(key, {} if key == "params" else None) != value:  # metas before --param had no params
-            return "notebook changed" if key == "input_sha256" else f"{key} changed"
+            return CHANGED.get(key, f"{key} changed")
     return None
 
 
@@ -244,12 +257,13 @@ def run_batch(profile: str = "quick", *, notebooks_dir: str | Path | None = None
            "command": sys.argv}
     write_json(out / "run.json", run)
 
+    library = library_fingerprint()
     statuses, t0 = {}, time.perf_counter()
     bar = tqdm(notebooks, desc=f"{profile} run", unit="notebook", file=sys.stderr)
     for nb in bar:
         bar.set_postfix_str(nb.name)
         settings = {"profile": profile, "seed": seed, "device": device, "params": shares[nb.name],
-                    "input_sha256": sha256(nb.path)}
+                    "input_sha256": sha256(nb.path), "library_sha256": library}
         reason = "fresh" if fresh else needs_run(read_json(out / "meta" / f"{nb.name}.json"), settings)
         if reason is None:
             statuses[nb.name] = "ok"

@@ -171,3 +171,30 @@ def test_report_module_has_no_second_renderer():
     import experiments.report as report
 
     assert not [name for name in ("html_table", "html_status", "html_claim", "esc") if hasattr(report, name)]
+
+
+def set_provenance(run_dir, name, commit, seed, library="f" * 64, dirty=False):
+    path = run_dir / "meta" / f"{name}.json"
+    meta = json.loads(path.read_text())
+    meta.update(git={"commit": commit, "dirty": dirty}, seed=seed, device="cpu", library_sha256=library)
+    path.write_text(json.dumps(meta))
+
+
+def test_one_code_line_when_every_notebook_ran_the_same_code(run_dir):
+    set_provenance(run_dir, "01_alpha", "a" * 40, 3)
+    set_provenance(run_dir, "02_beta", "a" * 40, 3)
+    md = write_report(run_dir)[0].read_text()
+    assert "- **code**: aaaaaaaaaaaa, course_lib ffffffffffff" in md
+    assert "- **profile**: quick (seed 3, device cpu)" in md and "several" not in md
+
+
+def test_notebooks_from_different_commits_or_seeds_each_name_theirs(run_dir):
+    set_provenance(run_dir, "01_alpha", "a" * 40, 3)
+    set_provenance(run_dir, "02_beta", "b" * 40, 4, dirty=True)
+    md = write_report(run_dir)[0].read_text()
+    assert "- **code**: several commits, see each lesson" in md
+    assert "- **profile**: quick (seed several, see each lesson, device cpu)" in md
+    assert "; code aaaaaaaaaaaa, course_lib ffffffffffff, seed 3, device cpu" in md
+    assert "; code bbbbbbbbbbbb (with uncommitted changes), course_lib ffffffffffff, seed 4, device cpu" in md
+    set_provenance(run_dir, "02_beta", "a" * 40, 3, library="e" * 64)  # same commit, other library code
+    assert "- **code**: several commits, see each lesson" in write_report(run_dir)[0].read_text()

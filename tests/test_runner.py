@@ -13,7 +13,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from experiments import UserError
 from experiments.__main__ import main
-from experiments.runner import CellWatch, needs_run, parse_params, run_batch
+from experiments import runner
+from experiments.runner import CellWatch, library_fingerprint, needs_run, parse_params, run_batch
 
 PARAMETERS = 'profile = "quick"\nseed = 0\ndevice = "auto"\nresults_path = None'
 
@@ -147,6 +148,39 @@ def test_resume_redoes_only_unfinished_notebooks(tmp_path):
     assert (lines(nbs / "count_01.txt"), lines(nbs / "count_02.txt")) == (2, 3)
 
 
+def test_a_library_change_reruns_finished_notebooks(tmp_path, monkeypatch, capsys):
+    nbs, out, claims = tmp_path / "nbs", tmp_path / "run", tmp_path / "claims"
+    nbs.mkdir()
+    claims.mkdir()
+    make_notebook(nbs, "01_steady", "open('count_01.txt', 'a').write('ran\\n')")
+    run = dict(notebooks_dir=nbs, out=out, claims_dir=claims, report=False)
+    assert run_batch("quick", seed=5, **run) == {"01_steady": "ok"}
+    meta = read(out / "meta" / "01_steady.json")
+    assert meta["library_sha256"] == library_fingerprint() and meta["seed"] == 5
+    assert meta["git"] is None or set(meta["git"]) == {"commit", "dirty"}
+
+    monkeypatch.setattr(runner, "library_fingerprint", lambda: "0" * 64)  # as if course_lib had been edited
+    capsys.readouterr()
+    assert run_batch("quick", seed=5, **run) == {"01_steady": "ok"}
+    assert lines(nbs / "count_01.txt") == 2 and "(library changed)" in capsys.readouterr().out
+    assert read(out / "meta" / "01_steady.json")["library_sha256"] == "0" * 64
+
+
+def test_library_fingerprint_covers_every_python_file(tmp_path):
+    (tmp_path / "nn").mkdir()
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "nn" / "b.py").write_text("y = 2\n")
+    first = library_fingerprint(tmp_path)
+    assert first == library_fingerprint(tmp_path) and len(first) == 64
+    (tmp_path / "notes.txt").write_text("not code")
+    assert library_fingerprint(tmp_path) == first
+    (tmp_path / "nn" / "b.py").write_text("y = 3\n")
+    assert library_fingerprint(tmp_path) != first
+    (tmp_path / "nn" / "b.py").write_text("y = 2\n")
+    (tmp_path / "nn" / "b.py").rename(tmp_path / "nn" / "c.py")
+    assert library_fingerprint(tmp_path) != first  # a renamed file changes it too
+
+
 def test_cell_timeout_is_a_recorded_failure(tmp_path):
     nbs, claims = tmp_path / "nbs", tmp_path / "claims"
     nbs.mkdir()
@@ -174,6 +208,9 @@ def test_needs_run():
     assert needs_run({**settings, "status": "failed"}, settings) == "failed earlier"
     assert needs_run({**settings, "status": "ok", "profile": "full"}, settings) == "profile changed"
     assert needs_run({**settings, "status": "ok", "input_sha256": "old"}, settings) == "notebook changed"
+    with_library = {**settings, "library_sha256": "lib"}
+    assert needs_run({**with_library, "status": "ok", "library_sha256": "old"}, with_library) == "library changed"
+    assert needs_run({**settings, "status": "ok"}, with_library) == "library changed"  # meta from before
     with_params = {**settings, "params": {"finetune": "adam"}}
     assert needs_run({**settings, "status": "ok"}, {**settings, "params": {}}) is None  # meta from before --param
     assert needs_run({**settings, "status": "ok", "params": {}}, with_params) == "params changed"
