@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import pkgutil
 import re
 import sys
@@ -98,9 +99,14 @@ def cmd_bench(args) -> int:
 
 
 def seconds(text: str) -> float:
-    value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError("must be a number of seconds, 0 for no limit")
+    """argparse type: a finite number of seconds, at least 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time limit: give a finite number of seconds "
+                                         "(0 for no limit)")
     return value
 
 

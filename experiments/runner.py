@@ -17,14 +17,18 @@ Extra parameters (``--param finetune=adam``) go to the notebooks whose parameter
 from __future__ import annotations
 
 import ast
+import fcntl
 import hashlib
+import json
 import math
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from tqdm import tqdm
@@ -38,6 +42,7 @@ from experiments.catalog import Notebook, find_notebooks, select
 KERNEL = "python3"
 EXCERPT_LINES = 8
 RESERVED = ("profile", "seed", "device", "results_path")  # set by the runner itself
+LITERAL_START = re.compile(r"[\[({'\"]|[+-]?\d")  # how a number, list, tuple, dict or quoted string starts
 LIBRARY = Path(course_lib.__file__).resolve().parent
 CHANGED = {"input_sha256": "notebook changed", "library_sha256": "library changed"}
 
@@ -52,7 +57,8 @@ def parse_params(items: list[str] | None) -> dict:
     """``["finetune=adam", "n_train=6000"]`` -> ``{"finetune": "adam", "n_train": 6000}``.
 
     Values are Python literals where they parse as one (numbers, True, None, quoted strings), else
-    plain strings.
+    plain strings; text that starts like a literal (a digit, a sign and a digit, a bracket or a
+    quote) but does not parse is an error, not a string.
     """
     params = {}
     for item in items or []:
@@ -61,11 +67,19 @@ def parse_params(items: list[str] | None) -> dict:
         if not sep or not name.isidentifier():
             raise UserError(f"--param {item!r}: write NAME=VALUE, e.g. --param finetune=adam")
         check_not_reserved(name)
-        try:
-            params[name] = ast.literal_eval(text.strip())
-        except (ValueError, SyntaxError):
-            params[name] = text.strip()
+        params[name] = param_value(name, text.strip())
     return params
+
+
+def param_value(name: str, text: str):
+    """``text`` as a Python literal, or as a string when it is a plain word such as ``adam``."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError):
+        if LITERAL_START.match(text):
+            raise UserError(f"--param {name}={text}: {text!r} is not a valid Python value; to pass it as "
+                            f"a string, quote it: --param \"{name}='{text}'\"") from None
+        return text
 
 
 def declared_parameters(path: Path) -> set[str]:
@@ -219,6 +233,43 @@ def absolute_data_paths(environ=os.environ) -> None:
             environ[var] = os.path.abspath(environ[var])
 
 
+@contextmanager
+def run_folder(out: Path):
+    """Create the run folder and hold an exclusive lock on ``<out>/.lock`` while the block runs.
+
+    The lock is an ``flock`` on the open file, so a crashed run releases it; the file names the holder.
+    """
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file; give a folder for the run")
+    try:
+        for sub in ("executed", "results", "meta"):
+            (out / sub).mkdir(parents=True, exist_ok=True)
+        lock = open(out / ".lock", "a+", encoding="utf-8")
+    except OSError as err:
+        raise UserError(f"--out {out}: cannot create or write the run folder ({err.strerror or err})") from None
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(f"run folder {out} is in use by {lock_holder(lock)}; wait for that run to "
+                            f"finish, or give another --out") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(json.dumps({"pid": os.getpid(), "host": platform.node(), "since": now()}) + "\n")
+        lock.flush()
+        yield
+
+
+def lock_holder(lock) -> str:
+    """Who holds a run folder's lock, as its lock file says: ``process 123 on host since ...``."""
+    lock.seek(0)
+    try:
+        info = json.loads(lock.read())
+        return f"process {info['pid']} on {info['host']} since {info['since']}"
+    except (ValueError, KeyError, TypeError):
+        return "another process"
+
+
 def run_batch(profile: str = "quick", *, notebooks_dir: str | Path | None = None,
               out: str | Path | None = None, only: list[str] | None = None, seed: int = 0,
               device: str = "auto", timeout: float | None = None,
@@ -229,6 +280,7 @@ def run_batch(profile: str = "quick", *, notebooks_dir: str | Path | None = None
 
     ``timeout`` limits each cell, ``notebook_timeout`` each notebook (seconds; ``None``: no limit).
     ``params`` are extra notebook parameters, each passed to the notebooks that declare it.
+    Everything is checked, and the run folder locked, before the first notebook starts.
     """
     check_profile(profile)
     load_claims(claims_dir)  # an invalid registry stops the run before anything executes
@@ -242,47 +294,47 @@ def run_batch(profile: str = "quick", *, notebooks_dir: str | Path | None = None
         check_not_reserved(name)
     shares = params_for(notebooks, params)
     out = Path(out or REPO / "runs" / profile).resolve()
-    for sub in ("executed", "results", "meta"):
-        (out / sub).mkdir(parents=True, exist_ok=True)
+    with run_folder(out):
+        from course_lib.backend import describe_machine
 
-    from course_lib.backend import describe_machine
+        context = {"versions": describe_machine(), "git": git_info(notebooks_dir), "host": platform.node()}
+        run = {"profile": profile, "seed": seed, "device": device, "params": params, "status": "running",
+               "notebooks_dir": str(notebooks_dir),
+               "claims_dir": str(Path(claims_dir).resolve()) if claims_dir else None,
+               "selected": [nb.name for nb in notebooks], "fresh": fresh, "timeout_s": timeout,
+               "notebook_timeout_s": notebook_timeout, "started": now(), "ended": None,
+               "machine": context["versions"], "git": context["git"], "host": context["host"],
+               "command": sys.argv}
+        write_json(out / "run.json", run)
+        base = {"profile": profile, "seed": seed, "device": device, "library_sha256": library_fingerprint()}
+        statuses, t0 = {}, time.perf_counter()
+        bar = tqdm(notebooks, desc=f"{profile} run", unit="notebook", file=sys.stderr)
+        for nb in bar:
+            bar.set_postfix_str(nb.name)
+            settings = {**base, "params": shares[nb.name], "input_sha256": sha256(nb.path)}
+            reason = "fresh" if fresh else needs_run(read_json(out / "meta" / f"{nb.name}.json"), settings)
+            if reason is None:
+                statuses[nb.name] = "ok"
+                tqdm.write(f"{nb.name:<32} skipped (finished in an earlier run)")
+                continue
+            meta = run_notebook(nb, out, settings, context, timeout=timeout, notebook_timeout=notebook_timeout)
+            statuses[nb.name] = meta["status"]
+            tqdm.write(summary_line(meta, reason))
+        bar.close()
+        run.update(status="done", ended=now(), wall_s=round(time.perf_counter() - t0, 3), statuses=statuses)
+        write_json(out / "run.json", run)
+        if report:
+            from experiments.report import write_report
 
-    context = {"versions": describe_machine(), "git": git_info(notebooks_dir), "host": platform.node()}
-    run = {"profile": profile, "seed": seed, "device": device, "params": params, "status": "running",
-           "notebooks_dir": str(notebooks_dir),
-           "claims_dir": str(Path(claims_dir).resolve()) if claims_dir else None,
-           "selected": [nb.name for nb in notebooks], "fresh": fresh, "timeout_s": timeout,
-           "notebook_timeout_s": notebook_timeout, "started": now(), "ended": None,
-           "machine": context["versions"], "git": context["git"], "host": context["host"],
-           "command": sys.argv}
-    write_json(out / "run.json", run)
-
-    library = library_fingerprint()
-    statuses, t0 = {}, time.perf_counter()
-    bar = tqdm(notebooks, desc=f"{profile} run", unit="notebook", file=sys.stderr)
-    for nb in bar:
-        bar.set_postfix_str(nb.name)
-        settings = {"profile": profile, "seed": seed, "device": device, "params": shares[nb.name],
-                    "input_sha256": sha256(nb.path), "library_sha256": library}
-        reason = "fresh" if fresh else needs_run(read_json(out / "meta" / f"{nb.name}.json"), settings)
-        if reason is None:
-            statuses[nb.name] = "ok"
-            tqdm.write(f"{nb.name:<32} skipped (finished in an earlier run)")
-            continue
-        meta = run_notebook(nb, out, settings, context, timeout=timeout, notebook_timeout=notebook_timeout)
-        statuses[nb.name] = meta["status"]
-        line = f"{nb.name:<32} {meta['status']:<7} {meta['wall_s']:8.1f} s  ({reason})"
-        if meta["error"]:
-            first = (meta["error"]["evalue"].splitlines() or [""])[0][:120]
-            line += f"  {meta['error']['ename']}: {first}"
-        tqdm.write(line)
-    bar.close()
-
-    run.update(status="done", ended=now(), wall_s=round(time.perf_counter() - t0, 3), statuses=statuses)
-    write_json(out / "run.json", run)
-    if report:
-        from experiments.report import write_report
-
-        md, html_path = write_report(out, claims_dir=claims_dir)
-        print(f"report: {md}\n        {html_path}")
+            md, html_path = write_report(out, claims_dir=claims_dir)
+            print(f"report: {md}\n        {html_path}")
     return statuses
+
+
+def summary_line(meta: dict, reason: str) -> str:
+    """The runner's one line for an executed notebook: status, wall time, why it ran, what failed."""
+    line = f"{meta['notebook']:<32} {meta['status']:<7} {meta['wall_s']:8.1f} s  ({reason})"
+    if meta["error"]:
+        first = (meta["error"]["evalue"].splitlines() or [""])[0][:120]
+        line += f"  {meta['error']['ename']}: {first}"
+    return line
