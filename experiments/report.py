@@ -220,6 +220,18 @@ def title(data: dict) -> str:
     return f"Reproduction report: {data['profile']} profile"
 
 
+def error_lines(nb: dict, base: str) -> list[str]:
+    """Where and how a notebook stopped: the source cell, the error, the executed notebook, the cell's start."""
+    err = nb["error"]
+    what = "Interrupted" if nb["status"] == "interrupted" else "Failed"
+    where = f" in cell {err['cell']} of the source notebook" if err.get("cell") else ""
+    out = [f"**{what}{where}:** {md_cell(err['ename'])}: {md_cell(err['evalue'])}", ""]
+    if err.get("executed"):
+        path = rel_path(err["executed"], base)
+        out += [f"Traceback in the executed notebook [{md_cell(path)}]({quote(path)}).", ""]
+    return out + (md_fence(err["cell_excerpt"]) + [""] if err.get("cell_excerpt") else [])
+
+
 def to_markdown(data: dict, base: str = ".") -> str:
     """The report as Markdown; figure paths are relative to ``base`` (the run folder seen from the report)."""
     p = data["profile"]
@@ -234,11 +246,7 @@ def to_markdown(data: dict, base: str = ".") -> str:
                 + (f"; {md_cell(provenance_text(nb['provenance']))}" if mixed(data) and nb["provenance"] else ""),
                 ""]
         if nb["error"]:
-            err = nb["error"]
-            where = f" in cell {err['cell_index']}" if err.get("cell_index") is not None else ""
-            out += [f"**Failed{where}:** {md_cell(err['ename'])}: {md_cell(err['evalue'])}", ""]
-            if err.get("cell_excerpt"):
-                out += md_fence(err["cell_excerpt"]) + [""]
+            out += error_lines(nb, base)
         if nb["warning"]:
             out += [f"**Warning:** {md_cell(nb['warning'])}", ""]
         if nb["rows"]:

@@ -5,12 +5,17 @@ A run folder holds, per notebook ``NN_slug``::
     executed/NN_slug.ipynb        the executed notebook, outputs and tracebacks included
     results/NN_slug.json          what the notebook recorded (course_lib.repro), and
     results/NN_slug_figures/      its figures
-    meta/NN_slug.json             status (running / ok / failed), error, wall time, settings, versions
+    meta/NN_slug.json             status (running / ok / failed / interrupted), error, wall time,
+                                  settings, commit, library fingerprint, versions
 
 and ``run.json`` for the run as a whole, plus ``report.md`` / ``report.html``.  A notebook whose
 meta says ``ok`` for the same profile, seed, device, extra parameters, notebook file and library code
 (every ``*.py`` of ``course_lib``) is skipped on the next run; interrupted and failed ones are
 executed again.  Each meta records the commit, library fingerprint and seed its results came from.
+
+A failure's ``error`` names the failing cell as its number in the source notebook (1-based, markdown
+cells counted, papermill's injected parameters cell not) and the executed notebook with the traceback.
+Kernels talk over ipc sockets and are stopped at once when a notebook ends, fails or is interrupted.
 
 Extra parameters (``--param finetune=adam``) go to the notebooks whose parameters cell declares them.
 """
@@ -27,14 +32,19 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+import nbformat
+from jupyter_client import AsyncKernelManager
 from tqdm import tqdm
+from traitlets import CaselessStrEnum, default
 
 import course_lib
-from course_lib.claims import load_claims
+from course_lib.claims import CLAIMS_ENV, load_claims
 from course_lib.repro import read_json, write_json
 from experiments import NOTEBOOKS, REPO, UserError, check_profile
 from experiments.catalog import Notebook, find_notebooks, select
@@ -139,18 +149,13 @@ def excerpt(source: str) -> str:
 
 
 class CellWatch:
-    """nbclient ``timeout_func``: a per-cell limit, capped by what is left of a whole-notebook limit.
-
-    It also remembers the cell being executed, to name it when a timeout or a dead kernel stops the run.
-    """
+    """nbclient ``timeout_func``: a per-cell limit, capped by what is left of a whole-notebook limit."""
 
     def __init__(self, per_cell: float | None, whole: float | None):
         self.per_cell = per_cell
         self.deadline = time.monotonic() + whole if whole else None
-        self.cell = None
 
     def __call__(self, cell) -> int | None:
-        self.cell = cell
         limits = [self.per_cell] if self.per_cell else []
         if self.deadline is not None:
             limits.append(self.deadline - time.monotonic())
@@ -161,26 +166,76 @@ class CellWatch:
         return self.deadline is not None and time.monotonic() >= self.deadline
 
 
-def error_summary(err: Exception, watch: CellWatch, notebook_timeout: float | None) -> dict:
-    """Exception name, message and an excerpt of the failing cell."""
+class IpcKernelManager(AsyncKernelManager):
+    """Kernels on local ipc sockets instead of TCP ports, so ipykernel has no TCP-without-encryption
+    warning to print; the sockets are files in the temp folder, removed with the kernel."""
+
+    transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    @default("ip")
+    def _ip_default(self) -> str:
+        return os.path.join(tempfile.gettempdir(), f"course-kernel-{uuid.uuid4().hex}")
+
+
+def tagged(cell, tag: str) -> bool:
+    return tag in cell.get("metadata", {}).get("tags", [])
+
+
+def is_injected(cell) -> bool:
+    """True for the cell papermill inserts after the ``parameters`` cell."""
+    return tagged(cell, "injected-parameters")
+
+
+def executed_cells(path: Path) -> list:
+    """The cells papermill executed (without the error notes it adds after a failure); [] if unreadable."""
+    from papermill.execute import ERROR_MARKER_TAG
+
+    try:
+        cells = nbformat.read(path, as_version=4).cells
+    except Exception:  # noqa: BLE001 - no executed notebook (the kernel never started): no cell to name
+        return []
+    return [cell for cell in cells if not tagged(cell, ERROR_MARKER_TAG)]
+
+
+def failing_cell(cells: list, index: int | None) -> int | None:
+    """Index of the cell that stopped a run: ``index`` when papermill names it, else the last one started."""
+    if index is not None:
+        return index
+    started = [i for i, c in enumerate(cells) if c.get("metadata", {}).get("papermill", {}).get("start_time")]
+    return started[-1] if started else None
+
+
+def source_cell(cells: list, index: int | None) -> int | None:
+    """Executed cell ``index`` as a 1-based cell number of the source notebook (markdown cells counted,
+    papermill's injected parameters cell not); ``None`` for the injected cell itself or no cell."""
+    if index is None or index >= len(cells) or is_injected(cells[index]):
+        return None
+    return index + 1 - sum(map(is_injected, cells[:index]))
+
+
+def error_summary(err: BaseException, executed: Path, run_dir: Path, watch: CellWatch,
+                  notebook_timeout: float | None) -> dict:
+    """Exception name and message, the failing cell (number in the source notebook and an excerpt) and
+    the executed notebook holding the traceback (relative to the run folder)."""
     from papermill.exceptions import PapermillExecutionError
 
-    if isinstance(err, PapermillExecutionError):
-        return {"ename": err.ename, "evalue": str(err.evalue)[:2000],
-                "cell_index": err.cell_index, "cell_excerpt": excerpt(err.source)}
-    message = str(err).strip()[:2000]
-    if watch.past_deadline:
+    cells = executed_cells(executed)
+    known = isinstance(err, PapermillExecutionError)
+    message = str(err.evalue if known else err).strip()[:2000]
+    if not known and watch.past_deadline:
         message += f" (whole-notebook limit of {notebook_timeout:g} s reached)"
-    cell = watch.cell
-    return {"ename": type(err).__name__, "evalue": message, "cell_index": None,
-            "cell_excerpt": excerpt(cell.source) if cell is not None else ""}
+    index = failing_cell(cells, err.cell_index if known else None)
+    return {"ename": err.ename if known else type(err).__name__, "evalue": message,
+            "cell": source_cell(cells, index),
+            "cell_excerpt": excerpt(cells[index].source) if index is not None and index < len(cells) else "",
+            "executed": executed.relative_to(run_dir).as_posix()}
 
 
 def needs_run(meta: dict | None, settings: dict) -> str | None:
     """Why a notebook must run again (``None``: its earlier run in this folder still holds)."""
     if meta is None:
         return "new"
-    if meta.get("status") == "running":
+    if meta.get("status") in ("running", "interrupted"):
         return "interrupted earlier"
     if meta.get("status") != "ok":
         return f"{meta.get('status', 'unknown')} earlier"
@@ -192,7 +247,10 @@ def needs_run(meta: dict | None, settings: dict) -> str | None:
 
 def run_notebook(nb: Notebook, out: Path, settings: dict, context: dict, *,
                  timeout: float | None, notebook_timeout: float | None) -> dict:
-    """Execute one notebook into ``out``; return its meta (status ``ok`` or ``failed``)."""
+    """Execute one notebook into ``out``; return its meta (status ``ok`` or ``failed``).
+
+    Ctrl-C stops the kernel, marks the meta ``interrupted`` and raises KeyboardInterrupt again.
+    """
     import papermill as pm
 
     executed = out / "executed" / f"{nb.name}.ipynb"
@@ -213,24 +271,48 @@ def run_notebook(nb: Notebook, out: Path, settings: dict, context: dict, *,
     try:
         pm.execute_notebook(str(nb.path), str(executed), parameters=parameters, kernel_name=KERNEL,
                             cwd=str(nb.path.parent), progress_bar=False, log_output=False,
-                            request_save_on_cell_execute=True, timeout_func=watch)
+                            request_save_on_cell_execute=True, timeout_func=watch,
+                            kernel_manager_class=IpcKernelManager, shutdown_kernel="immediate")
         meta["status"] = "ok"
+    except KeyboardInterrupt as err:  # the kernel is already stopped (shutdown_kernel="immediate")
+        meta.update(status="interrupted", error=error_summary(err, executed, out, watch, notebook_timeout))
+        finish(meta_path, meta, t0)
+        raise
     except Exception as err:  # noqa: BLE001 - any failure is recorded and the batch goes on
-        meta["status"] = "failed"
-        meta["error"] = error_summary(err, watch, notebook_timeout)
-    meta["wall_s"] = round(time.perf_counter() - t0, 3)
-    meta["ended"] = now()
+        meta.update(status="failed", error=error_summary(err, executed, out, watch, notebook_timeout))
     if meta["status"] == "ok" and not results.exists():
         meta["warning"] = "the notebook wrote no results file (did it call repro.start(results_path, ...)?)"
+    return finish(meta_path, meta, t0)
+
+
+def finish(meta_path: Path, meta: dict, t0: float) -> dict:
+    """Stamp the end and wall time on a notebook's meta and write it."""
+    meta.update(wall_s=round(time.perf_counter() - t0, 3), ended=now())
     write_json(meta_path, meta)
     return meta
 
 
 def absolute_data_paths(environ=os.environ) -> None:
-    """Make ``COURSE_DATA`` and ``COURSE_CACHE`` absolute: each notebook's kernel runs in its own folder."""
-    for var in ("COURSE_DATA", "COURSE_CACHE"):
+    """Make ``COURSE_DATA``, ``COURSE_CACHE`` and ``COURSE_CLAIMS`` absolute: each notebook's kernel runs
+    in its own folder."""
+    for var in ("COURSE_DATA", "COURSE_CACHE", CLAIMS_ENV):
         if environ.get(var):
             environ[var] = os.path.abspath(environ[var])
+
+
+@contextmanager
+def environment(values: dict[str, str]):
+    """Set environment variables (which the kernels inherit) for the block, then restore them."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, old in saved.items():
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old
 
 
 @contextmanager
@@ -294,7 +376,7 @@ def run_batch(profile: str = "quick", *, notebooks_dir: str | Path | None = None
         check_not_reserved(name)
     shares = params_for(notebooks, params)
     out = Path(out or REPO / "runs" / profile).resolve()
-    with run_folder(out):
+    with run_folder(out), environment({CLAIMS_ENV: str(Path(claims_dir).resolve())} if claims_dir else {}):
         from course_lib.backend import describe_machine
 
         context = {"versions": describe_machine(), "git": git_info(notebooks_dir), "host": platform.node()}
@@ -307,20 +389,14 @@ def run_batch(profile: str = "quick", *, notebooks_dir: str | Path | None = None
                "command": sys.argv}
         write_json(out / "run.json", run)
         base = {"profile": profile, "seed": seed, "device": device, "library_sha256": library_fingerprint()}
-        statuses, t0 = {}, time.perf_counter()
-        bar = tqdm(notebooks, desc=f"{profile} run", unit="notebook", file=sys.stderr)
-        for nb in bar:
-            bar.set_postfix_str(nb.name)
-            settings = {**base, "params": shares[nb.name], "input_sha256": sha256(nb.path)}
-            reason = "fresh" if fresh else needs_run(read_json(out / "meta" / f"{nb.name}.json"), settings)
-            if reason is None:
-                statuses[nb.name] = "ok"
-                tqdm.write(f"{nb.name:<32} skipped (finished in an earlier run)")
-                continue
-            meta = run_notebook(nb, out, settings, context, timeout=timeout, notebook_timeout=notebook_timeout)
-            statuses[nb.name] = meta["status"]
-            tqdm.write(summary_line(meta, reason))
-        bar.close()
+        t0 = time.perf_counter()
+        try:
+            statuses = run_each(notebooks, out, base, shares, context, fresh=fresh, timeout=timeout,
+                                notebook_timeout=notebook_timeout)
+        except KeyboardInterrupt:
+            run.update(status="interrupted", ended=now(), wall_s=round(time.perf_counter() - t0, 3))
+            write_json(out / "run.json", run)
+            raise
         run.update(status="done", ended=now(), wall_s=round(time.perf_counter() - t0, 3), statuses=statuses)
         write_json(out / "run.json", run)
         if report:
@@ -331,10 +407,35 @@ def run_batch(profile: str = "quick", *, notebooks_dir: str | Path | None = None
     return statuses
 
 
+def run_each(notebooks: list[Notebook], out: Path, base: dict, shares: dict[str, dict], context: dict, *,
+             fresh: bool, timeout: float | None, notebook_timeout: float | None) -> dict[str, str]:
+    """Execute each notebook unless its earlier run in ``out`` still holds; one line per notebook.
+
+    ``base`` holds the settings every notebook shares, ``shares`` each one's extra parameters.
+    """
+    statuses = {}
+    bar = tqdm(notebooks, desc=f"{base['profile']} run", unit="notebook", file=sys.stderr)
+    for nb in bar:
+        bar.set_postfix_str(nb.name)
+        wanted = {**base, "params": shares[nb.name], "input_sha256": sha256(nb.path)}
+        reason = "fresh" if fresh else needs_run(read_json(out / "meta" / f"{nb.name}.json"), wanted)
+        if reason is None:
+            statuses[nb.name] = "ok"
+            tqdm.write(f"{nb.name:<32} skipped (finished in an earlier run)")
+            continue
+        meta = run_notebook(nb, out, wanted, context, timeout=timeout, notebook_timeout=notebook_timeout)
+        statuses[nb.name] = meta["status"]
+        tqdm.write(summary_line(meta, reason))
+    bar.close()
+    return statuses
+
+
 def summary_line(meta: dict, reason: str) -> str:
     """The runner's one line for an executed notebook: status, wall time, why it ran, what failed."""
     line = f"{meta['notebook']:<32} {meta['status']:<7} {meta['wall_s']:8.1f} s  ({reason})"
-    if meta["error"]:
-        first = (meta["error"]["evalue"].splitlines() or [""])[0][:120]
-        line += f"  {meta['error']['ename']}: {first}"
+    error = meta["error"]
+    if error:
+        first = (error["evalue"].splitlines() or [""])[0][:120]
+        where = f"cell {error['cell']} of the source notebook; " if error["cell"] else ""
+        line += f"  {error['ename']}: {first} ({where}traceback in {error['executed']})"
     return line

@@ -82,8 +82,8 @@ def run_dir(tmp_path):
         "figures": [{"path": "01_alpha_figures/curve.png", "caption": "Loss <curve>"}]})
     write_json(run / "meta/02_beta.json", {
         "notebook": "02_beta", "lesson": "02", "title": "Beta", "status": "failed", "profile": "quick",
-        "wall_s": 1.25, "error": {"ename": "ValueError", "evalue": "boom <script>", "cell_index": 2,
-                                  "cell_excerpt": "raise ValueError('boom')"}})
+        "wall_s": 1.25, "error": {"ename": "ValueError", "evalue": "boom <script>", "cell": 7,
+                                  "cell_excerpt": "raise ValueError('boom')", "executed": "executed/02_beta.ipynb"}})
     write_json(run / "results/02_beta.json", {"claims": {"b.early": {"value": 1.0, "note": ""}}})
     return run
 
@@ -124,6 +124,15 @@ def test_markdown_and_html(run_dir):
 def test_report_elsewhere_links_back_to_the_run(run_dir, tmp_path):
     md_path, _ = write_report(run_dir, tmp_path / "site")
     assert "(../run/results/01_alpha_figures/curve.png)" in md_path.read_text()
+    assert "[../run/executed/02_beta.ipynb](../run/executed/02_beta.ipynb)" in md_path.read_text()
+
+
+def test_a_failure_names_the_source_cell_and_the_executed_notebook(run_dir):
+    md_path, html_path = write_report(run_dir)
+    md, page = md_path.read_text(), html_path.read_text()
+    assert "**Failed in cell 7 of the source notebook:** ValueError: boom \\<script\\>" in md
+    assert "Traceback in the executed notebook [executed/02_beta.ipynb](executed/02_beta.ipynb)." in md
+    assert '<a href="executed/02_beta.ipynb">executed/02_beta.ipynb</a>' in page
 
 
 def test_report_needs_a_run_folder(tmp_path):

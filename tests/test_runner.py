@@ -3,6 +3,7 @@
 Each executed notebook starts a kernel (a few seconds), so the tests use as few as they can.
 """
 import json
+import os
 import sys
 import types
 from pathlib import Path
@@ -24,7 +25,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from course_lib import repro
 repro.start(results_path, notebook="{name}", profile=profile, seed=seed)
-repro.record("demo.x", 1.0)
+repro.record("demo.x", repro.published("demo.x"))  # 1.0, from the run's --claims folder
 repro.record("demo.profile", profile)
 fig, ax = plt.subplots(figsize=(2, 2))
 ax.plot([0, 1], [0, 1])
@@ -77,7 +78,8 @@ def claims(tmp_path) -> Path:
     return folder
 
 
-def test_run_records_everything_and_keeps_going_after_a_failure(tmp_path, claims, capsys):
+def test_run_records_everything_and_keeps_going_after_a_failure(tmp_path, claims, capfd, monkeypatch):
+    monkeypatch.delenv("COURSE_CLAIMS", raising=False)
     nbs = tmp_path / "nbs"
     nbs.mkdir()
     make_notebook(nbs, "01_good", RECORDING.format(name="01_good"), title="01 · Good lesson")
@@ -89,6 +91,7 @@ def test_run_records_everything_and_keeps_going_after_a_failure(tmp_path, claims
     rc = main(["run", "--profile", "quick", "--notebooks", str(nbs), "--claims", str(claims),
                "--out", str(out), "--seed", "3"])
     assert rc == 1  # a notebook failed to execute (demo.z failing its bound alone would not do that)
+    assert "COURSE_CLAIMS" not in os.environ  # set for the kernels only while the run lasted
 
     for name in ("01_good", "02_bad", "03_after"):
         assert (out / "executed" / f"{name}.ipynb").exists()
@@ -98,6 +101,8 @@ def test_run_records_everything_and_keeps_going_after_a_failure(tmp_path, claims
     assert good["wall_s"] > 0 and good["started"] and good["ended"] and "python" in good["versions"]
     assert bad["error"]["ename"] == "ValueError" and "boom in lesson two" in bad["error"]["evalue"]
     assert "raise ValueError" in bad["error"]["cell_excerpt"]
+    # the third cell of the source (markdown, parameters, code); papermill's injected cell is not counted
+    assert bad["error"]["cell"] == 3 and bad["error"]["executed"] == "executed/02_bad.ipynb"
 
     results = read(out / "results" / "01_good.json")
     assert results["claims"]["demo.x"]["value"] == 1.0 and results["claims"]["demo.profile"]["value"] == "quick"
@@ -112,10 +117,13 @@ def test_run_records_everything_and_keeps_going_after_a_failure(tmp_path, claims
     assert "## 01 Good lesson" in md and "boom in lesson two" in md and "notebook failed" in md
     assert "| demo.z: Demo claim demo.z | 9 | Demo 2024 | 1 | ≥ 5 | fail |" in md
     assert "2 pass, 1 fail" in md and "Future lesson" in md
+    assert "**Failed in cell 3 of the source notebook:** ValueError: boom in lesson two" in md
     assert '<img src="results/01_good_figures/line.png"' in page
-    shown = capsys.readouterr()
+    shown = capfd.readouterr()  # file-descriptor level: what the kernels print shows up too
     assert "02_bad" in shown.out and "failed" in shown.out and "ValueError: boom" in shown.out
+    assert "(cell 3 of the source notebook; traceback in executed/02_bad.ipynb)" in shown.out
     assert "1 notebook(s) failed: 02_bad" in shown.err
+    assert "without encryption" not in shown.err and "Traceback" not in shown.err
 
 
 def test_resume_redoes_only_unfinished_notebooks(tmp_path):
@@ -190,7 +198,7 @@ def test_cell_timeout_is_a_recorded_failure(tmp_path):
                          timeout=2, report=False)
     assert statuses == {"01_slow": "failed"}
     error = read(tmp_path / "run" / "meta" / "01_slow.json")["error"]
-    assert "Timeout" in error["ename"] and "time.sleep(60)" in error["cell_excerpt"]
+    assert "Timeout" in error["ename"] and "time.sleep(60)" in error["cell_excerpt"] and error["cell"] == 3
 
 
 def test_cell_watch_caps_cells_by_the_whole_notebook_limit():
