@@ -1,17 +1,27 @@
-"""Array backends: NumPy on the CPU, CuPy on NVIDIA GPUs, and torch devices.
+"""Where the numbers live: NumPy on the CPU, CuPy on NVIDIA GPUs, and torch devices.
 
-The array module is chosen *per array*, never by a global switch::
+One vocabulary for the whole course:
 
-    xp = get_array_module(x)      # numpy for a numpy array, cupy for a cupy array
-    y = xp.maximum(x, 0)
+* a **device** is what a notebook's ``device`` parameter says: ``"auto"``, ``"cpu"`` or ``"cuda"``
+  (``"numpy"`` and ``"cupy"`` are accepted as other names for ``"cpu"`` and ``"cuda"``);
+* ``xp_for(device)`` is the array module for it (numpy or cupy), ``torch_device(device)`` the torch
+  device; ``get_array_module(x)`` is the module *of an array*, so layer code never needs a switch::
 
-so the same layer code runs on both.  Everything here works when CuPy is absent.
+      xp = get_array_module(x)      # numpy for a numpy array, cupy for a cupy array
+      y = xp.maximum(x, 0)
+
+* ``synchronize(thing)`` waits for a GPU, whatever ``thing`` is (an array module, an array, a torch
+  tensor or device), so a clock read after it is honest;
+* ``torch_dtype`` / ``numpy_dtype`` translate dtypes between NumPy and torch.
+
+Everything here works when CuPy (or a GPU) is absent.
 """
 from __future__ import annotations
 
 import os
 import platform
 import random
+import sys
 
 import numpy as np
 
@@ -19,6 +29,9 @@ try:  # CuPy is optional (the ``course_lib[gpu]`` extra); a broken CUDA install 
     import cupy as _cupy
 except Exception:  # noqa: BLE001 - ImportError, or a CUDA library error raised at import
     _cupy = None
+
+DEVICES = ("auto", "cpu", "cuda")
+_ALIASES = {"numpy": "cpu", "cupy": "cuda"}
 
 
 def cupy_module():
@@ -45,67 +58,87 @@ def get_array_module(*arrays):
     return np
 
 
-_DEVICE_NAMES = {"cpu": "numpy", "cuda": "cupy"}  # a notebook's ``device`` parameter names a backend too
+def device_name(device: str) -> str:
+    """``"auto"``, ``"cpu"`` or ``"cuda"`` for any accepted spelling; a clear error for others."""
+    name = _ALIASES.get(device, device)
+    if name not in DEVICES:
+        raise ValueError(f"unknown device {device!r}: use 'auto', 'cpu' or 'cuda' "
+                         "(or 'numpy' / 'cupy')")
+    return name
 
 
-def array_module(backend: str = "numpy"):
-    """The module for a backend name: ``"numpy"``, ``"cupy"`` or ``"auto"`` (cupy if a GPU is seen).
-
-    A notebook's device names work too: ``"cpu"`` is numpy, ``"cuda"`` is cupy.
-    """
-    backend = _DEVICE_NAMES.get(backend, backend)
-    if backend == "numpy":
+def xp_for(device: str = "cpu"):
+    """The array module for a device: numpy for ``"cpu"``, cupy for ``"cuda"``, cupy if a GPU is
+    found for ``"auto"``."""
+    name = device_name(device)
+    if name == "cpu":
         return np
-    if backend == "auto":
+    if name == "auto":
         return cupy_module() if gpu_available() else np
-    if backend == "cupy":
-        if not gpu_available():
-            raise RuntimeError(
-                "backend='cupy' needs CuPy and an NVIDIA GPU, and none was found. "
-                "Install the extra with `pip install course_lib[gpu]` on a CUDA machine, "
-                "or use backend='numpy'."
-            )
-        return cupy_module()
-    raise ValueError(f"unknown backend {backend!r}: use 'numpy', 'cupy', 'auto' (or a device: 'cpu', 'cuda')")
-
-
-def synchronize(xp) -> None:
-    """Wait until the GPU has finished queued work (a no-op for numpy), so a clock read is honest."""
-    if xp is not np:
-        xp.cuda.get_current_stream().synchronize()
-
-
-def asnumpy(x) -> np.ndarray:
-    """Copy ``x`` to a NumPy array on the host (no copy if it already is one)."""
-    cp = cupy_module()
-    if cp is not None and isinstance(x, cp.ndarray):
-        return cp.asnumpy(x)
-    if hasattr(x, "detach"):  # a torch tensor
-        return x.detach().cpu().numpy()
-    return np.asarray(x)
-
-
-def to_backend(x, backend: str = "numpy"):
-    """Move an array to ``backend`` (``"numpy"`` or ``"cupy"``)."""
-    if backend == "numpy":
-        return asnumpy(x)
-    return array_module(backend).asarray(x)
+    if not gpu_available():
+        raise RuntimeError(
+            f"device={device!r} needs CuPy and an NVIDIA GPU, and none was found. Install the extra "
+            "with `pip install course_lib[gpu]` on a CUDA machine, or use device='cpu'.")
+    return cupy_module()
 
 
 def torch_device(device: str = "auto"):
     """A ``torch.device``: ``"auto"`` picks CUDA when torch sees a GPU, else the CPU."""
     import torch
 
-    if device == "auto":
+    if device.startswith("cuda:"):  # a numbered GPU
+        name = "cuda"
+    else:
+        name = device_name(device)
+    if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
+    if name == "cuda" and not torch.cuda.is_available():
         raise RuntimeError(
             f"device={device!r} asked for, but torch sees no CUDA GPU "
-            f"(torch {torch.__version__}, CUDA build: {torch.version.cuda}). Use device='cpu' or 'auto'."
-        )
-    if device != "cpu" and not device.startswith("cuda"):
-        raise ValueError(f"unknown device {device!r}: use 'auto', 'cpu' or 'cuda'")
-    return torch.device(device)
+            f"(torch {torch.__version__}, CUDA build: {torch.version.cuda}). "
+            "Use device='cpu' or 'auto'.")
+    return torch.device(device if device.startswith("cuda:") else name)
+
+
+def synchronize(thing=None) -> None:
+    """Wait until a GPU has finished its queued work; a no-op for anything on the CPU.
+
+    ``thing`` may be an array module (numpy, cupy), an array, a torch tensor, a torch device or a
+    device name; ``None`` waits for every GPU library that is loaded.
+    """
+    cp = cupy_module()
+    if cp is not None and (thing is None or thing is cp or isinstance(thing, cp.ndarray)):
+        if gpu_available():
+            cp.cuda.get_current_stream().synchronize()
+    torch = sys.modules.get("torch")  # a torch tensor or device means torch is already loaded
+    device = str(getattr(thing, "device", thing))
+    if torch is not None and (thing is None or device.startswith("cuda")):
+        if torch.cuda.is_available():
+            torch.cuda.synchronize(None if thing is None else torch.device(device))
+
+
+def torch_dtype(dtype):
+    """The torch dtype for a NumPy dtype (or its name): ``"float32"`` -> ``torch.float32``."""
+    import torch
+
+    return torch.from_numpy(np.zeros(0, dtype=np.dtype(dtype))).dtype
+
+
+def numpy_dtype(dtype) -> np.dtype:
+    """The NumPy dtype for a torch dtype: ``torch.float64`` -> ``float64``."""
+    import torch
+
+    return torch.zeros(0, dtype=dtype).numpy().dtype
+
+
+def asnumpy(x) -> np.ndarray:
+    """Copy ``x`` (NumPy, CuPy or torch) to a NumPy array on the host (no copy if it already is one)."""
+    cp = cupy_module()
+    if cp is not None and isinstance(x, cp.ndarray):
+        return cp.asnumpy(x)
+    if hasattr(x, "detach"):  # a torch tensor
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
 
 
 def seed_everything(seed: int) -> np.random.Generator:

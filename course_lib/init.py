@@ -46,13 +46,16 @@ def he(shape, rng=None, xp=np, dtype="float32"):
 
 
 def make(weight_init, shape, rng=None, xp=np, dtype="float32"):
-    """Resolve a ``weight_init`` spec: ``"he"``, ``"xavier"``, a float sigma, or ``f(shape, rng)``."""
+    """Resolve a ``weight_init`` spec: ``"he"``, ``"xavier"``, ``"zeros"``, a float sigma, or
+    ``f(shape, rng)``."""
+    if weight_init == "zeros":  # for weights that are about to be copied in
+        return xp.zeros(shape, dtype=dtype)
     if callable(weight_init):
         return xp.asarray(weight_init(shape, np.random.default_rng(rng)), dtype=dtype)
     if isinstance(weight_init, str):
         named = {"he": he, "xavier": xavier, "glorot": xavier}
         if weight_init.lower() not in named:
             raise ValueError(f"unknown weight_init {weight_init!r}: "
-                             "use 'he', 'xavier', a sigma or a callable")
+                             "use 'he', 'xavier', 'zeros', a sigma or a callable")
         return named[weight_init.lower()](shape, rng, xp, dtype)
     return gaussian(shape, float(weight_init), rng, xp, dtype)

@@ -22,6 +22,10 @@ class Optimizer:
         self.params, self.grads = list(params), list(grads)
         if [p.shape for p in self.params] != [g.shape for g in self.grads]:
             raise ValueError("params and grads must be parallel lists of arrays of the same shapes")
+        if len({id(p) for p in self.params}) < len(self.params):
+            raise ValueError("a parameter appears twice in params (a weight shared by two layers); "
+                             "train the model through its flat view, which adds up the gradients: "
+                             "flat = nn.FlatParams(model); optimizer([flat.theta], [flat.grad])")
         self.lr, self.weight_decay = lr, weight_decay
         self.t = 0  # number of steps taken
 

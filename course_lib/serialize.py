@@ -1,15 +1,18 @@
 """Save and load a model's parameters as a plain ``.npz`` file (no pickle).
 
     save_params("mlp.npz", model)      # {"0.W": ..., "0.b": ..., "1.running_mean": ...}
-    load_params("mlp.npz", model)      # checks names and shapes, then copies in place
+    load_params("mlp.npz", model)      # checks every array, then copies them in place
 
-The file holds ``model.named_params()`` and, where the model has them, ``model.named_buffers()``
-(BatchNorm running statistics).  Arrays are copied *into* the model's existing arrays, so an
-optimizer built before loading still holds the right ones; they keep the model's dtype and
-backend (a float64 file loads into a float32 CuPy model).
+The file holds ``model.named_params()`` and ``model.named_buffers()`` (BatchNorm running
+statistics); a weight shared by two layers is stored once, under its first name.  Both functions
+add ``.npz`` to a path without it.  Arrays are copied *into* the model's existing arrays, so an
+optimizer built before loading still holds the right ones; they keep the model's dtype and backend
+(a float64 file loads into a float32 CuPy model).  Loading checks every array first -- names,
+shapes, a dtype that casts safely, finite values -- and changes nothing unless all pass.
 """
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -18,36 +21,78 @@ from course_lib.backend import asnumpy, get_array_module
 
 
 def state(model) -> dict:
-    """Name -> array of everything that is saved: parameters, then buffers."""
-    named = dict(model.named_params())
-    if hasattr(model, "named_buffers"):
-        named.update(model.named_buffers())
+    """Name -> array of everything that is saved: parameters, then buffers (each array once)."""
+    named, seen = {}, set()
+    for name, a in {**model.named_params(), **model.named_buffers()}.items():
+        if id(a) not in seen:
+            named[name] = a
+            seen.add(id(a))
     return named
 
 
-def save_params(path, model) -> Path:
-    """Write the model's arrays to ``path`` (``.npz`` is appended if missing); return the path."""
+def npz_path(path) -> Path:
+    """``path`` with ``.npz`` added when it has another suffix or none (as ``numpy.savez`` does)."""
     path = Path(path)
-    if path.suffix != ".npz":
-        path = path.with_name(path.name + ".npz")
+    return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+
+
+def save_params(path, model) -> Path:
+    """Write the model's arrays to ``path`` (``.npz`` is added if missing); return the path."""
+    path = npz_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, **{name: asnumpy(a) for name, a in state(model).items()})
     return path
 
 
-def load_params(path, model):
-    """Copy the arrays in ``path`` into ``model``; refuse a file whose names or shapes differ."""
-    wanted = state(model)
-    with np.load(path, allow_pickle=False) as f:
-        found = {name: f[name] for name in f.files}
+def read_npz(path) -> dict:
+    """Every array in an ``.npz`` file, with errors that name the file and the fix."""
+    given, path = Path(path), npz_path(path)
+    if given != path and given.is_file():
+        raise ValueError(f"{given}: parameters are read from .npz files written by save_params; "
+                         f"this file is a {given.suffix or 'suffix-less'} file, not {path.name}")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such parameter file (save one with save_params)")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+        raise ValueError(f"{path}: not a readable .npz parameter file ({err}); "
+                         "save parameters with course_lib.serialize.save_params") from None
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path}: holds a single array (a .npy file), not named parameters; "
+                         "save parameters with course_lib.serialize.save_params")
+    with loaded as f:
+        try:
+            return {name: f[name] for name in f.files}
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+            raise ValueError(f"{path}: a damaged .npz parameter file ({err})") from None
+
+
+def problems(found: dict, wanted: dict) -> list[str]:
+    """What stops the arrays ``found`` in a file from loading into the model's ``wanted`` arrays."""
     missing, unexpected = sorted(set(wanted) - set(found)), sorted(set(found) - set(wanted))
     if missing or unexpected:
-        raise ValueError(f"{path}: parameter names do not match the model: missing from the file "
-                         f"{missing}, not in the model {unexpected}")
+        return [f"parameter names do not match the model: missing from the file {missing}, "
+                f"not in the model {unexpected}"]
+    out = []
     for name, a in wanted.items():
-        if found[name].shape != a.shape:
-            raise ValueError(f"{path}: parameter {name!r} has shape {found[name].shape} in the file, "
-                             f"but the model expects {a.shape}")
+        f = found[name]
+        if f.shape != a.shape:
+            out.append(f"parameter {name!r} has shape {f.shape} in the file, but the model "
+                       f"expects {a.shape}")
+        elif not np.can_cast(f.dtype, a.dtype, casting="same_kind"):
+            out.append(f"parameter {name!r} is {f.dtype} in the file, which does not convert to "
+                       f"the model's {a.dtype}")
+        elif f.dtype.kind in "fc" and not np.isfinite(f).all():
+            out.append(f"parameter {name!r} holds NaN or infinite values in the file")
+    return out
+
+
+def load_params(path, model):
+    """Copy the arrays in ``path`` into ``model``, after checking all of them; returns ``model``."""
+    found, wanted, path = read_npz(path), state(model), npz_path(path)
+    wrong = problems(found, wanted)
+    if wrong:
+        raise ValueError(f"{path}: " + "; ".join(wrong) + " (nothing was loaded)")
     for name, a in wanted.items():  # only after every check passed: never half-load a model
         a[...] = get_array_module(a).asarray(found[name], dtype=a.dtype)
     return model

@@ -1,14 +1,18 @@
-"""A small minibatch training loop with a history and an optional progress bar.
+"""The training loops: minibatch gradient descent with any optimizer, and conjugate gradients over
+the flat parameter vector.  Both return a :class:`History`.
 
-    history = fit(model, nn.SoftmaxCrossEntropy(), optim.SGD(model.params, model.grads, lr=0.1),
+    history = fit(model, nn.SoftmaxCrossEntropy(), optim.Adam(model.params, model.grads),
                   x_train, y_train, epochs=5, batch_size=100, rng=0,
-                  eval_fn=lambda m: m.accuracy(x_test, y_test))
-    history.loss          # one float per step
-    history.epoch_loss    # mean step loss of each epoch
-    history.evals         # eval_fn(model) after each epoch
+                  evaluate=lambda m: {"test_error": m.error(x_test, y_test)})
+    history["loss"]          # mean training loss of each epoch
+    history["test_error"]    # what evaluate() returned after each epoch
+    history.steps            # the loss of every step
 
-One step is: forward, loss, backward, optimizer step.  The data are shuffled each epoch with
-``rng``, so a seed fixes the order of the minibatches; the last batch may be smaller.
+One step is: forward, loss, backward, optimizer step.  ``y=None`` trains an autoencoder (the
+targets are the inputs).  Shuffled epochs draw their order from ``rng``, so a seed fixes the
+order of the minibatches.  What happens to a last batch smaller than the others is a choice,
+``last_batch="keep"`` or ``"drop"``, and a last batch of a single example is refused up front for
+a model with batch normalisation (it has no batch statistics).
 """
 from __future__ import annotations
 
@@ -17,53 +21,205 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from course_lib.backend import get_array_module
+from course_lib.backend import asnumpy, get_array_module
+from course_lib.nn.batchnorm import BatchNorm
+from course_lib.nn.flat import FlatParams
+
+LAST_BATCH = ("keep", "drop")
 
 
 @dataclass
 class History:
-    loss: list = field(default_factory=list)        # per step
-    epoch_loss: list = field(default_factory=list)  # per epoch: mean of its steps
-    evals: list = field(default_factory=list)       # per epoch: eval_fn(model)
-    seconds: float = 0.0                            # wall time of the whole fit
+    """One row per epoch (``epoch``, ``loss``, ``seconds`` and whatever ``evaluate`` added), the loss
+    of every step (empty for loops that keep none), and the wall time of the whole run."""
+
+    epochs: list = field(default_factory=list)
+    steps: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    def __getitem__(self, key):
+        """``history["loss"]``: that column over the epochs that have it; ``history[-1]``: a row."""
+        if isinstance(key, str):
+            return [row[key] for row in self.epochs if key in row]
+        return self.epochs[key]
+
+    def __iter__(self):
+        return iter(self.epochs)
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+    @property
+    def last(self) -> dict:
+        return self.epochs[-1]
 
 
-def _set_mode(model, training):
-    if hasattr(model, "train"):
-        model.train(training)
+def batches(n: int, batch_size: int, order=None, last_batch: str = "keep") -> list:
+    """Slices of ``range(n)`` (``order=None``) or of the index array ``order``, ``batch_size`` long.
 
-
-def fit(model, loss, optimizer, x, y, *, epochs=1, batch_size=100, rng=None, shuffle=True,
-        eval_fn=None, progress=True) -> History:
-    """Train ``model`` in place and return its ``History``.
-
-    ``model`` needs ``forward``/``backward`` (and ``train(mode)`` if it has Dropout or
-    BatchNorm); ``optimizer`` must have been built from ``model.params``/``model.grads``.
-    ``eval_fn(model)`` runs after each epoch in eval mode; whatever it returns is kept.
-    ``progress=False`` turns the tqdm bar off (for tests and batch runs).
+    ``last_batch="keep"`` keeps a shorter last batch, ``"drop"`` leaves it out.
     """
+    if last_batch not in LAST_BATCH:
+        raise ValueError(f"last_batch={last_batch!r}: use 'keep' or 'drop'")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    stop = n if last_batch == "keep" else n - n % batch_size
+    if stop == 0:
+        raise ValueError(f"{n} examples make no full batch of {batch_size}: nothing to train on "
+                         "(use a smaller batch_size, or last_batch='keep')")
+    starts = range(0, stop, batch_size)
+    if order is None:
+        return [slice(s, min(s + batch_size, stop)) for s in starts]
+    return [order[s:min(s + batch_size, stop)] for s in starts]
+
+
+def _check_batches(model, n, batch_size, last_batch):
+    uses_batchnorm = any(isinstance(layer, BatchNorm) for layer in getattr(model, "layers", []))
+    if uses_batchnorm and last_batch == "keep" and n % batch_size == 1:
+        raise ValueError(f"{n} examples in batches of {batch_size} leave a last batch of one, "
+                         "which batch normalisation cannot train on: pass last_batch='drop' or "
+                         "another batch_size")
+
+
+def _floats(values) -> list:
+    """Step losses (0-d arrays, maybe on a GPU) as Python floats, with one copy to the host."""
+    if not values:
+        return []
+    return asnumpy(get_array_module(values[0]).stack(values)).astype(float).tolist()
+
+
+def step(model, loss, optimizer, x, y, grad_mask=None):
+    """One gradient step on one batch; returns the batch loss (a 0-d array, not yet a float)."""
+    value = loss.forward(model.forward(x), y)
+    model.backward(loss.backward())
+    if grad_mask is not None:
+        model.flat.grad *= grad_mask
+    optimizer.step()
+    return value
+
+
+def _progress(total, desc, progress):
     from tqdm import tqdm  # a text bar: works in a terminal, a notebook and a batch log alike
 
-    rng, xp, n = np.random.default_rng(rng), get_array_module(x), len(x)
-    steps = -(-n // batch_size)
+    return tqdm(total=total, desc=desc, disable=not progress, unit="step")
+
+
+def _end_epoch(history, row, model, evaluate, bar):
+    """Add ``evaluate(model)``'s numbers (in eval mode) to the epoch's row and keep it."""
+    if evaluate is not None:
+        model.train(False)
+        row.update(evaluate(model))
+        model.train(True)
+    history.epochs.append(row)
+    bar.set_postfix(epoch=row["epoch"], loss=f"{row['loss']:.4g}", refresh=False)
+
+
+def _check_mask(model, grad_mask):
+    if grad_mask is not None and getattr(model, "flat", None) is None:
+        raise ValueError("grad_mask works on the flat parameter vector: build nn.FlatParams(model) "
+                         "first and the optimizer from [flat.theta], [flat.grad]")
+
+
+def fit(model, loss, optimizer, x, y=None, *, epochs=1, batch_size=100, rng=None, shuffle=True,
+        last_batch="keep", evaluate=None, stop=None, grad_mask=None, mask_epochs=0,
+        progress=True, desc=None) -> History:
+    """Train ``model`` in place by minibatch steps of ``optimizer``; return the :class:`History`.
+
+    ``optimizer`` must have been built from ``model.params``/``model.grads`` (or from the flat
+    view's ``[theta]``/``[grad]``).  ``shuffle=False`` visits the data in order, in slices.
+    ``evaluate(model) -> dict`` runs after each epoch in eval mode; its numbers join the row.
+    ``stop(model, row) -> bool`` (e.g. an :class:`~course_lib.early_stopping.EarlyStopping`) ends
+    training after the epoch it says so.  ``grad_mask`` (a 0/1 vector like the flat view's
+    ``theta``) zeroes the gradient of frozen parameters during the first ``mask_epochs`` epochs.
+    ``progress=False`` turns the tqdm bar off.
+    """
+    _check_batches(model, len(x), batch_size, last_batch)
+    _check_mask(model, grad_mask)
+    rng, xp, targets = np.random.default_rng(rng), get_array_module(x), x if y is None else y
+    n_steps = len(batches(len(x), batch_size, None, last_batch))
     history, start = History(), time.perf_counter()
-    bar = tqdm(total=epochs * steps, disable=not progress, unit="step")
-    for epoch in range(epochs):
-        _set_mode(model, True)
-        order = rng.permutation(n) if shuffle else np.arange(n)
-        for s in range(0, n, batch_size):
-            idx = xp.asarray(order[s:s + batch_size])
-            value = float(loss.forward(model.forward(x[idx]), y[idx]))
-            model.backward(loss.backward())
-            optimizer.step()
-            history.loss.append(value)
+    bar = _progress(epochs * n_steps, desc, progress)
+    for epoch in range(1, epochs + 1):
+        t0, losses = time.perf_counter(), []
+        model.train(True)
+        order = rng.permutation(len(x)) if shuffle else None
+        mask = grad_mask if epoch <= mask_epochs else None
+        for idx in batches(len(x), batch_size, order, last_batch):
+            i = idx if isinstance(idx, slice) else xp.asarray(idx)
+            losses.append(step(model, loss, optimizer, x[i], targets[i], mask))
             bar.update()
-            bar.set_postfix(epoch=epoch + 1, loss=f"{value:.4f}", refresh=False)
-        history.epoch_loss.append(float(np.mean(history.loss[-steps:])))
-        if eval_fn is not None:
-            _set_mode(model, False)
-            history.evals.append(eval_fn(model))
-            _set_mode(model, True)
+        history.steps += _floats(losses)
+        row = {"epoch": epoch, "loss": float(np.mean(history.steps[-len(losses):])),
+               "seconds": time.perf_counter() - t0}
+        _end_epoch(history, row, model, evaluate, bar)
+        if stop is not None and stop(model, row):
+            break
+    bar.close()
+    history.seconds = time.perf_counter() - start
+    return history
+
+
+def cg_minimize(f, x0, *, line_searches: int = 3):
+    """Nonlinear conjugate gradients on the host: ``line_searches`` iterations of SciPy's CG
+    (Polak-Ribiere directions, Wolfe line search) on ``f(theta) -> (loss, grad)``, both float64.
+
+    Returns ``(theta, loss, number of function evaluations)``.
+    """
+    from scipy.optimize import minimize
+
+    res = minimize(f, x0, jac=True, method="CG", options={"maxiter": line_searches, "gtol": 0.0})
+    return res.x, float(res.fun), int(res.nfev)
+
+
+def flat_loss(model, loss, x, y, grad_mask=None):
+    """``f(theta) -> (loss, grad)`` on one batch, both float64 on the host, for :func:`cg_minimize`."""
+    flat = model.flat
+    xp, dtype = get_array_module(flat.theta), flat.theta.dtype
+
+    def f(theta):
+        flat.theta[...] = xp.asarray(theta, dtype=dtype)
+        value = loss.forward(model.forward(x), y)
+        model.backward(loss.backward())
+        grad = flat.grad if grad_mask is None else flat.grad * grad_mask
+        return float(value), asnumpy(grad).astype(np.float64)
+
+    return f
+
+
+def fit_cg(model, loss, x, y=None, *, epochs=1, batch_size=1000, line_searches=3, rng=None,
+           evaluate=None, stop=None, grad_mask=None, mask_epochs=0, progress=True,
+           desc=None) -> History:
+    """Train ``model`` by conjugate gradients on batches, the recipe of Hinton & Salakhutdinov (2006).
+
+    Each epoch visits a fresh permutation of the data in batches of ``batch_size`` (a short last
+    batch is dropped); on each batch ``line_searches`` CG iterations run from the current
+    parameters.  The loss runs on the data's array module in the model's dtype; CG itself runs on
+    the host in float64 over the flat view (built here if the model has none).  ``evaluate``,
+    ``stop``, ``grad_mask`` and ``mask_epochs`` as in :func:`fit`; each row also has ``nfev``.
+    """
+    flat = model.flat if getattr(model, "flat", None) is not None else FlatParams(model)
+    rng, xp, targets = np.random.default_rng(rng), get_array_module(x), x if y is None else y
+    history, start = History(), time.perf_counter()
+    bar = _progress(epochs * len(batches(len(x), batch_size, None, "drop")), desc, progress)
+    for epoch in range(1, epochs + 1):
+        t0, losses, nfev = time.perf_counter(), [], 0
+        model.train(True)
+        mask = grad_mask if epoch <= mask_epochs else None
+        for idx in batches(len(x), batch_size, rng.permutation(len(x)), "drop"):
+            i = xp.asarray(idx)
+            f = flat_loss(model, loss, x[i], targets[i], mask)
+            theta, value, k = cg_minimize(f, asnumpy(flat.theta).astype(np.float64),
+                                          line_searches=line_searches)
+            flat.theta[...] = xp.asarray(theta, dtype=flat.theta.dtype)
+            losses.append(value)
+            nfev += k
+            bar.update()
+        history.steps += losses
+        row = {"epoch": epoch, "loss": float(np.mean(losses)), "nfev": nfev,
+               "seconds": time.perf_counter() - t0}
+        _end_epoch(history, row, model, evaluate, bar)
+        if stop is not None and stop(model, row):
+            break
     bar.close()
     history.seconds = time.perf_counter() - start
     return history

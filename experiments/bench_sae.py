@@ -60,53 +60,51 @@ def run_protocol(backend: str, x: np.ndarray, *, sizes, pretrain_epochs: int, fi
                  batch_size: int, lr: float, top_lr: float, finetune_lr: float, seed: int = 0,
                  dtype: str = "float32") -> dict:
     """One timed run of the protocol on ``backend``; returns times (s) and the final error."""
+    layer_s: list[float] = []
     if backend in ("numpy", "cupy"):
-        from course_lib.backend import array_module
-        from course_lib.backend import synchronize as sync_arrays
-        from course_lib.models.autoencoder import finetune_minibatch
+        from course_lib import optim
+        from course_lib.backend import synchronize, xp_for
         from course_lib.models.stacked_ae import pretrain_stacked_ae, unroll
+        from course_lib.nn import SigmoidCrossEntropy
+        from course_lib.train import fit
 
-        xp = array_module(backend)
+        xp = xp_for(backend)
         xd = xp.asarray(x, dtype=dtype)
-
-        sync_arrays(xp)
+        synchronize(xp)
         t0 = time.perf_counter()
-        layer_s: list[float] = []
         layers = pretrain_stacked_ae(xd, sizes, epochs=pretrain_epochs, batch_size=batch_size, lr=lr,
                                      top_lr=top_lr, seed=seed, xp=xp, dtype=dtype, timings=layer_s)
-        sync_arrays(xp)
+        synchronize(xp)
         t1 = time.perf_counter()
         net = unroll(layers)
-        hist = finetune_minibatch(net, xd, epochs=finetune_epochs, batch_size=batch_size, optimizer="sgd",
-                                  lr=finetune_lr, shuffle=False)
-        sync_arrays(xp)
-        t2 = time.perf_counter()
-        err = net.squared_error(xd)
-        last_loss = hist[-1]["train_loss"] if hist else None
+        sgd = optim.SGD([net.flat.theta], [net.flat.grad], lr=finetune_lr)
+        hist = fit(net, SigmoidCrossEntropy(), sgd, xd, epochs=finetune_epochs, batch_size=batch_size,
+                   shuffle=False, last_batch="drop", progress=False)
+        synchronize(xp)
     else:
         import torch
 
-        from course_lib.torch.autoencoder import finetune_sgd_torch, pretrain_stacked_ae_torch, synchronize, unroll_torch
+        from course_lib.backend import synchronize, torch_dtype
+        from course_lib.twins.autoencoder import finetune_sgd_torch, pretrain_stacked_ae_torch, unroll_torch
 
-        device = "cpu" if backend == "torch-cpu" else "cuda"
+        device = torch.device("cpu" if backend == "torch-cpu" else "cuda")
         mode = "graph" if backend == "torch-cuda-graph" else "eager"
-        tdtype = torch.float64 if dtype == "float64" else torch.float32
+        tdtype = torch_dtype(dtype)
         xd = torch.as_tensor(x, dtype=tdtype, device=device)
         synchronize(device)
         t0 = time.perf_counter()
-        layer_s = []
         layers = pretrain_stacked_ae_torch(xd, sizes, epochs=pretrain_epochs, batch_size=batch_size, lr=lr,
                                            top_lr=top_lr, seed=seed, device=device, dtype=tdtype, mode=mode,
                                            timings=layer_s)
         synchronize(device)
         t1 = time.perf_counter()
         net = unroll_torch(layers, device=device, dtype=tdtype)
-        losses = finetune_sgd_torch(net, xd, epochs=finetune_epochs, batch_size=batch_size, lr=finetune_lr,
-                                    mode=mode)
+        hist = finetune_sgd_torch(net, xd, epochs=finetune_epochs, batch_size=batch_size, lr=finetune_lr,
+                                  mode=mode)
         synchronize(device)
-        t2 = time.perf_counter()
-        err = net.squared_error(xd)
-        last_loss = losses[-1] if losses else None
+    t2 = time.perf_counter()
+    err = net.squared_error(xd)
+    last_loss = hist.last["loss"] if len(hist) else None
     return {"backend": backend, "batch_size": batch_size, "pretrain_s": t1 - t0, "finetune_s": t2 - t1,
             "total_s": t2 - t0, "pretrain_layer_s": layer_s, "final_train_loss": last_loss,
             "recon_sqerr": float(err)}

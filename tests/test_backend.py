@@ -29,9 +29,10 @@ def test_without_cupy_everything_is_numpy(monkeypatch):
     monkeypatch.setattr(backend, "_cupy", None)
     assert backend.get_array_module(np.ones(3)) is np
     assert not backend.gpu_available()
-    assert backend.array_module("auto") is np
+    assert backend.xp_for("auto") is np
     with pytest.raises(RuntimeError, match="CuPy"):
-        backend.array_module("cupy")
+        backend.xp_for("cupy")
+    assert backend.xp_for("numpy") is np
 
 
 def test_with_cupy_the_module_follows_the_array(monkeypatch):
@@ -40,21 +41,23 @@ def test_with_cupy_the_module_follows_the_array(monkeypatch):
     assert backend.get_array_module(np.ones(3)) is np
     assert backend.get_array_module(FakeCupyArray([1.0])) is fake
     assert backend.get_array_module(np.ones(3), FakeCupyArray([1.0])) is fake
-    assert backend.array_module("auto") is fake
-    moved = backend.to_backend(np.arange(3), "cupy")
-    assert isinstance(moved, FakeCupyArray)
-    np.testing.assert_array_equal(backend.asnumpy(moved), np.arange(3))
+    assert backend.xp_for("auto") is fake
+    assert backend.xp_for("cupy") is fake and backend.xp_for("cuda") is fake
+    np.testing.assert_array_equal(backend.asnumpy(FakeCupyArray(np.arange(3))), np.arange(3))
 
 
 def test_cupy_installed_without_a_device_counts_as_absent(monkeypatch):
     monkeypatch.setattr(backend, "_cupy", _fake_cupy(device_count=0))
     assert not backend.gpu_available()
-    assert backend.array_module("auto") is np
+    assert backend.xp_for("auto") is np
 
 
-def test_unknown_backend_is_named():
-    with pytest.raises(ValueError, match="'tpu'"):
-        backend.array_module("tpu")
+def test_unknown_device_is_named_with_the_choices():
+    for name in ("tpu", "gpu", "CPU"):
+        with pytest.raises(ValueError, match=f"'{name}'.*'auto', 'cpu' or 'cuda'"):
+            backend.xp_for(name)
+        with pytest.raises(ValueError, match=f"'{name}'"):
+            backend.torch_device(name)
 
 
 def test_torch_device_selection():
@@ -87,7 +90,24 @@ def test_describe_machine_has_the_facts_a_benchmark_needs():
 
 def test_device_names_select_a_backend_and_numpy_needs_no_synchronising(monkeypatch):
     monkeypatch.setattr(backend, "_cupy", None)
-    assert backend.array_module("cpu") is np
+    assert backend.xp_for("cpu") is np
     with pytest.raises(RuntimeError, match="CuPy"):
-        backend.array_module("cuda")
+        backend.xp_for("cuda")
     backend.synchronize(np)  # a no-op on the CPU
+
+
+def test_one_dtype_mapping_both_ways():
+    for name, tdtype in [("float32", torch.float32), ("float64", torch.float64), ("int64", torch.int64)]:
+        assert backend.torch_dtype(name) == tdtype and backend.torch_dtype(np.dtype(name)) == tdtype
+        assert backend.numpy_dtype(tdtype) == np.dtype(name)
+
+
+def test_synchronize_accepts_every_kind_of_thing_on_the_cpu():
+    for thing in (None, np, np.ones(2), torch.ones(2), torch.device("cpu"), "cpu"):
+        backend.synchronize(thing)  # nothing to wait for on the CPU, and no error
+
+
+def test_one_device_vocabulary():
+    assert [backend.device_name(d) for d in ("auto", "cpu", "cuda", "numpy", "cupy")] == \
+        ["auto", "cpu", "cuda", "cpu", "cuda"]
+    assert backend.torch_device("numpy") == torch.device("cpu")

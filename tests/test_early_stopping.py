@@ -2,13 +2,16 @@
 import numpy as np
 import pytest
 
+from course_lib import nn, optim
 from course_lib.early_stopping import EarlyStopping
-from course_lib.models.autoencoder import DeepClassifier, finetune_minibatch, logistic_pca
+from course_lib.models.autoencoder import DeepClassifier, logistic_pca
+from course_lib.train import fit
 
 
 class Net:
     def __init__(self):
         self.theta = np.zeros(3)
+        self.params = [self.theta[:2], self.theta[2:]]
 
 
 def feed(stopper, values):
@@ -60,7 +63,9 @@ def test_minibatch_training_stops_and_restores_the_best_epoch():
         snapshots.append(n.theta.copy())
         return {"val": next(scores)}
 
-    hist = finetune_minibatch(net, x, epochs=6, batch_size=50, lr=1e-2, evaluate=evaluate, stop=stopper)
+    adam = optim.Adam([net.theta], [net.flat.grad], lr=1e-2)
+    hist = fit(net, nn.SigmoidCrossEntropy(), adam, x, epochs=6, batch_size=50, evaluate=evaluate,
+               stop=stopper, progress=False)
     assert [r["epoch"] for r in hist] == [1, 2, 3, 4, 5]
     stopper.restore(net)
     assert stopper.best_epoch == 2 and np.array_equal(net.theta, snapshots[1])
@@ -72,8 +77,25 @@ def test_minibatch_grad_mask_trains_only_the_top_layer_first():
     x, y = rng.random((40, 8)).astype("float32"), rng.integers(0, 3, 40)
     theta0 = net.theta.copy()
     n_bottom = 8 * 6 + 6
-    finetune_minibatch(net, x, y, epochs=1, batch_size=10, lr=1e-2, grad_mask=net.top_layer_mask(), grad_mask_epochs=1)
+    mask, loss = net.top_layer_mask(), nn.SoftmaxCrossEntropy()
+
+    def train(epochs):
+        adam = optim.Adam([net.theta], [net.flat.grad], lr=1e-2)
+        fit(net, loss, adam, x, y, epochs=epochs, batch_size=10, grad_mask=mask, mask_epochs=1,
+            progress=False)
+
+    train(1)
     assert np.array_equal(net.theta[:n_bottom], theta0[:n_bottom])
     assert not np.array_equal(net.theta[n_bottom:], theta0[n_bottom:])
-    finetune_minibatch(net, x, y, epochs=2, batch_size=10, lr=1e-2, grad_mask=net.top_layer_mask(), grad_mask_epochs=1)
+    train(2)
     assert not np.array_equal(net.theta[:n_bottom], theta0[:n_bottom])  # the mask is lifted after epoch 1
+
+
+def test_grad_mask_needs_the_flat_view():
+    from course_lib.models.mlp import MLP
+
+    model = MLP([4, 3, 2], rng=0)
+    opt = optim.SGD(model.params, model.grads)
+    with pytest.raises(ValueError, match="FlatParams"):
+        fit(model, nn.SoftmaxCrossEntropy(), opt, np.zeros((4, 4), "float32"), np.zeros(4, int),
+            grad_mask=np.ones(23), mask_epochs=1, progress=False)

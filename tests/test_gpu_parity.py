@@ -91,7 +91,7 @@ def test_mlp_training_and_save_load_parity(cp, tmp_path):
         model = MLP([10, 16, 3], batchnorm=True, dtype="float64", rng=0, xp=xp)
         opt = optim.Adam(model.params, model.grads, lr=0.01)
         losses.append(fit(model, nn.SoftmaxCrossEntropy(), opt, xp.asarray(x), xp.asarray(y),
-                          epochs=2, batch_size=16, rng=1, progress=False).loss)
+                          epochs=2, batch_size=16, rng=1, progress=False).steps)
     assert np.allclose(losses[0], losses[1], rtol=1e-9)
     path = save_params(tmp_path / "gpu.npz", model)       # the CuPy model, saved from the device
     host = load_params(path, MLP([10, 16, 3], batchnorm=True, dtype="float64"))
@@ -102,7 +102,7 @@ def test_torch_twin_on_cuda():
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
         pytest.skip("torch sees no CUDA device")
-    from course_lib.torch.mlp import mlp_pair
+    from course_lib.twins.mlp import mlp_pair
     mlp, tmlp = mlp_pair([8, 6, 3], seed=0, device="cuda", dtype="float64")
     x = randn(4, 8)
     with torch.no_grad():

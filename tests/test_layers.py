@@ -213,3 +213,82 @@ def test_weight_init_callable_seed_and_errors():
     assert init.fans((16, 3, 5, 5)) == (75, 400)   # conv filters: (out, in, kh, kw)
     with pytest.raises(ValueError, match="unknown weight_init"):
         nn.Linear(3, 2, weight_init="uniform")
+
+
+@pytest.mark.parametrize("n", [1, 4, 7])
+@pytest.mark.parametrize("n_in, n_out", [(1, 1), (5, 3), (2, 9)])
+def test_tied_linear(n, n_in, n_out):
+    source = nn.Linear(n_in, n_out, rng=3, dtype="float64")
+    tied = nn.TiedLinear(source)
+    tied.b[...] = randn(n_in, seed=4)
+    x = randn(n, n_out)
+    assert tied.W is source.W and tied.forward(x).shape == (n, n_in)
+    assert max(check_layer(tied, x).values()) < 1e-6
+    assert max(compare_with_torch(tied, lambda x, W, b: x @ W.T + b, x).values()) < 1e-10
+
+
+def test_first_layer_can_skip_the_input_gradient():
+    model = nn.Sequential(nn.Linear(5, 4, rng=0, dtype="float64", input_grad=False), nn.Tanh(),
+                          nn.Linear(4, 2, rng=1, dtype="float64"))
+    full = nn.Sequential(nn.Linear(5, 4, rng=0, dtype="float64"), nn.Tanh(),
+                         nn.Linear(4, 2, rng=1, dtype="float64"))
+    x, dout = randn(3, 5), randn(3, 2, seed=1)
+    model.forward(x), full.forward(x)
+    assert model.backward(dout) is None and full.backward(dout).shape == (3, 5)
+    for g, h in zip(model.grads, full.grads):
+        assert np.array_equal(g, h)
+
+
+def test_linear_names_a_wrong_input_width():
+    with pytest.raises(ValueError, match=r"Linear\(4, 2\) got an input of shape \(3, 5\)"):
+        nn.Linear(4, 2).forward(np.zeros((3, 5), "float32"))
+
+
+# ---- defects found with unusual input: shapes that broadcast silently, batches of one ----
+
+def test_softmax_labels_shaped_n_by_1_are_refused_not_broadcast():
+    scores = np.log(np.array([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8], [0.6, 0.2, 0.2], [0.3, 0.4, 0.3]]))
+    labels = np.array([2, 2, 0, 1])
+    right = float(nn.SoftmaxCrossEntropy("sum").forward(scores, labels))
+    assert np.isclose(right, -np.log([0.5, 0.8, 0.6, 0.4]).sum())
+    with pytest.raises(ValueError, match=r"labels of shape \(4, 1\).*integer labels of shape \(4,\)"):
+        nn.SoftmaxCrossEntropy().forward(scores, labels.reshape(4, 1))
+
+
+def test_softmax_labels_must_be_integers_in_range():
+    scores = randn(3, 4)
+    with pytest.raises(ValueError, match="integers"):
+        nn.SoftmaxCrossEntropy().forward(scores, np.array([0.0, 1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"0\.\.3"):
+        nn.SoftmaxCrossEntropy().forward(scores, np.array([0, -1, 2]))   # -1 would pick class 3
+    with pytest.raises(ValueError, match=r"0\.\.3"):
+        nn.SoftmaxCrossEntropy().forward(scores, np.array([0, 4, 2]))
+
+
+def test_softmax_over_a_time_axis_counts_every_position():
+    scores, labels = randn(2, 3, 4), np.random.default_rng(0).integers(0, 4, (2, 3))
+    loss = nn.SoftmaxCrossEntropy()
+    flat = nn.SoftmaxCrossEntropy().forward(scores.reshape(6, 4), labels.reshape(6))
+    assert np.isclose(loss.forward(scores, labels), flat)
+    assert check_loss(nn.SoftmaxCrossEntropy(), scores, labels)["dx"] < 1e-6
+
+
+@pytest.mark.parametrize("make", [nn.SigmoidCrossEntropy, nn.MSELoss])
+def test_targets_of_another_shape_are_refused_not_broadcast(make):
+    y = randn(5, 1)
+    with pytest.raises(ValueError, match=r"targets of shape \(5,\) for outputs of shape \(5, 1\)"):
+        make().forward(y, np.zeros(5))
+    with pytest.raises(ValueError, match="same shape"):
+        make().forward(randn(5, 3), np.zeros((5, 1)))
+
+
+def test_batchnorm_refuses_a_training_batch_of_one_and_keeps_its_statistics():
+    bn = _trained_batchnorm(3)
+    before = bn.running_var.copy(), bn.running_mean.copy()
+    with pytest.raises(ValueError, match="batch of shape \\(1, 3\\)"):
+        bn.forward(randn(1, 3))
+    assert np.array_equal(bn.running_var, before[0]) and np.array_equal(bn.running_mean, before[1])
+    with pytest.raises(ValueError):   # torch refuses it too
+        torch.nn.BatchNorm1d(3)(torch.randn(1, 3))
+    bn.eval()
+    assert bn.forward(randn(1, 3)).shape == (1, 3)   # in eval mode a single example is fine

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from course_lib import nn, optim
 from course_lib.gradcheck import check_layer, rel_error
 from course_lib.models.mlp import MLP
-from course_lib.torch.mlp import TorchMLP, mlp_pair
+from course_lib.twins.mlp import TorchMLP, mlp_pair
 from course_lib.train import History, fit
 
 # The first 10 losses of golden_losses() below, recorded once.  Exact equality is checked
@@ -28,7 +28,7 @@ def golden_losses():
     model = MLP([10, 16, 3], activation="tanh", dtype="float64", rng=0)
     opt = optim.Momentum(model.params, model.grads, lr=0.1, weight_decay=1e-4)
     return fit(model, nn.SoftmaxCrossEntropy(), opt, x, y, epochs=2, batch_size=13, rng=1,
-               progress=False).loss
+               progress=False).steps
 
 
 def test_golden_trajectory():
@@ -97,12 +97,14 @@ def test_fit_learns_and_records_history():
     model = MLP([10, 32, 3], dtype="float64", rng=0)
     opt = optim.Adam(model.params, model.grads, lr=0.03)
     history = fit(model, nn.SoftmaxCrossEntropy(), opt, x, y, epochs=30, batch_size=32, rng=0,
-                  eval_fn=lambda m: (m.training, m.accuracy(x, y)), progress=False)
-    assert isinstance(history, History) and len(history.loss) == 30 * 7
-    assert len(history.epoch_loss) == len(history.evals) == 30
-    assert history.evals[0][0] is False and model.training   # eval mode only inside eval_fn
-    assert history.epoch_loss[-1] < 0.5 * history.epoch_loss[0]
-    assert history.evals[-1][1] > 0.9 and model.error(x, np.eye(3)[y]) < 0.1
+                  evaluate=lambda m: {"training": m.training, "acc": m.accuracy(x, y)},
+                  progress=False)
+    assert isinstance(history, History) and len(history.steps) == 30 * 7
+    assert len(history["loss"]) == len(history["acc"]) == len(history) == 30
+    assert history[0]["training"] is False and model.training   # eval mode only inside evaluate
+    assert history["loss"][-1] < 0.5 * history["loss"][0]
+    assert history.last["acc"] > 0.9 and model.error(x, np.eye(3)[y]) < 0.1
+    assert history.seconds > 0 and all(row["seconds"] > 0 for row in history)
 
 
 def test_predict_restores_mode_and_batches():

@@ -49,3 +49,59 @@ def test_file_holds_no_pickled_objects(tmp_path):
     path = save_params(tmp_path / "a.npz", MLP([3, 2], rng=0, dtype="float64"))
     with np.load(path, allow_pickle=False) as f:
         assert all(f[name].dtype == np.float64 for name in f.files)
+
+
+# ---- defects found with unusual input: half-loaded models, .npy files, suffixes ----
+
+@pytest.mark.parametrize("bad", [np.array([["a"] * 3] * 5), np.zeros((5, 3), complex),
+                                 np.full((5, 3), np.nan)])
+def test_a_bad_later_array_loads_nothing_at_all(tmp_path, bad):
+    source = MLP([6, 5, 3], rng=0)
+    arrays = {name: a.copy() for name, a in source.named_params().items()}
+    arrays["2.W"] = bad  # the right name and shape, the last parameter in the file
+    path = tmp_path / "bad.npz"
+    np.savez(path, **arrays)
+    target = MLP([6, 5, 3], rng=1)
+    before = [p.copy() for p in target.params]
+    with pytest.raises(ValueError, match=r"bad\.npz: parameter '2\.W' .*nothing was loaded"):
+        load_params(path, target)
+    assert all(np.array_equal(p, q) for p, q in zip(target.params, before))
+
+
+def test_save_and_load_agree_on_the_suffix(tmp_path):
+    model = MLP([3, 2], rng=0)
+    assert save_params(tmp_path / "weights", model).name == "weights.npz"
+    load_params(tmp_path / "weights", MLP([3, 2], rng=1))      # the same path finds the same file
+    with pytest.raises(FileNotFoundError, match=r"missing\.npz: no such parameter file"):
+        load_params(tmp_path / "missing", model)
+
+
+def test_a_npy_or_damaged_file_gets_a_plain_error(tmp_path):
+    model = MLP([3, 2], rng=0)
+    np.save(tmp_path / "w.npy", np.zeros(3))
+    with pytest.raises(ValueError, match=r"w\.npy: parameters are read from \.npz files"):
+        load_params(tmp_path / "w.npy", model)
+    np.save(tmp_path / "one.npy", np.zeros(3))
+    (tmp_path / "one.npy").rename(tmp_path / "one.npz")
+    with pytest.raises(ValueError, match="single array"):
+        load_params(tmp_path / "one.npz", model)
+    (tmp_path / "junk.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(ValueError, match=r"junk\.npz: "):
+        load_params(tmp_path / "junk.npz", model)
+
+
+def test_float64_file_loads_into_a_float32_model(tmp_path):
+    path = save_params(tmp_path / "d.npz", MLP([3, 2], rng=0, dtype="float64"))
+    model = load_params(path, MLP([3, 2], rng=1))
+    assert model.layers[0].W.dtype == np.float32
+
+
+def test_a_shared_weight_is_saved_once(tmp_path):
+    from course_lib.models.stacked_ae import TiedAutoencoder
+
+    layer = TiedAutoencoder(5, 2, seed=0, dtype="float64")
+    path = save_params(tmp_path / "tied.npz", layer)
+    with np.load(path) as f:
+        assert sorted(f.files) == ["0.W", "0.b", "2.b"]
+    other = load_params(path, TiedAutoencoder(5, 2, seed=1, dtype="float64"))
+    assert np.array_equal(other.W, layer.W) and other.layers[2].W is other.layers[0].W

@@ -31,6 +31,7 @@ import numpy as np
 
 from course_lib.backend import asnumpy, get_array_module
 from course_lib.nn.activations import sigmoid, softplus
+from course_lib.train import History
 
 
 def momentum_schedule(epoch: int, initial: float = 0.5, final: float = 0.9, switch_after: int = 5) -> float:
@@ -78,7 +79,7 @@ class RBM:
         self.b_hid = xp.zeros(n_hid, dtype=self.dtype)
         self._inc = [xp.zeros_like(p) for p in self.params]
         self._rand = _XpRandom(xp, seed + 1)
-        self.history: list[dict] = []
+        self.history = History()  # every epoch this RBM has been trained for
 
     @property
     def params(self):
@@ -156,40 +157,49 @@ class RBM:
         return err
 
     def fit(self, data, *, epochs: int = 10, batch_size: int = 100, shuffle_seed: int | None = None,
-            monitor=None, verbose: bool = False):
-        """Train on ``data (N, n_vis)`` (on ``xp``) for ``epochs`` passes of CD-1.
+            monitor=None, verbose: bool = False) -> History:
+        """Train on ``data (N, n_vis)`` (on ``xp``) for ``epochs`` passes of CD-1; returns the History.
 
         Batches are consecutive slices (as in the Matlab code, whose batches are fixed); pass
-        ``shuffle_seed`` to draw a fresh permutation each epoch.  ``monitor`` (optional, an array of
-        held-out visible vectors) adds its mean free energy and reconstruction error to the history,
-        which is a list of dicts with ``epoch``, ``momentum``, ``recon_err`` (training, per case),
-        and ``seconds``.
+        ``shuffle_seed`` to draw a fresh permutation each epoch.  Each epoch's row has ``epoch``,
+        ``momentum``, ``recon_err`` (training, per case) and ``seconds``; ``monitor`` (optional,
+        held-out visible vectors) adds their mean free energy and reconstruction error.  The rows
+        are also appended to ``self.history``.
         """
         xp = self.xp
         data = xp.asarray(data, dtype=self.dtype)
-        n = data.shape[0]
         perm_rng = np.random.default_rng(shuffle_seed) if shuffle_seed is not None else None
-        for epoch in range(epochs):
-            t0 = time.perf_counter()
-            order = perm_rng.permutation(n) if perm_rng is not None else None
-            err = 0.0
-            for start in range(0, n, batch_size):
-                if order is None:
-                    batch = data[start:start + batch_size]
-                else:
-                    batch = data[xp.asarray(order[start:start + batch_size])]
-                err = err + self.step(batch, epoch)
-            row = {"epoch": epoch + 1, "momentum": self.momentum(epoch) if callable(self.momentum) else self.momentum,
-                   "recon_err": float(err) / n, "seconds": time.perf_counter() - t0}
-            if monitor is not None:
-                row["monitor_free_energy"] = float(self.free_energy(monitor).mean())
-                row["monitor_recon_err"] = self.reconstruction_error(monitor)
-            self.history.append(row)
+        history, start = History(), time.perf_counter()
+        for epoch in range(len(self.history), len(self.history) + epochs):
+            row = self._epoch(data, epoch, batch_size, perm_rng, monitor)
+            history.epochs.append(row)
+            self.history.epochs.append(row)
             if verbose:
                 extra = "".join(f"  {k} {v:.4g}" for k, v in row.items() if k.startswith("monitor"))
-                print(f"  RBM {self.n_vis}-{self.n_hid} ({self.hidden}) epoch {epoch + 1:3d}  "
+                print(f"  RBM {self.n_vis}-{self.n_hid} ({self.hidden}) epoch {row['epoch']:3d}  "
                       f"recon err {row['recon_err']:.3f}{extra}  ({row['seconds']:.1f} s)")
-        return self
+        history.seconds = time.perf_counter() - start
+        return history
+
+    def _epoch(self, data, epoch, batch_size, perm_rng, monitor) -> dict:
+        """One pass of CD-1 over ``data``; the epoch's row."""
+        t0, n = time.perf_counter(), data.shape[0]
+        order = perm_rng.permutation(n) if perm_rng is not None else None
+        err = 0.0
+        for start in range(0, n, batch_size):
+            if order is None:
+                batch = data[start:start + batch_size]
+            else:
+                batch = data[self.xp.asarray(order[start:start + batch_size])]
+            err = err + self.step(batch, epoch)
+        momentum = self.momentum(epoch) if callable(self.momentum) else self.momentum
+        row = {"epoch": epoch + 1, "momentum": momentum, "recon_err": float(err) / n,
+               "seconds": time.perf_counter() - t0}
+        if monitor is not None:
+            monitor = self.xp.asarray(monitor, dtype=self.dtype)
+            row["monitor_free_energy"] = float(self.free_energy(monitor).mean())
+            row["monitor_recon_err"] = self.reconstruction_error(monitor)
+        return row
 
     def transform(self, data, batch_size: int = 10000):
         """Hidden means ``E[h | v]`` for all of ``data`` (what feeds the next RBM in a stack)."""

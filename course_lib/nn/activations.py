@@ -1,7 +1,9 @@
-"""Element-wise non-linearities: Sigmoid, Tanh, ReLU.  They have no parameters."""
+"""Element-wise non-linearities: Sigmoid, Tanh, ReLU (layers), and the sigmoid and softplus
+functions the rest of the library uses.  They have no parameters."""
 from __future__ import annotations
 
 from course_lib.backend import get_array_module
+from course_lib.nn.layer import Layer
 
 
 def sigmoid(x, xp=None):
@@ -16,11 +18,8 @@ def softplus(x, xp=None):
     return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
-class Sigmoid:
+class Sigmoid(Layer):
     """y = 1 / (1 + e^-x);   dx = dout * y (1 - y)."""
-
-    def __init__(self):
-        self.params, self.grads = [], []
 
     def forward(self, x):
         self.y = sigmoid(x)
@@ -30,11 +29,8 @@ class Sigmoid:
         return dout * self.y * (1 - self.y)
 
 
-class Tanh:
+class Tanh(Layer):
     """y = tanh(x);   dx = dout * (1 - y^2)."""
-
-    def __init__(self):
-        self.params, self.grads = [], []
 
     def forward(self, x):
         self.y = get_array_module(x).tanh(x)
@@ -44,11 +40,8 @@ class Tanh:
         return dout * (1 - self.y**2)
 
 
-class ReLU:
+class ReLU(Layer):
     """y = max(x, 0);   dx = dout * [x > 0]  (the gradient at exactly 0 is taken as 0)."""
-
-    def __init__(self):
-        self.params, self.grads = [], []
 
     def forward(self, x):
         self.mask = x > 0

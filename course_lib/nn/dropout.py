@@ -4,9 +4,10 @@ from __future__ import annotations
 import numpy as np
 
 from course_lib.backend import get_array_module
+from course_lib.nn.layer import Layer
 
 
-class Dropout:
+class Dropout(Layer):
     """Train: y = x * m / (1 - p),  m_i ~ Bernoulli(1 - p);  dx = dout * m / (1 - p).  Eval: y = x.
 
     Dividing by the keep probability at training time keeps E[y] = x, so inference needs no
@@ -22,8 +23,6 @@ class Dropout:
         if not 0.0 <= p < 1.0:
             raise ValueError(f"dropout probability p must be in [0, 1), got {p}")
         self.p, self.rng = p, np.random.default_rng(rng)
-        self.params, self.grads = [], []
-        self.training = True
         self._device_rng = None
 
     def _uniform(self, xp, shape):

@@ -11,6 +11,10 @@ what ``dscores = loss.backward()`` needs.  Conventions, the same for all three:
 Note: torch's ``reduction="mean"`` divides by the number of *elements* (N times the number of
 features), ours by N only.  For a (N, C) softmax the two agree; for sigmoid/MSE over D outputs
 ours is D times torch's.
+
+Targets whose shape does not fit the scores are refused with the shape that was expected: a
+broadcast (N, 1) against (N,) would otherwise give an (N, N) loss and a wrong number, silently.
+This module is the only place the library computes softmax and cross-entropy.
 """
 from __future__ import annotations
 
@@ -24,6 +28,13 @@ def _scale(n, reduction):
     return 1.0 / n if reduction == "mean" else 1.0
 
 
+def _same_shape(name, scores, targets):
+    if tuple(targets.shape) != tuple(scores.shape):
+        raise ValueError(f"{name}: targets of shape {tuple(targets.shape)} for outputs of shape "
+                         f"{tuple(scores.shape)}; they must have the same shape (reshape the "
+                         f"targets to {tuple(scores.shape)})")
+
+
 def log_softmax(x):
     """log softmax over the last axis, shifted by the row maximum so exp() cannot overflow."""
     xp = get_array_module(x)
@@ -31,11 +42,18 @@ def log_softmax(x):
     return shifted - xp.log(xp.exp(shifted).sum(axis=-1, keepdims=True))
 
 
+def softmax(x):
+    """softmax over the last axis: p_c = e^{x_c} / sum_k e^{x_k}."""
+    return get_array_module(x).exp(log_softmax(x))
+
+
 class SoftmaxCrossEntropy:
     """l_n = -log p_n[y_n],  p_n = softmax(s_n);   ds = (p - onehot(y)) / N.
 
-    Targets are integer labels (N,) or rows (N, C) that sum to one (one-hot or soft labels),
-    for which l_n = -sum_c t_nc log p_nc.
+    Targets are integer labels of the scores' shape without the last axis, e.g. (N,) for (N, C)
+    scores, or rows of the scores' shape that sum to one (one-hot or soft labels), for which
+    l_n = -sum_c t_nc log p_nc.  Scores with more axes, e.g. (N, T, C), count every (n, t) as
+    an example.
     """
 
     def __init__(self, reduction="mean"):
@@ -43,12 +61,14 @@ class SoftmaxCrossEntropy:
 
     def forward(self, scores, labels):
         xp = get_array_module(scores)
+        self._check(scores, labels)
         logp = log_softmax(scores)
         self.p, self.labels = xp.exp(logp), labels
-        self.scale = _scale(scores.shape[0], self.reduction)
+        self.scale = _scale(scores.size // scores.shape[-1], self.reduction)
         if labels.ndim == scores.ndim:  # one-hot or soft targets
             return -(labels * logp).sum() * self.scale
-        return -logp[xp.arange(len(labels)), labels].sum() * self.scale
+        picked = xp.take_along_axis(logp, labels[..., None], axis=-1)
+        return -picked.sum() * self.scale
 
     def backward(self, dout=1.0):
         xp = get_array_module(self.p)
@@ -56,8 +76,28 @@ class SoftmaxCrossEntropy:
             dx = self.p - self.labels
         else:
             dx = self.p.copy()
-            dx[xp.arange(len(self.labels)), self.labels] -= 1
+            rows = dx.reshape(-1, dx.shape[-1])
+            rows[xp.arange(rows.shape[0]), self.labels.reshape(-1)] -= 1
         return dx * (self.scale * dout)
+
+    @staticmethod
+    def _check(scores, labels):
+        if tuple(labels.shape) == tuple(scores.shape):  # one-hot or soft targets
+            return
+        expected = tuple(scores.shape[:-1])
+        if tuple(labels.shape) != expected:
+            raise ValueError(
+                f"SoftmaxCrossEntropy: labels of shape {tuple(labels.shape)} for scores of shape "
+                f"{tuple(scores.shape)}; give integer labels of shape {expected} (e.g. "
+                f"labels.reshape({', '.join(map(str, expected))})) or one-hot rows of shape "
+                f"{tuple(scores.shape)}")
+        if labels.dtype.kind not in "iu":
+            raise ValueError(f"SoftmaxCrossEntropy: labels must be integers, got {labels.dtype} "
+                             "(use labels.astype(int), or one-hot rows of the scores' shape)")
+        if labels.size and not (0 <= int(labels.min()) and int(labels.max()) < scores.shape[-1]):
+            raise ValueError(f"SoftmaxCrossEntropy: labels must lie in 0..{scores.shape[-1] - 1} "
+                             f"for {scores.shape[-1]} classes, got {int(labels.min())}.."
+                             f"{int(labels.max())}")
 
 
 class SigmoidCrossEntropy:
@@ -72,6 +112,7 @@ class SigmoidCrossEntropy:
 
     def forward(self, logits, targets):
         xp = get_array_module(logits)
+        _same_shape("SigmoidCrossEntropy", logits, targets)
         self.z, self.t = logits, targets
         self.scale = _scale(logits.shape[0], self.reduction)
         return (softplus(logits, xp) - targets * logits).sum() * self.scale
@@ -91,6 +132,7 @@ class MSELoss:
         self.reduction = reduction
 
     def forward(self, y, targets):
+        _same_shape("MSELoss", y, targets)
         self.diff = y - targets
         self.scale = _scale(y.shape[0], self.reduction)
         return 0.5 * (self.diff**2).sum() * self.scale

@@ -14,14 +14,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from course_lib.backend import asnumpy
+from course_lib.backend import numpy_dtype
 from course_lib.models.mlp import MLP
-
-ACTIVATIONS = {"relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh}
-
-
-def _torch_dtype(numpy_dtype):
-    return torch.from_numpy(np.zeros(0, dtype=numpy_dtype)).dtype
+from course_lib.twins.layers import copy_weights, twin_layers
 
 
 class TorchMLP(torch.nn.Sequential):
@@ -29,40 +24,20 @@ class TorchMLP(torch.nn.Sequential):
 
     def __init__(self, sizes, activation="relu", weight_init=None, dropout=0.0, batchnorm=False,
                  rng=None, dtype=torch.float32):
-        layers = []
-        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            layers.append(torch.nn.Linear(n_in, n_out, dtype=dtype))
-            if i == len(sizes) - 2:
-                break
-            if batchnorm:
-                layers.append(torch.nn.BatchNorm1d(n_out, dtype=dtype))
-            layers.append(ACTIVATIONS[activation]())
-            if dropout:
-                layers.append(torch.nn.Dropout(dropout))
-        super().__init__(*layers)
-        # Draw the weights exactly as the NumPy MLP does (same rng, same order), then copy them.
-        self.load_numpy(MLP(sizes, activation, weight_init, dropout, batchnorm, rng=rng, dtype="float64"))
+        mlp = MLP(sizes, activation, weight_init, dropout, batchnorm, rng=rng,
+                  dtype=numpy_dtype(dtype))
+        super().__init__(*twin_layers(mlp))
 
     @classmethod
     def from_numpy(cls, mlp, device=None):
         """A TorchMLP with ``mlp``'s structure, dtype and weights (BatchNorm statistics too)."""
-        dtype = _torch_dtype(asnumpy(mlp.layers[0].W).dtype)
-        model = cls(mlp.sizes, mlp.activation, dropout=mlp.dropout, batchnorm=mlp.batchnorm, dtype=dtype)
-        model.load_numpy(mlp)
+        model = cls.__new__(cls)
+        torch.nn.Sequential.__init__(model, *twin_layers(mlp))
         return model.to(device) if device is not None else model
 
-    @torch.no_grad()
     def load_numpy(self, mlp):
         """Copy every parameter (and BatchNorm running statistic) of a NumPy MLP into this model."""
-        for ours, theirs in zip(mlp.layers, self):
-            if isinstance(theirs, torch.nn.Linear):
-                theirs.weight.copy_(torch.from_numpy(asnumpy(ours.W).T.copy()))
-                theirs.bias.copy_(torch.from_numpy(asnumpy(ours.b)))
-            elif isinstance(theirs, torch.nn.BatchNorm1d):
-                theirs.eps, theirs.momentum = ours.eps, round(1.0 - ours.momentum, 12)
-                for name, array in [("weight", ours.gamma), ("bias", ours.beta),
-                                    ("running_mean", ours.running_mean), ("running_var", ours.running_var)]:
-                    getattr(theirs, name).copy_(torch.from_numpy(asnumpy(array)))
+        copy_weights(mlp, list(self))
         return self
 
 

@@ -1,0 +1,51 @@
+"""What every layer has in common: parameters, their gradients, and a training/eval mode.
+
+A layer keeps each learned array in an attribute named in ``param_names`` (``W``, ``b``) and its
+gradient in the attribute of the same name with a ``d`` in front (``dW``, ``db``), which
+``backward`` overwrites.  ``params`` and ``grads`` list them in the same order, so an optimizer
+built from the two lists updates the layer in place::
+
+    layer.forward(x); layer.backward(dout)
+    for w, g in zip(layer.params, layer.grads): w -= lr * g
+"""
+from __future__ import annotations
+
+
+class Layer:
+    """Base class: ``forward(x)``, ``backward(dout)``, ``params``/``grads``, ``train()``/``eval()``."""
+
+    param_names: tuple[str, ...] = ()
+    buffer_names: tuple[str, ...] = ()  # state that is saved but not learned (running statistics)
+    training = True
+
+    def forward(self, x):
+        raise NotImplementedError
+
+    def backward(self, dout):
+        raise NotImplementedError
+
+    @property
+    def params(self) -> list:
+        return [getattr(self, name) for name in self.param_names]
+
+    @property
+    def grads(self) -> list:
+        return [getattr(self, "d" + name) for name in self.param_names]
+
+    def slots(self):
+        """``(owner, name)`` of every parameter, in ``params`` order: where a flat view rebinds it."""
+        return [(self, name) for name in self.param_names]
+
+    def named_params(self) -> dict:
+        return {name: getattr(self, name) for name in self.param_names}
+
+    def named_buffers(self) -> dict:
+        return {name: getattr(self, name) for name in self.buffer_names}
+
+    def train(self, mode: bool = True):
+        """Training mode (``mode=True``) or evaluation mode; Dropout and BatchNorm read it."""
+        self.training = mode
+        return self
+
+    def eval(self):
+        return self.train(False)

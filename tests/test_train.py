@@ -1,0 +1,44 @@
+"""The training loops' bookkeeping: batches, the short last batch, History, CG."""
+import numpy as np
+import pytest
+
+from course_lib import nn, optim
+from course_lib.models.mlp import MLP
+from course_lib.train import History, batches, fit, fit_cg
+
+
+def test_batches_keep_or_drop_the_short_last_one():
+    assert [(s.start, s.stop) for s in batches(10, 4)] == [(0, 4), (4, 8), (8, 10)]
+    assert [(s.start, s.stop) for s in batches(10, 4, last_batch="drop")] == [(0, 4), (4, 8)]
+    order = np.arange(10)[::-1]
+    assert [b.tolist() for b in batches(10, 4, order, "drop")] == [[9, 8, 7, 6], [5, 4, 3, 2]]
+    with pytest.raises(ValueError, match="no full batch"):
+        batches(3, 4, last_batch="drop")
+    with pytest.raises(ValueError, match="last_batch"):
+        batches(3, 2, last_batch="pad")
+
+
+def test_fit_refuses_a_last_batch_of_one_with_batchnorm_before_training():
+    x, y = np.random.default_rng(0).standard_normal((21, 4)), np.zeros(21, int)
+    model = MLP([4, 5, 2], batchnorm=True, rng=0, dtype="float64")
+    start = [p.copy() for p in model.params]
+    opt = optim.SGD(model.params, model.grads, lr=0.1)
+    with pytest.raises(ValueError, match="last batch of one.*last_batch='drop'"):
+        fit(model, nn.SoftmaxCrossEntropy(), opt, x, y, batch_size=10, progress=False)
+    assert all(np.array_equal(p, q) for p, q in zip(model.params, start))  # nothing trained
+    h = fit(model, nn.SoftmaxCrossEntropy(), opt, x, y, batch_size=10, last_batch="drop",
+            progress=False)
+    assert len(h.steps) == 2
+
+
+def test_history_is_rows_with_columns():
+    h = History(epochs=[{"epoch": 1, "loss": 2.0}, {"epoch": 2, "loss": 1.0, "val": 0.5}])
+    assert h["loss"] == [2.0, 1.0] and h["val"] == [0.5] and h[-1]["epoch"] == 2
+    assert [row["epoch"] for row in h] == [1, 2] and len(h) == 2 and h.last["val"] == 0.5
+
+
+def test_autoencoder_targets_default_to_the_inputs_and_cg_builds_its_flat_view():
+    x = np.random.default_rng(0).random((40, 6))
+    model = nn.Sequential(nn.Linear(6, 2, rng=0, dtype="float64"), nn.Linear(2, 6, rng=1, dtype="float64"))
+    h = fit_cg(model, nn.SigmoidCrossEntropy(), x, epochs=2, batch_size=20, progress=False)
+    assert model.flat is not None and h["loss"][1] < h["loss"][0] and len(h.steps) == 4
