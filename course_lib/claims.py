@@ -24,11 +24,15 @@ import difflib
 import math
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import course_lib
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the rest of the library works; reading claims does not
+    tomllib = None
 
 PROFILES = ("quick", "full")
 CLAIMS_ENV = "COURSE_CLAIMS"
@@ -211,6 +215,8 @@ def _read_file(path: Path, registry: Registry, seen: dict) -> list[str]:
 def load_claims(folder: str | Path | None = None) -> Registry:
     """Read and validate every ``NN.toml`` in ``folder`` (default: :func:`claims_dir`)."""
     folder = claims_dir(folder)
+    if tomllib is None:
+        raise ClaimsError("reading the claims files needs Python 3.11 or later (the tomllib module)")
     if not folder.is_dir():
         raise ClaimsError(f"claims folder {folder} does not exist: set {CLAIMS_ENV} (or pass --claims) to "
                           f"the folder of NN.toml claims files, the repository's experiments/claims/")

@@ -116,7 +116,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
 
     def sources(p):
         p.add_argument("--notebooks", metavar="DIR", help="notebook folder (default: notebooks/)")
-        p.add_argument("--claims", metavar="DIR", help="claims folder (default: experiments/claims/)")
+        p.add_argument("--claims", metavar="DIR",
+                       help="claims folder (default: $COURSE_CLAIMS, else experiments/claims/)")
 
     p = sub.add_parser("list", help="notebooks found and their claims")
     sources(p)

@@ -376,13 +376,13 @@ def run_batch(profile: str = "quick", *, notebooks_dir: str | Path | None = None
         check_not_reserved(name)
     shares = params_for(notebooks, params)
     out = Path(out or REPO / "runs" / profile).resolve()
-    with run_folder(out), environment({CLAIMS_ENV: str(Path(claims_dir).resolve())} if claims_dir else {}):
+    claims = str(Path(claims_dir).resolve()) if claims_dir else None  # the kernels' repro.published reads it
+    with run_folder(out), environment({CLAIMS_ENV: claims} if claims else {}):
         from course_lib.backend import describe_machine
 
         context = {"versions": describe_machine(), "git": git_info(notebooks_dir), "host": platform.node()}
         run = {"profile": profile, "seed": seed, "device": device, "params": params, "status": "running",
-               "notebooks_dir": str(notebooks_dir),
-               "claims_dir": str(Path(claims_dir).resolve()) if claims_dir else None,
+               "notebooks_dir": str(notebooks_dir), "claims_dir": claims,
                "selected": [nb.name for nb in notebooks], "fresh": fresh, "timeout_s": timeout,
                "notebook_timeout_s": notebook_timeout, "started": now(), "ended": None,
                "machine": context["versions"], "git": context["git"], "host": context["host"],
@@ -394,17 +394,21 @@ def run_batch(profile: str = "quick", *, notebooks_dir: str | Path | None = None
             statuses = run_each(notebooks, out, base, shares, context, fresh=fresh, timeout=timeout,
                                 notebook_timeout=notebook_timeout)
         except KeyboardInterrupt:
-            run.update(status="interrupted", ended=now(), wall_s=round(time.perf_counter() - t0, 3))
-            write_json(out / "run.json", run)
+            close_run(out, run, t0, "interrupted")
             raise
-        run.update(status="done", ended=now(), wall_s=round(time.perf_counter() - t0, 3), statuses=statuses)
-        write_json(out / "run.json", run)
+        close_run(out, run, t0, "done", statuses)
         if report:
             from experiments.report import write_report
 
             md, html_path = write_report(out, claims_dir=claims_dir)
             print(f"report: {md}\n        {html_path}")
     return statuses
+
+
+def close_run(out: Path, run: dict, t0: float, status: str, statuses: dict | None = None) -> None:
+    """Stamp the end, wall time and outcome on ``run.json``."""
+    run.update(status=status, ended=now(), wall_s=round(time.perf_counter() - t0, 3), statuses=statuses)
+    write_json(out / "run.json", run)
 
 
 def run_each(notebooks: list[Notebook], out: Path, base: dict, shares: dict[str, dict], context: dict, *,

@@ -164,3 +164,8 @@ def test_the_library_reads_claims_without_importing_experiments():
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'experiments'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_without_tomllib_reading_claims_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(claims, "tomllib", None)  # Python 3.10: the library imports, claims need 3.11
+    assert "Python 3.11" in claims_error(CLAIMS_DIR)
