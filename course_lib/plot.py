@@ -3,6 +3,7 @@
 * :func:`decision_boundary` -- a 2-D classifier's regions, its boundary and the labelled points.
 * :func:`learning_curves` -- one or more curves (loss, error, accuracy) against epochs or steps.
 * :func:`histogram_grid` -- one histogram per named array (weights or activations per layer).
+* :func:`image_grid` -- rows of small images (digits, reconstructions, filters), a label per row.
 
 Each returns the matplotlib objects it drew on, so a notebook can add titles or save the figure
 with ``repro.save_figure``.  Arrays may be NumPy or CuPy (copied to the host).
@@ -15,7 +16,7 @@ import numpy as np
 
 from course_lib.backend import asnumpy
 
-__all__ = ["decision_boundary", "learning_curves", "histogram_grid"]
+__all__ = ["decision_boundary", "learning_curves", "histogram_grid", "image_grid"]
 
 
 def _axes(ax, figsize=(4.5, 4)):
@@ -113,4 +114,34 @@ def histogram_grid(arrays, *, ncols: int | None = None, bins: int = 50, range=No
     if title:
         fig.suptitle(title)
     fig.tight_layout()
+    return fig, axes
+
+
+def image_grid(rows, *, shape=(28, 28), cmap="gray", vrange=(0.0, 1.0), panel=1.0,
+               title: str | None = None):
+    """Draw ``{row_label: images}`` as a grid, one row per entry, one image per column.
+
+    ``images`` is an array (n, H*W) or (n, H, W), or a list of such images; each is reshaped to
+    ``shape``.  ``vrange=(lo, hi)`` fixes the grey scale for every panel (pixels in [0, 1]);
+    ``vrange=None`` scales each image to its own range (for weights and filters, whose sign and
+    size vary).  Returns ``(fig, axes)``.
+    """
+    import matplotlib.pyplot as plt
+
+    rows = {label: [asnumpy(img) for img in images] for label, images in rows.items()}
+    ncols = max(len(images) for images in rows.values())
+    fig, axes = plt.subplots(len(rows), ncols, squeeze=False,
+                             figsize=(panel * ncols + 0.8, panel * len(rows) + (0.4 if title else 0)))
+    for r, (label, images) in enumerate(rows.items()):
+        for c, ax in enumerate(axes[r]):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c >= len(images):
+                ax.set_visible(False)
+                continue
+            lo, hi = vrange if vrange is not None else (None, None)
+            ax.imshow(np.reshape(images[c], shape), cmap=cmap, vmin=lo, vmax=hi)
+        axes[r, 0].set_ylabel(str(label), rotation=0, ha="right", va="center", fontsize=9)
+    if title:
+        fig.suptitle(title)
     return fig, axes

@@ -53,3 +53,14 @@ def test_histogram_grid_flat_and_rows():
     fig, axes = plot.histogram_grid(None, rows={"naive": arrays, "xavier": arrays}, range=(-3, 3))
     assert axes.shape == (2, 5)
     assert axes[1, 0].get_ylabel() == "xavier"
+
+
+def test_image_grid_rows_and_missing_panels():
+    images = np.random.default_rng(0).random((3, 16))
+    fig, axes = plot.image_grid({"three": images, "one": images[:1]}, shape=(4, 4), title="t")
+    assert axes.shape == (2, 3)
+    assert axes[1, 0].get_visible() and not axes[1, 2].get_visible()
+    assert axes[0, 0].get_ylabel() == "three"
+    fig2, _ = plot.image_grid({"w": [np.arange(16.0)]}, shape=(4, 4), vrange=None)
+    plt.close(fig)
+    plt.close(fig2)
