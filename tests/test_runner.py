@@ -213,6 +213,7 @@ def test_needs_run():
     assert needs_run(None, settings) == "new"
     assert needs_run({**settings, "status": "ok"}, settings) is None
     assert needs_run({**settings, "status": "running"}, settings) == "interrupted earlier"
+    assert needs_run({**settings, "status": "interrupted"}, settings) == "interrupted earlier"
     assert needs_run({**settings, "status": "failed"}, settings) == "failed earlier"
     assert needs_run({**settings, "status": "ok", "profile": "full"}, settings) == "profile changed"
     assert needs_run({**settings, "status": "ok", "input_sha256": "old"}, settings) == "notebook changed"

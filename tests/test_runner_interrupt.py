@@ -25,7 +25,7 @@ def meta_status(path: Path) -> str | None:
         return None
 
 
-def test_ctrl_c_stops_the_kernel_quietly_and_the_run_resumes_later(tmp_path):
+def test_ctrl_c_stops_the_kernel_quietly_and_marks_the_notebook_interrupted(tmp_path):
     nbs, claims, out = tmp_path / "nbs", tmp_path / "claims", tmp_path / "run"
     nbs.mkdir()
     claims.mkdir()
