@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 
-from course_lib.backend import asnumpy, get_array_module
+from course_lib.backend import get_array_module
 from course_lib.nn.activations import sigmoid, softplus
 from course_lib.train import History
 
@@ -207,9 +207,6 @@ class RBM:
         data = xp.asarray(data, dtype=self.dtype)
         return xp.concatenate([self.hidden_mean(data[i:i + batch_size]) for i in range(0, data.shape[0], batch_size)])
 
-    def to_numpy(self):
-        """``(W, b_vis, b_hid)`` as NumPy arrays."""
-        return tuple(asnumpy(p) for p in self.params)
 
 
 def pretrain_stack(data, sizes, *, epochs: int = 10, batch_size: int = 100, linear_top: bool = True,

@@ -16,7 +16,7 @@ import torch
 
 from course_lib.backend import numpy_dtype
 from course_lib.models.mlp import MLP
-from course_lib.twins.layers import copy_weights, twin_layers
+from course_lib.twins.layers import twin_layers
 
 
 class TorchMLP(torch.nn.Sequential):
@@ -35,10 +35,6 @@ class TorchMLP(torch.nn.Sequential):
         torch.nn.Sequential.__init__(model, *twin_layers(mlp))
         return model.to(device) if device is not None else model
 
-    def load_numpy(self, mlp):
-        """Copy every parameter (and BatchNorm running statistic) of a NumPy MLP into this model."""
-        copy_weights(mlp, list(self))
-        return self
 
 
 def mlp_pair(sizes, seed=0, *, device="cpu", dtype="float32", xp=np, **kwargs):
