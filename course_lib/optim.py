@@ -69,16 +69,12 @@ class Momentum(Optimizer):
         w -= self.lr * v
 
 
-class Nesterov(Optimizer):
+class Nesterov(Momentum):
     """v <- mu v + g;  w <- w - lr (g + mu v).
 
     Nesterov's accelerated gradient (Sutskever et al. 2013) rewritten to need the gradient at
     the current weights only, not at the look-ahead point w - lr mu v.
     """
-
-    def __init__(self, params, grads, lr=0.01, momentum=0.9, weight_decay=0.0):
-        super().__init__(params, grads, lr, weight_decay)
-        self.momentum, self.v = momentum, self.zeros()
 
     def update(self, i, w, g):
         v = self.v[i]

@@ -120,6 +120,24 @@ def _check_mask(model, grad_mask):
                          "first and the optimizer from [flat.theta], [flat.grad]")
 
 
+def _epochs(model, epochs, run_epoch, *, grad_mask, mask_epochs, evaluate, stop, bar) -> History:
+    """The loop both trainers share: ``run_epoch(mask) -> (step losses, extra row entries)``."""
+    history, start = History(), time.perf_counter()
+    for epoch in range(1, epochs + 1):
+        t0 = time.perf_counter()
+        model.train(True)
+        losses, extra = run_epoch(grad_mask if epoch <= mask_epochs else None)
+        history.steps += losses
+        row = {"epoch": epoch, "loss": float(np.mean(losses)), **extra,
+               "seconds": time.perf_counter() - t0}
+        _end_epoch(history, row, model, evaluate, bar)
+        if stop is not None and stop(model, row):
+            break
+    bar.close()
+    history.seconds = time.perf_counter() - start
+    return history
+
+
 def fit(model, loss, optimizer, x, y=None, *, epochs=1, batch_size=100, rng=None, shuffle=True,
         last_batch="keep", evaluate=None, stop=None, grad_mask=None, mask_epochs=0,
         progress=True, desc=None) -> History:
@@ -136,27 +154,19 @@ def fit(model, loss, optimizer, x, y=None, *, epochs=1, batch_size=100, rng=None
     _check_batches(model, len(x), batch_size, last_batch)
     _check_mask(model, grad_mask)
     rng, xp, targets = np.random.default_rng(rng), get_array_module(x), x if y is None else y
-    n_steps = len(batches(len(x), batch_size, None, last_batch))
-    history, start = History(), time.perf_counter()
-    bar = _progress(epochs * n_steps, desc, progress)
-    for epoch in range(1, epochs + 1):
-        t0, losses = time.perf_counter(), []
-        model.train(True)
+
+    def run_epoch(mask):
         order = rng.permutation(len(x)) if shuffle else None
-        mask = grad_mask if epoch <= mask_epochs else None
+        losses = []
         for idx in batches(len(x), batch_size, order, last_batch):
             i = idx if isinstance(idx, slice) else xp.asarray(idx)
             losses.append(step(model, loss, optimizer, x[i], targets[i], mask))
             bar.update()
-        history.steps += _floats(losses)
-        row = {"epoch": epoch, "loss": float(np.mean(history.steps[-len(losses):])),
-               "seconds": time.perf_counter() - t0}
-        _end_epoch(history, row, model, evaluate, bar)
-        if stop is not None and stop(model, row):
-            break
-    bar.close()
-    history.seconds = time.perf_counter() - start
-    return history
+        return _floats(losses), {}
+
+    bar = _progress(epochs * len(batches(len(x), batch_size, None, last_batch)), desc, progress)
+    return _epochs(model, epochs, run_epoch, grad_mask=grad_mask, mask_epochs=mask_epochs,
+                   evaluate=evaluate, stop=stop, bar=bar)
 
 
 def cg_minimize(f, x0, *, line_searches: int = 3):
@@ -199,12 +209,9 @@ def fit_cg(model, loss, x, y=None, *, epochs=1, batch_size=1000, line_searches=3
     """
     flat = model.flat if getattr(model, "flat", None) is not None else FlatParams(model)
     rng, xp, targets = np.random.default_rng(rng), get_array_module(x), x if y is None else y
-    history, start = History(), time.perf_counter()
-    bar = _progress(epochs * len(batches(len(x), batch_size, None, "drop")), desc, progress)
-    for epoch in range(1, epochs + 1):
-        t0, losses, nfev = time.perf_counter(), [], 0
-        model.train(True)
-        mask = grad_mask if epoch <= mask_epochs else None
+
+    def run_epoch(mask):
+        losses, nfev = [], 0
         for idx in batches(len(x), batch_size, rng.permutation(len(x)), "drop"):
             i = xp.asarray(idx)
             f = flat_loss(model, loss, x[i], targets[i], mask)
@@ -214,12 +221,8 @@ def fit_cg(model, loss, x, y=None, *, epochs=1, batch_size=1000, line_searches=3
             losses.append(value)
             nfev += k
             bar.update()
-        history.steps += losses
-        row = {"epoch": epoch, "loss": float(np.mean(losses)), "nfev": nfev,
-               "seconds": time.perf_counter() - t0}
-        _end_epoch(history, row, model, evaluate, bar)
-        if stop is not None and stop(model, row):
-            break
-    bar.close()
-    history.seconds = time.perf_counter() - start
-    return history
+        return losses, {"nfev": nfev}
+
+    bar = _progress(epochs * len(batches(len(x), batch_size, None, "drop")), desc, progress)
+    return _epochs(model, epochs, run_epoch, grad_mask=grad_mask, mask_epochs=mask_epochs,
+                   evaluate=evaluate, stop=stop, bar=bar)
