@@ -4,6 +4,7 @@
 * :func:`learning_curves` -- one or more curves (loss, error, accuracy) against epochs or steps.
 * :func:`histogram_grid` -- one histogram per named array (weights or activations per layer).
 * :func:`image_grid` -- rows of small images (digits, reconstructions, filters), a label per row.
+* :func:`computation_graph` -- a small computational graph, forward values and backward gradients.
 
 Each returns the matplotlib objects it drew on, so a notebook can add titles or save the figure
 with ``repro.save_figure``.  Arrays may be NumPy or CuPy (copied to the host).
@@ -16,7 +17,8 @@ import numpy as np
 
 from course_lib.backend import asnumpy
 
-__all__ = ["decision_boundary", "learning_curves", "histogram_grid", "image_grid"]
+__all__ = ["decision_boundary", "learning_curves", "histogram_grid", "image_grid",
+           "computation_graph"]
 
 
 def _axes(ax, figsize=(4.5, 4)):
@@ -145,3 +147,54 @@ def image_grid(rows, *, shape=(28, 28), cmap="gray", vrange=(0.0, 1.0), panel=1.
     if title:
         fig.suptitle(title)
     return fig, axes
+
+
+def computation_graph(nodes, edges, *, ops=(), ax=None, title: str | None = None,
+                      backward_color: str = "#c0392b", fontsize: float = 9, figsize=(10, 3.6)):
+    """Draw a small computational graph with its forward values and backward gradients.
+
+    ``nodes`` is ``{name: (x, y, text)}`` or ``{name: (x, y, text, grad)}``: a box at ``(x, y)``
+    (data units) holding ``text``, with ``grad`` (e.g. ``"dL/dx = 0.3"``) written under it in
+    ``backward_color``.  Names listed in ``ops`` are operations (matmul, +, sigmoid, the loss),
+    drawn in another colour, as circles when their text is one or two characters.
+    ``edges`` is a list of ``(src, dst)``, ``(src, dst, forward)`` or ``(src, dst, forward,
+    backward)``: an arrow from ``src`` to ``dst``, the value flowing forward written above its
+    middle and the gradient flowing back written below.  Returns ``(fig, ax)``.
+    """
+    fig, ax = _axes(ax, figsize=figsize)
+    unknown = {name for edge in edges for name in edge[:2]} - set(nodes)
+    if unknown:
+        raise ValueError(f"edges name nodes that do not exist: {', '.join(sorted(unknown))}")
+    boxes, label_box = {}, dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8)
+    for name, (x, y, text, *grad) in nodes.items():
+        if name in ops:
+            style, face = ("circle,pad=0.25" if len(text) <= 2 else "round,pad=0.3"), "#fde9c9"
+        else:
+            style, face = "round,pad=0.4", "#dbe9f6"
+        boxes[name] = ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, zorder=3,
+                              bbox=dict(boxstyle=style, fc=face, ec="0.3"))
+        if grad and grad[0]:
+            ax.annotate(grad[0], xy=(0.5, 0), xycoords=boxes[name], xytext=(0, -9),
+                        textcoords="offset points", ha="center", va="top",
+                        fontsize=fontsize, color=backward_color, bbox=label_box, zorder=5)
+    for src, dst, *labels in edges:
+        # drawn above the boxes, so they are placed first and the arrow is clipped to them
+        ax.annotate("", xy=nodes[dst][:2], xytext=nodes[src][:2], zorder=4,
+                    arrowprops=dict(arrowstyle="-|>", color="0.2", shrinkA=1, shrinkB=1,
+                                    patchA=boxes[src].get_bbox_patch(),
+                                    patchB=boxes[dst].get_bbox_patch()))
+        middle = np.mean([nodes[src][:2], nodes[dst][:2]], axis=0)
+        styles = zip((5, -5), ("bottom", "top"), ("black", backward_color))
+        for text, (dy, va, color) in zip(labels, styles):
+            if text:
+                ax.annotate(text, xy=middle, xytext=(0, dy), textcoords="offset points",
+                            ha="center", va=va, fontsize=fontsize - 1, color=color,
+                            bbox=label_box, zorder=5)
+    xy = np.array([node[:2] for node in nodes.values()], dtype=float)
+    (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
+    ax.set_xlim(x0 - 0.6, x1 + 0.6)
+    ax.set_ylim(y0 - 0.6, y1 + 0.5)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return fig, ax

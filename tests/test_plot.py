@@ -64,3 +64,22 @@ def test_image_grid_rows_and_missing_panels():
     fig2, _ = plot.image_grid({"w": [np.arange(16.0)]}, shape=(4, 4), vrange=None)
     plt.close(fig)
     plt.close(fig2)
+
+
+def test_computation_graph_boxes_arrows_and_labels():
+    nodes = {"x": (0, 1, "x = 2", "dL/dx = 3"), "w": (0, 0, "w = 1.5"),
+             "mul": (1, 0.5, "×"), "L": (2, 0.5, "L = 3", "dL/dL = 1")}
+    edges = [("x", "mul"), ("w", "mul", "", "dL/dw = 2"), ("mul", "L", "xw = 3", "dL/d(xw) = 1")]
+    fig, ax = plot.computation_graph(nodes, edges, ops=("mul",), title="t")
+    texts = [t.get_text() for t in ax.texts]
+    for label in ["x = 2", "w = 1.5", "×", "L = 3", "dL/dx = 3", "dL/dL = 1", "dL/dw = 2",
+                  "xw = 3", "dL/d(xw) = 1"]:
+        assert label in texts, label
+    arrows = [t for t in ax.texts if t.get_text() == "" and t.arrow_patch is not None]
+    assert len(arrows) == 3
+    boxes = {t.get_text(): t.get_bbox_patch().get_boxstyle() for t in ax.texts if t.get_bbox_patch()}
+    assert type(boxes["×"]).__name__ == "Circle" and type(boxes["x = 2"]).__name__ == "Round"
+    fig.canvas.draw()                       # the arrows clip to the boxes at draw time
+    assert not ax.axison and ax.get_title() == "t"
+    with pytest.raises(ValueError, match="y"):
+        plot.computation_graph(nodes, [("x", "y")])
