@@ -31,8 +31,11 @@ import course_lib
 
 try:
     import tomllib
-except ModuleNotFoundError:  # Python 3.10: the rest of the library works; reading claims does not
-    tomllib = None
+except ModuleNotFoundError:  # Python 3.10: the same parser, installed as tomli (see pyproject.toml)
+    try:
+        import tomli as tomllib
+    except ModuleNotFoundError:
+        tomllib = None
 
 PROFILES = ("quick", "full")
 CLAIMS_ENV = "COURSE_CLAIMS"
@@ -216,7 +219,8 @@ def load_claims(folder: str | Path | None = None) -> Registry:
     """Read and validate every ``NN.toml`` in ``folder`` (default: :func:`claims_dir`)."""
     folder = claims_dir(folder)
     if tomllib is None:
-        raise ClaimsError("reading the claims files needs Python 3.11 or later (the tomllib module)")
+        raise ClaimsError("reading the claims files needs Python 3.11 or later (the tomllib module), "
+                          "or the tomli package on Python 3.10: pip install tomli")
     if not folder.is_dir():
         raise ClaimsError(f"claims folder {folder} does not exist: set {CLAIMS_ENV} (or pass --claims) to "
                           f"the folder of NN.toml claims files, the repository's experiments/claims/")

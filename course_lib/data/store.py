@@ -21,8 +21,6 @@ import zipfile
 import zlib
 from pathlib import Path
 
-import pooch
-
 from course_lib.data.registry import Entry, entry
 
 
@@ -31,8 +29,10 @@ class DataError(RuntimeError):
 
 
 def cache_dir() -> Path:
-    """The user cache folder for datasets."""
-    return Path(os.environ.get("COURSE_CACHE") or pooch.os_cache("course_lib"))
+    """The user cache folder for datasets (the platform's cache folder, as pooch.os_cache gives)."""
+    import platformdirs
+
+    return Path(os.environ.get("COURSE_CACHE") or platformdirs.user_cache_dir("course_lib"))
 
 
 def offline() -> bool:
@@ -167,6 +167,8 @@ def _download(e: Entry, target: Path, mirror) -> Path:
     """Fetch ``e`` into ``target`` from the mirror or each upstream URL in turn, and verify it."""
     urls = [mirror.rstrip("/") + "/" + e.path] if mirror else list(e.urls)
     convert = None if mirror else e.convert  # a mirror serves files already in the course's layout
+    import pooch  # only when downloading: importing it loads tqdm.auto, which warns in a notebook
+
     failures = []
     for url in urls:
         print(f"course_lib.data: downloading {e.name} from {url}", file=sys.stderr)
@@ -186,12 +188,13 @@ def _download(e: Entry, target: Path, mirror) -> Path:
                     f"deleted, not kept):\n" + "\n".join(failures))
 
 
-def _progressbar() -> bool:
+def _progressbar():
+    """A plain text tqdm bar for pooch (not tqdm.auto's widget), or False without tqdm."""
     try:
-        import tqdm  # noqa: F401  (pooch draws its progress bar with tqdm)
+        from tqdm import tqdm
     except ImportError:
         return False
-    return True
+    return tqdm(total=1, unit="B", unit_scale=True, file=sys.stderr)  # pooch sets the total
 
 
 def _aozora_zip_to_utf8(zip_path: Path, target: Path) -> None:
