@@ -1,9 +1,10 @@
-"""Command line: ``python -m experiments {list,run,report,bench}`` (installed as ``course-repro``).
+"""Command line: ``python -m experiments {list,run,report,check,bench}`` (installed as ``course-repro``).
 
     python -m experiments list
     python -m experiments run --profile quick [--only 04 06] [--out DIR] [--timeout S] [--fresh]
-                              [--param NAME=VALUE ...]
-    python -m experiments report runs/quick
+                              [--param NAME=VALUE ...] [--jobs N] [--shard I/N] [--strict]
+    python -m experiments report RUN [RUN ...] [--out DIR]
+    python -m experiments check RUN [RUN ...]
     python -m experiments bench NAME [args...]
 """
 from __future__ import annotations
@@ -52,21 +53,42 @@ def cmd_list(args) -> int:
 
 
 def cmd_run(args) -> int:
-    """Execute notebooks; exit 1 when a notebook failed to execute (failed claims are findings, not errors)."""
-    from experiments.runner import parse_params, run_batch
+    """Execute notebooks; exit 1 when a notebook failed to execute, and with ``--strict`` also when a
+    claim with a bound for the profile fails or is unconfirmed (otherwise failed claims are findings)."""
+    from experiments.runner import default_out, parse_params, parse_shard, run_batch
 
     params = parse_params(args.param)
+    shard = parse_shard(args.shard)
     whole = args.notebook_timeout
     if whole is None:
         whole = NOTEBOOK_TIMEOUT.get(args.profile)
-    statuses = run_batch(args.profile, notebooks_dir=args.notebooks, out=args.out, only=args.only,
+    out = args.out or default_out(args.profile, shard)
+    statuses = run_batch(args.profile, notebooks_dir=args.notebooks, out=out, only=args.only,
                          seed=args.seed, device=args.device, timeout=args.timeout or None,
                          notebook_timeout=whole or None, fresh=args.fresh, claims_dir=args.claims,
-                         params=params)
+                         params=params, jobs=args.jobs, shard=shard)
     failed = [name for name, status in statuses.items() if status != "ok"]
     if failed:
         print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
+    if args.strict:
+        from experiments.report import build
+
+        return show_gate(build(out, claims_dir=args.claims, notebooks_dir=args.notebooks), list(statuses))
     return 1 if failed else 0
+
+
+def show_gate(data: dict, names=None) -> int:
+    """Print the claims gate's verdict on a report's data (one line per problem); 1 if it fails, else 0."""
+    from experiments.report import gate, gate_passed
+
+    problems = gate(data, names)
+    if not problems:
+        print(gate_passed(data, names))
+        return 0
+    print(f"claims gate failed ({data['profile']} profile): {len(problems)} problem(s)")
+    for line in problems:
+        print(f"  {line}")
+    return 1
 
 
 def cmd_report(args) -> int:
@@ -75,6 +97,13 @@ def cmd_report(args) -> int:
     md, page = write_report(args.run, args.out, claims_dir=args.claims, notebooks_dir=args.notebooks)
     print(f"report: {md}\n        {page}")
     return 0
+
+
+def cmd_check(args) -> int:
+    """Judge finished run folders as ``run --strict`` judges its run: exit 1 on any problem."""
+    from experiments.report import build
+
+    return show_gate(build(args.run, claims_dir=args.claims, notebooks_dir=args.notebooks))
 
 
 def bench_names() -> list[str]:
@@ -110,6 +139,17 @@ def seconds(text: str) -> float:
     return value
 
 
+def positive_int(text: str) -> int:
+    """argparse type: a whole number, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of notebooks: give a whole number, at least 1")
+    return value
+
+
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description="Reproduce the course's published results.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -135,14 +175,31 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="device passed to every notebook (default: auto)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="extra parameter for the notebooks that declare it, e.g. finetune=adam (repeatable)")
+    p.add_argument("--jobs", type=positive_int, default=1, metavar="N",
+                   help="notebooks to run side by side (default: 1); with more than one, each kernel gets "
+                        "max(1, CPUs // N) threads through OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, "
+                        "MKL_NUM_THREADS and VECLIB_MAXIMUM_THREADS, unless already set")
+    p.add_argument("--shard", metavar="I/N",
+                   help="run only the I-th of N disjoint slices of the selected notebooks (the k-th in lesson "
+                        "order, from 0, goes to slice k mod N + 1), e.g. 2/4; default --out: runs/<profile>-IofN")
+    p.add_argument("--strict", action="store_true",
+                   help="also exit 1 when a claim with a bound for the profile fails or is unconfirmed "
+                        "(the claims gate, as `check` applies it)")
     sources(p)
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("report", help="write report.md and report.html for a run folder")
-    p.add_argument("run", metavar="RUN", help="run folder, e.g. runs/quick")
-    p.add_argument("--out", metavar="DIR", help="where to write the report (default: the run folder)")
+    p = sub.add_parser("report", help="write report.md and report.html for run folders (several: merged)")
+    p.add_argument("run", nargs="+", metavar="RUN", help="run folder(s), e.g. runs/quick or runs/full-*")
+    p.add_argument("--out", metavar="DIR",
+                   help="where to write the report (default: the run folder; required for several)")
     sources(p)
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("check", help="the claims gate on finished run folders: exit 1 on a failed notebook "
+                                     "or a failed/unconfirmed claim with a bound")
+    p.add_argument("run", nargs="+", metavar="RUN", help="run folder(s), judged together as one report")
+    sources(p)
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("bench", help="run experiments/bench_NAME.py's main(args)")
     p.add_argument("name", metavar="NAME", help="benchmark name, e.g. matmul")

@@ -1,8 +1,14 @@
 """The reproduction report: published claims joined with what a run recorded, as Markdown and HTML.
 
-:func:`course_lib.claims.judge` decides pass/fail; :func:`build` gathers a run folder into plain data;
-:func:`to_markdown` renders it, :func:`to_html` turns that Markdown into a page (mistune);
-:func:`write_report` writes both.
+:func:`course_lib.claims.judge` decides pass/fail; :func:`build` gathers one run folder, or several
+(the shards of one selection, say), into plain data; :func:`to_markdown` renders it, :func:`to_html`
+turns that Markdown into a page (mistune); :func:`write_report` writes both; :func:`gate` reads the
+same data as a claims gate (what makes ``run --strict`` and ``check`` fail).
+
+Merging folders: every folder must hold a run of the same profile; each notebook is taken from the
+folder that ran it, and a notebook run in two of the folders is an error naming both, unless the two
+runs are identical (the same meta and results: one folder copied).  Figures and executed notebooks
+are linked relative to the report's own folder.
 """
 from __future__ import annotations
 
@@ -50,6 +56,7 @@ def claim_row(claim: Claim | None, claim_id: str, profile: str, recorded: dict |
     published = "—" if claim is None else format_value(claim.published) + (f" {claim.unit}" if claim.unit else "")
     return {
         "id": claim_id,
+        "has_bound": bound is not None,
         "title": claim.title if claim else "not in the claims registry",
         "published": published,
         "to_check": bool(claim and not claim.checked),
@@ -100,25 +107,91 @@ def shared_provenance(notebooks: list[dict]) -> dict[str, list]:
     return {key: sorted({p[key] for p in ran}, key=str) for key in ("code", "seed", "device")}
 
 
-def build(run_dir: str | Path, *, claims_dir=None, notebooks_dir=None) -> dict:
-    """Everything the report shows, as plain data (see :func:`to_markdown`)."""
-    run_dir = Path(run_dir).resolve()
+def run_folders(run_dirs) -> list[Path]:
+    """One run folder or several, resolved, each once, in the order given."""
+    given = [run_dirs] if isinstance(run_dirs, (str, os.PathLike)) else list(run_dirs)
+    if not given:
+        raise UserError("give at least one run folder")
+    folders: list[Path] = []
+    for folder in given:
+        folder = Path(folder).resolve()
+        if folder not in folders:
+            folders.append(folder)
+    return folders
+
+
+def read_run(run_dir: Path) -> dict:
     run = read_json(run_dir / "run.json")
     if run is None:
         raise UserError(f"{run_dir} is not a run folder (no run.json); make one with `run`")
-    profile = run["profile"]
-    registry = load_claims(claims_dir or run.get("claims_dir"))
-    nb_dir = Path(notebooks_dir or run.get("notebooks_dir") or NOTEBOOKS)
-    known = {nb.name: (nb.lesson, nb.title) for nb in (find_notebooks(nb_dir) if nb_dir.is_dir() else [])}
-    metas = {p.stem: read_json(p) for p in sorted((run_dir / "meta").glob("*.json"))}
-    for name, meta in metas.items():
-        if meta and name not in known:
+    return run
+
+
+def one_of(runs: list[tuple[Path, dict]], key: str, what: str, hint: str):
+    """The value of ``key`` that every run.json shares; an error naming each folder's when they differ."""
+    values = {run.get(key) for _, run in runs}
+    if len(values) > 1:
+        each = ", ".join(f"{folder}: {run.get(key)}" for folder, run in runs)
+        raise UserError(f"the run folders used different {what} ({each}); {hint}")
+    return values.pop()
+
+
+def same_run(a: tuple[Path, dict], b: tuple[Path, dict], name: str) -> bool:
+    """True when two folders hold the same run of notebook ``name`` (same meta, same results)."""
+    results = [read_json(folder / "results" / f"{name}.json") for folder, _ in (a, b)]
+    return a[1] == b[1] and results[0] == results[1]
+
+
+def where_each_ran(runs: list[tuple[Path, dict]], profile: str) -> dict[str, tuple[Path, dict]]:
+    """For each notebook with a meta in some folder: that folder and the meta.  A folder whose meta is
+    of this profile wins over one whose meta is left from an earlier run of another profile."""
+    found: dict[str, list[tuple[Path, dict]]] = {}
+    for folder, _ in runs:
+        for path in sorted((folder / "meta").glob("*.json")):
+            meta = read_json(path)
+            if meta:
+                found.setdefault(path.stem, []).append((folder, meta))
+    chosen = {}
+    for name, places in found.items():
+        current = [place for place in places if place[1].get("profile") == profile]
+        for other in current[1:]:
+            if not same_run(current[0], other, name):
+                raise UserError(f"notebook {name} ran in two of the run folders, {current[0][0]} and {other[0]}; "
+                                f"a merged report takes each notebook from one folder: leave one of the "
+                                f"two out, or run the notebook again into one of them")
+        chosen[name] = (current or places)[0]
+    return chosen
+
+
+def build(run_dirs, *, claims_dir=None, notebooks_dir=None) -> dict:
+    """Everything the report shows, as plain data (see :func:`to_markdown`), for one run folder or a
+    list of them (see the module's note on merging)."""
+    folders = run_folders(run_dirs)
+    runs = [(folder, read_run(folder)) for folder in folders]
+    profile = one_of(runs, "profile", "profiles", "report each profile on its own")
+    if claims_dir is None:
+        claims_dir = one_of(runs, "claims_dir", "claims folders", "give the one to judge them by with --claims")
+    registry = load_claims(claims_dir)
+    nb_dirs = [Path(notebooks_dir)] if notebooks_dir else \
+        list(dict.fromkeys(Path(run.get("notebooks_dir") or NOTEBOOKS) for _, run in runs))
+    known: dict[str, tuple[str, str]] = {}
+    for nb_dir in nb_dirs:
+        for nb in find_notebooks(nb_dir) if nb_dir.is_dir() else []:
+            known.setdefault(nb.name, (nb.lesson, nb.title))
+    ran = where_each_ran(runs, profile)
+    for name, (_, meta) in ran.items():
+        if name not in known:
             known[name] = (meta.get("lesson", name[:2]), meta.get("title", name))
+    for _, run in runs:  # selected, but never started (the run was stopped first)
+        for name in run.get("selected") or []:
+            known.setdefault(name, (name[:2], ""))
     notebooks = []
     for name, (lesson, title) in sorted(known.items()):
-        results = read_json(run_dir / "results" / f"{name}.json")
-        notebooks.append(notebook_entry(name, lesson, title or registry.titles.get(lesson, ""),
-                                        metas.get(name), results, registry.for_lesson(lesson), profile))
+        folder, meta = ran.get(name, (folders[0], None))
+        results = read_json(folder / "results" / f"{name}.json")
+        entry = notebook_entry(name, lesson, title or registry.titles.get(lesson, ""), meta, results,
+                               registry.for_lesson(lesson), profile)
+        notebooks.append({**entry, "run_dir": str(folder)})
     have = {nb["lesson"] for nb in notebooks}
     awaiting = [{"lesson": lesson, "title": registry.titles.get(lesson, ""),
                  "rows": [claim_row(c, c.id, profile, None, "not run") for c in registry.for_lesson(lesson)]}
@@ -131,11 +204,74 @@ def build(run_dir: str | Path, *, claims_dir=None, notebooks_dir=None) -> dict:
     for nb in notebooks:
         nb_counts[nb["status"]] = nb_counts.get(nb["status"], 0) + 1
     walls = [nb["wall_s"] for nb in notebooks if nb["wall_s"] is not None]
-    return {"run_dir": str(run_dir), "profile": profile, "provenance": shared_provenance(notebooks),
-            "started": run.get("started"), "ended": run.get("ended"), "machine": run.get("machine") or {},
+    summaries = [{"run_dir": str(folder), "status": run.get("status"), "started": run.get("started"),
+                  "ended": run.get("ended"), "selected": run.get("selected") or [], "shard": run.get("shard"),
+                  "jobs": run.get("jobs", 1), "machine": run.get("machine") or {}} for folder, run in runs]
+    ended = [r["ended"] for r in summaries]
+    return {"run_dir": str(folders[0]), "run_dirs": [str(f) for f in folders], "runs": summaries,
+            "profile": profile, "provenance": shared_provenance(notebooks),
+            "started": min((r["started"] for r in summaries if r["started"]), default=None),
+            "ended": None if None in ended else max(ended), "machine": summaries[0]["machine"],
             "counts": counts, "notebook_counts": nb_counts,
             "total_wall_s": sum(walls) if walls else None, "notebooks": notebooks, "awaiting": awaiting,
             "awaiting_claims": sum(len(a["rows"]) for a in awaiting)}
+
+
+# ---------------------------------------------------------------- the claims gate
+
+def in_scope(data: dict, names=None) -> list[dict]:
+    """The notebooks a gate judges: ``names`` (a run's selection), or else every notebook that ran in
+    the folders or that one of their runs selected."""
+    if names is not None:
+        return [nb for nb in data["notebooks"] if nb["name"] in set(names)]
+    selected = {name for r in data["runs"] for name in r["selected"]}
+    return [nb for nb in data["notebooks"] if nb["status"] != "not run" or nb["name"] in selected]
+
+
+def gate(data: dict, names=None) -> list[str]:
+    """Why ``data`` fails the claims gate, one line each; an empty list when it passes.
+
+    It fails on a notebook in scope (see :func:`in_scope`) that is not ``ok``, on a claim of such a
+    notebook that has a bound for the profile and is judged ``fail`` or ``unconfirmed``, and, when no
+    ``names`` are given, on a run folder whose run did not finish.  Claims without a bound and claims
+    of lessons not yet written never fail it.
+    """
+    problems = []
+    if names is None:
+        problems += [f"run folder {r['run_dir']} did not finish (status {r['status']}); run the same command "
+                     f"again to resume" for r in data["runs"] if r["status"] != "done"]
+    for nb in in_scope(data, names):
+        if nb["status"] != "ok":
+            problems.append(notebook_problem(nb))
+        problems += [f"claim {row['id']} ({nb['name']}): reproduced {row['value'] or '—'}, "
+                     f"bound {row['bound']} ({data['profile']}): {row['status']}"
+                     for row in nb["rows"] if row["has_bound"] and row["status"] in (FAIL, UNCONFIRMED)]
+    return problems
+
+
+def notebook_problem(nb: dict) -> str:
+    """One line for a notebook that did not end ``ok``: its status, error, cell and traceback file."""
+    line = f"notebook {nb['name']}: {nb['status']}"
+    err = nb.get("error")
+    if nb["status"] == "not run":
+        return line + " (selected, but the run never got to it)"
+    if err:
+        first = (err.get("evalue", "").splitlines() or [""])[0][:160]
+        where = f"cell {err['cell']} of the source notebook; " if err.get("cell") else ""
+        path = Path(nb["run_dir"]) / err["executed"] if err.get("executed") else None
+        line += f" — {err['ename']}" + (f": {first}" if first else "")
+        line += f" ({where}traceback in {path})" if path else (f" ({where.rstrip('; ')})" if where else "")
+    return line
+
+
+def gate_passed(data: dict, names=None) -> str:
+    """The line for a run that passes the gate: how many notebooks and bounded claims it judged."""
+    scope = in_scope(data, names)
+    rows = [row for nb in scope for row in nb["rows"] if row["has_bound"]]
+    passed = sum(row["status"] == PASS for row in rows)
+    unrecorded = sum(row["status"] == NOT_RUN for row in rows)
+    return (f"claims gate passed: {len(scope)} notebook(s) ok, {passed} claim(s) with a {data['profile']} "
+            f"bound pass" + (f", {unrecorded} with a bound not recorded by its notebook" if unrecorded else ""))
 
 
 # ---------------------------------------------------------------- rendering helpers
@@ -175,10 +311,37 @@ def run_facts(data: dict) -> list[tuple[str, str]]:
         ("notebooks", ", ".join(f"{n} {s}" for s, n in sorted(nbs.items())) or "none"),
         ("profile", f"{data['profile']} (seed {seed}, device {device})"),
         ("total wall time", duration(data["total_wall_s"])),
-        ("machine", machine_line(data["machine"]) or "unknown"),
+        ("machine", machines_text(data)),
         ("code", one_or_several(prov["code"], "several commits, see each lesson")),
-        ("run", f"{data['run_dir']}, {data['started']} to {data['ended'] or 'unfinished'}"),
-    ]
+        ("run" if len(data["runs"]) == 1 else f"runs ({len(data['runs'])} folders)",
+         "; ".join(run_text(r) for r in data["runs"])),
+    ] + ([("shards", shards_text(data["runs"]))] if any(r["shard"] for r in data["runs"]) else [])
+
+
+def run_text(run: dict) -> str:
+    shard = run["shard"]
+    part = f"shard {shard['index']}/{shard['count']}, " if shard else ""
+    jobs = f", {run['jobs']} notebooks at a time" if (run.get("jobs") or 1) > 1 else ""
+    return f"{run['run_dir']} ({part}{run['started']} to {run['ended'] or 'unfinished'}{jobs})"
+
+
+def machines_text(data: dict) -> str:
+    """The machine, or each folder's when the folders ran on different machines."""
+    lines = {r["run_dir"]: machine_line(r["machine"]) or "unknown" for r in data["runs"]}
+    if len(set(lines.values())) == 1:
+        return next(iter(lines.values()))
+    return "; ".join(f"{folder}: {line}" for folder, line in lines.items())
+
+
+def shards_text(runs: list[dict]) -> str:
+    """Which shards of a selection the folders hold, and which are missing: ``2 of 4 (missing 3, 4)``."""
+    parts = []
+    for count in sorted({r["shard"]["count"] for r in runs if r["shard"]}):
+        have = sorted({r["shard"]["index"] for r in runs if r["shard"] and r["shard"]["count"] == count})
+        missing = [i for i in range(1, count + 1) if i not in have]
+        parts.append(f"{', '.join(map(str, have))} of {count}" + (f" (missing {', '.join(map(str, missing))})"
+                                                                    if missing else " (all)"))
+    return "; ".join(parts)
 
 
 def rel_path(path: str, base: str) -> str:
@@ -232,14 +395,17 @@ def error_lines(nb: dict, base: str) -> list[str]:
     return out + (md_fence(err["cell_excerpt"]) + [""] if err.get("cell_excerpt") else [])
 
 
-def to_markdown(data: dict, base: str = ".") -> str:
-    """The report as Markdown; figure paths are relative to ``base`` (the run folder seen from the report)."""
+def to_markdown(data: dict, report_dir: str | Path | None = None) -> str:
+    """The report as Markdown, to be read from ``report_dir`` (default: the first run folder): figure and
+    notebook paths are relative to it, from each notebook's own run folder."""
     p = data["profile"]
+    report_dir = Path(report_dir or data["run_dir"])
     out = [f"# {title(data)}", "", "## Summary", ""]
     out += [f"- **{k}**: {md_cell(v)}" for k, v in run_facts(data)] + [""]
     out += md_table(["lesson", "notebook", "status", "wall time"],
                     [[nb["lesson"], nb["name"], nb["status"], duration(nb["wall_s"])] for nb in data["notebooks"]])
     for nb in data["notebooks"]:
+        base = os.path.relpath(nb["run_dir"], report_dir)  # the notebook's run folder, seen from the report
         out += ["", f"## {nb['lesson']} {md_cell(nb['title'])}", "",
                 f"`{nb['name']}`: **{nb['status']}**, wall time {duration(nb['wall_s'])}"
                 + (f" ({md_cell(nb['note'])})" if nb["note"] else "")
@@ -316,16 +482,20 @@ def to_html(markdown: str, title: str) -> str:
             f"<body>\n{render(markdown)}</body>\n</html>\n")
 
 
-def write_report(run_dir: str | Path, out: str | Path | None = None, *,
+def write_report(run_dirs, out: str | Path | None = None, *,
                  claims_dir=None, notebooks_dir=None) -> tuple[Path, Path]:
-    """Write ``report.md`` and ``report.html`` for a run folder (into ``out``, default the run folder)."""
-    run_dir = Path(run_dir).resolve()
-    data = build(run_dir, claims_dir=claims_dir, notebooks_dir=notebooks_dir)
-    out = Path(out).resolve() if out else run_dir
+    """Write ``report.md`` and ``report.html`` for one run folder (into ``out``, default the run folder)
+    or for several merged into one report (``out`` required)."""
+    folders = run_folders(run_dirs)
+    if out is None and len(folders) > 1:
+        raise UserError(f"a report of {len(folders)} run folders needs --out DIR (the folder for the report)")
+    data = build(folders, claims_dir=claims_dir, notebooks_dir=notebooks_dir)
+    out = Path(out).resolve() if out else folders[0]
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file; give a folder for the report")
     out.mkdir(parents=True, exist_ok=True)
-    base = os.path.relpath(run_dir, out)
     md, page = out / "report.md", out / "report.html"
-    text = to_markdown(data, base)
+    text = to_markdown(data, out)
     md.write_text(text, encoding="utf-8")
     page.write_text(to_html(text, title(data)), encoding="utf-8")
     return md, page

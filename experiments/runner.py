@@ -18,23 +18,36 @@ cells counted, papermill's injected parameters cell not) and the executed notebo
 Kernels talk over ipc sockets and are stopped at once when a notebook ends, fails or is interrupted.
 
 Extra parameters (``--param finetune=adam``) go to the notebooks whose parameters cell declares them.
+
+``jobs`` notebooks run side by side, each in its own kernel: a thread pool whose workers each call
+:func:`run_notebook`.  Nothing process-wide changes while they run: a kernel's working folder and
+environment (the claims folder, and with ``jobs > 1`` its share of the CPU threads) are given to its
+kernel manager, never set with ``os.chdir`` or in ``os.environ``.  ``shard=(i, n)`` runs the i-th of
+n disjoint slices of the selected notebooks (notebook k, counted from 0 in lesson order, goes to
+slice ``k % n + 1``), so one selection can be spread over several machines, each into its own folder.
 """
 from __future__ import annotations
 
 import ast
+import asyncio
+import contextvars
 import fcntl
 import hashlib
 import json
+import logging
 import math
 import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -55,6 +68,11 @@ RESERVED = ("profile", "seed", "device", "results_path")  # set by the runner it
 LITERAL_START = re.compile(r"[\[({'\"]|[+-]?\d")  # how a number, list, tuple, dict or quoted string starts
 LIBRARY = Path(course_lib.__file__).resolve().parent
 CHANGED = {"input_sha256": "notebook changed", "library_sha256": "library changed"}
+# What the numeric libraries read at start-up for their thread pools: OpenMP (torch's intra-op threads
+# too), OpenBLAS (NumPy's wheels), MKL (torch's CPU build reads it as well), Accelerate (NumPy on macOS).
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+STOP_WAIT_S = 60  # after Ctrl-C, how long to wait for the stopped kernels' notebooks to be marked
 
 
 def check_not_reserved(name: str) -> None:
@@ -107,6 +125,56 @@ def params_for(notebooks: list[Notebook], params: dict) -> dict[str, dict]:
         raise UserError(f"no selected notebook has a parameter named {', '.join(unused)}; "
                         f"see the parameters cell of the lesson (and --only)")
     return {nb.name: {k: v for k, v in params.items() if k in declared.get(nb.name, ())} for nb in notebooks}
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """``"2/4"`` -> ``(2, 4)``, the second of four slices; ``None`` stays ``None``; anything else is an error."""
+    if text is None:
+        return None
+    match = SHARD.match(str(text))
+    index, count = (int(g) for g in match.groups()) if match else (0, 0)
+    if not (1 <= index <= count):
+        raise UserError(f"--shard {text!r}: write I/N with 1 <= I <= N, e.g. --shard 2/4 for the second "
+                        f"of four slices")
+    return index, count
+
+
+def shard_of(notebooks: list[Notebook], shard: tuple[int, int] | None) -> list[Notebook]:
+    """Slice ``shard = (i, n)`` of ``notebooks`` (lesson order): the k-th notebook, counted from 0, is in
+    slice ``k % n + 1``; every notebook for ``None``.  The n slices are disjoint and cover them all."""
+    if shard is None:
+        return notebooks
+    index, count = shard
+    return [nb for k, nb in enumerate(notebooks) if k % count == index - 1]
+
+
+def shard_text(shard: tuple[int, int] | None) -> str | None:
+    return None if shard is None else f"{shard[0]}/{shard[1]}"
+
+
+def default_out(profile: str, shard: tuple[int, int] | None = None) -> Path:
+    """``runs/<profile>``, or ``runs/<profile>-<i>of<n>`` for a shard (each shard has its own folder)."""
+    return REPO / "runs" / (profile if shard is None else f"{profile}-{shard[0]}of{shard[1]}")
+
+
+def cpu_count() -> int:
+    """The CPUs this process may run on (its affinity: what taskset, SLURM or a container grants)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def thread_share(jobs: int, environ=os.environ) -> tuple[int | None, dict[str, str]]:
+    """Threads per kernel and the thread variables to add to each kernel's environment.
+
+    One job at a time leaves the libraries their own defaults (nothing is set).  With more, every
+    variable of :data:`THREAD_VARS` the user has not set becomes ``max(1, cpu_count() // jobs)``.
+    """
+    if jobs <= 1:
+        return None, {}
+    share = max(1, cpu_count() // jobs)
+    return share, {var: str(share) for var in THREAD_VARS if not environ.get(var)}
 
 
 def now() -> str:
@@ -168,13 +236,84 @@ class CellWatch:
 
 class IpcKernelManager(AsyncKernelManager):
     """Kernels on local ipc sockets instead of TCP ports, so ipykernel has no TCP-without-encryption
-    warning to print; the sockets are files in the temp folder, removed with the kernel."""
+    warning to print; the sockets are files in the temp folder (a fresh name per kernel), removed with
+    the kernel.  :meth:`for_notebook` makes a subclass that also starts its kernel in a given folder
+    with extra environment variables and reports the launched kernel, so nothing process-wide
+    (``os.chdir``, ``os.environ``) has to change while other notebooks run."""
 
     transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+    kernel_cwd: str | None = None  # set by for_notebook
+    kernel_env: dict | None = None
+    on_launch = None
 
     @default("ip")
     def _ip_default(self) -> str:
         return os.path.join(tempfile.gettempdir(), f"course-kernel-{uuid.uuid4().hex}")
+
+    @classmethod
+    def for_notebook(cls, cwd: str | Path, env: dict[str, str], on_launch=None) -> type:
+        """A kernel manager class whose kernels run in ``cwd`` with ``env`` added to this process's
+        environment; ``on_launch(manager)`` is called once the kernel process exists."""
+        return type("NotebookKernelManager", (cls,), {"kernel_cwd": str(cwd), "kernel_env": dict(env),
+                                                      "on_launch": staticmethod(on_launch) if on_launch else None})
+
+    async def _async_pre_start_kernel(self, **kw):
+        if self.kernel_cwd:
+            kw.setdefault("cwd", self.kernel_cwd)
+        if self.kernel_env:
+            kw["env"] = {**kw.get("env", os.environ), **self.kernel_env}
+        return await super()._async_pre_start_kernel(**kw)
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        if self.on_launch is not None:
+            self.on_launch(self)
+
+
+def kill_kernel(manager) -> None:
+    """SIGKILL a kernel's process group (the kernel and whatever it started); one already gone is fine."""
+    provisioner = getattr(manager, "provisioner", None)
+    process, pgid = getattr(provisioner, "process", None), getattr(provisioner, "pgid", None)
+    try:
+        if pgid and hasattr(os, "killpg") and pgid != os.getpgrp():  # kernels start in their own session
+            os.killpg(pgid, signal.SIGKILL)
+        elif process is not None:
+            process.kill()
+    except OSError:  # ProcessLookupError: it ended by itself meanwhile
+        pass
+
+
+class Kernels:
+    """The kernels of a run that are alive, by notebook, so Ctrl-C (seen by the main thread only) can
+    stop every one of them while worker threads wait on their replies."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._live: dict[str, object] = {}
+        self.stopping = threading.Event()
+
+    def launched(self, name: str, manager) -> None:
+        with self._lock:
+            self._live[name] = manager
+        if self.stopping.is_set():  # launched while stop_all was at work: it must not run on
+            kill_kernel(manager)
+
+    def ended(self, name: str) -> None:
+        with self._lock:
+            self._live.pop(name, None)
+
+    def quiet(self, record: logging.LogRecord) -> bool:
+        """A logging filter: nothing from papermill's logger once stopping (each killed kernel would
+        otherwise log 'Kernel died while waiting for execute reply')."""
+        return not self.stopping.is_set()
+
+    def stop_all(self) -> None:
+        """Mark the run as stopping and kill every live kernel; their notebooks end as ``interrupted``."""
+        self.stopping.set()
+        with self._lock:
+            live = list(self._live.values())
+        for manager in live:
+            kill_kernel(manager)
 
 
 def tagged(cell, tag: str) -> bool:
@@ -246,13 +385,17 @@ def needs_run(meta: dict | None, settings: dict) -> str | None:
 
 
 def run_notebook(nb: Notebook, out: Path, settings: dict, context: dict, *,
-                 timeout: float | None, notebook_timeout: float | None) -> dict:
-    """Execute one notebook into ``out``; return its meta (status ``ok`` or ``failed``).
+                 timeout: float | None, notebook_timeout: float | None,
+                 kernel_env: dict[str, str] | None = None, kernels: Kernels | None = None) -> dict:
+    """Execute one notebook into ``out``; return its meta (status ``ok``, ``failed`` or ``interrupted``).
 
-    Ctrl-C stops the kernel, marks the meta ``interrupted`` and raises KeyboardInterrupt again.
+    The kernel runs in the notebook's folder with ``kernel_env`` added to its environment.  A kernel
+    stopped by ``kernels.stop_all()`` (Ctrl-C seen by another thread) marks the meta ``interrupted``;
+    Ctrl-C in this thread stops the kernel, marks the meta ``interrupted`` and raises KeyboardInterrupt.
     """
     import papermill as pm
 
+    kernels = kernels or Kernels()
     executed = out / "executed" / f"{nb.name}.ipynb"
     results = out / "results" / f"{nb.name}.json"
     results.unlink(missing_ok=True)  # never show results left by an earlier run as this run's
@@ -266,20 +409,29 @@ def run_notebook(nb: Notebook, out: Path, settings: dict, context: dict, *,
     write_json(meta_path, meta)
     parameters = {"profile": settings["profile"], "seed": settings["seed"],
                   "device": settings["device"], "results_path": str(results), **settings.get("params", {})}
+    manager = IpcKernelManager.for_notebook(nb.path.parent, kernel_env or {},
+                                            on_launch=lambda km: kernels.launched(nb.name, km))
     watch = CellWatch(timeout, notebook_timeout)
     t0 = time.perf_counter()
     try:
+        # no cwd= here: papermill would os.chdir the whole process; the kernel manager gets the folder
         pm.execute_notebook(str(nb.path), str(executed), parameters=parameters, kernel_name=KERNEL,
-                            cwd=str(nb.path.parent), progress_bar=False, log_output=False,
+                            progress_bar=False, log_output=False,
                             request_save_on_cell_execute=True, timeout_func=watch,
-                            kernel_manager_class=IpcKernelManager, shutdown_kernel="immediate")
+                            kernel_manager_class=manager, shutdown_kernel="immediate")
         meta["status"] = "ok"
     except KeyboardInterrupt as err:  # the kernel is already stopped (shutdown_kernel="immediate")
         meta.update(status="interrupted", error=error_summary(err, executed, out, watch, notebook_timeout))
         finish(meta_path, meta, t0)
         raise
     except Exception as err:  # noqa: BLE001 - any failure is recorded and the batch goes on
-        meta.update(status="failed", error=error_summary(err, executed, out, watch, notebook_timeout))
+        if kernels.stopping.is_set():  # its kernel was stopped by Ctrl-C
+            meta.update(status="interrupted",
+                        error=error_summary(KeyboardInterrupt(), executed, out, watch, notebook_timeout))
+        else:
+            meta.update(status="failed", error=error_summary(err, executed, out, watch, notebook_timeout))
+    finally:
+        kernels.ended(nb.name)
     if meta["status"] == "ok" and not results.exists():
         meta["warning"] = "the notebook wrote no results file (did it call repro.start(results_path, ...)?)"
     return finish(meta_path, meta, t0)
@@ -298,21 +450,6 @@ def absolute_data_paths(environ=os.environ) -> None:
     for var in ("COURSE_DATA", "COURSE_CACHE", CLAIMS_ENV):
         if environ.get(var):
             environ[var] = os.path.abspath(environ[var])
-
-
-@contextmanager
-def environment(values: dict[str, str]):
-    """Set environment variables (which the kernels inherit) for the block, then restore them."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, old in saved.items():
-            if old is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = old
 
 
 @contextmanager
@@ -352,47 +489,70 @@ def lock_holder(lock) -> str:
         return "another process"
 
 
+def check_jobs(jobs) -> int:
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise UserError(f"--jobs {jobs!r}: give a whole number of notebooks to run at once, at least 1")
+    return jobs
+
+
 def run_batch(profile: str = "quick", *, notebooks_dir: str | Path | None = None,
               out: str | Path | None = None, only: list[str] | None = None, seed: int = 0,
               device: str = "auto", timeout: float | None = None,
               notebook_timeout: float | None = None, fresh: bool = False,
               claims_dir: str | Path | None = None, report: bool = True,
-              params: dict | None = None) -> dict[str, str]:
-    """Run the selected notebooks into ``out`` (default ``runs/<profile>``); return ``{name: status}``.
+              params: dict | None = None, jobs: int = 1,
+              shard: str | tuple[int, int] | None = None) -> dict[str, str]:
+    """Run the selected notebooks into ``out`` (default :func:`default_out`); return ``{name: status}``.
 
     ``timeout`` limits each cell, ``notebook_timeout`` each notebook (seconds; ``None``: no limit).
-    ``params`` are extra notebook parameters, each passed to the notebooks that declare it.
+    ``params`` are extra notebook parameters, each passed to the notebooks that declare it.  ``jobs``
+    notebooks run at once, each kernel with its share of the CPU threads (see :func:`thread_share`);
+    ``shard`` (``"i/n"`` or ``(i, n)``) keeps the i-th of n slices of the selection (see :func:`shard_of`).
     Everything is checked, and the run folder locked, before the first notebook starts.
     """
     check_profile(profile)
+    jobs = check_jobs(jobs)
+    shard = parse_shard(shard if shard is None or isinstance(shard, str) else "/".join(map(str, shard)))
     load_claims(claims_dir)  # an invalid registry stops the run before anything executes
     absolute_data_paths()
     notebooks_dir = Path(notebooks_dir or NOTEBOOKS).resolve()
-    notebooks = select(find_notebooks(notebooks_dir), only)
-    if not notebooks:
+    chosen = select(find_notebooks(notebooks_dir), only)
+    if not chosen:
         raise UserError(f"no NN_slug.ipynb notebooks in {notebooks_dir}")
+    notebooks = shard_of(chosen, shard)
     params = dict(params or {})
     for name in params:
         check_not_reserved(name)
-    shares = params_for(notebooks, params)
-    out = Path(out or REPO / "runs" / profile).resolve()
+    shares = params_for(chosen, params)  # a parameter must fit the selection, whichever shard this is
+    out = Path(out or default_out(profile, shard)).resolve()
     claims = str(Path(claims_dir).resolve()) if claims_dir else None  # the kernels' repro.published reads it
-    with run_folder(out), environment({CLAIMS_ENV: claims} if claims else {}):
+    threads, thread_env = thread_share(jobs)
+    kernel_env = {**({CLAIMS_ENV: claims} if claims else {}), **thread_env}
+    with run_folder(out):
         from course_lib.backend import describe_machine
 
-        context = {"versions": describe_machine(), "git": git_info(notebooks_dir), "host": platform.node()}
+        seen = {var: os.environ.get(var) or thread_env.get(var) for var in THREAD_VARS}
+        context = {"versions": describe_machine(), "git": git_info(notebooks_dir), "host": platform.node(),
+                   "jobs": jobs, "threads_per_kernel": threads,
+                   "thread_env": {var: value for var, value in seen.items() if value}}
         run = {"profile": profile, "seed": seed, "device": device, "params": params, "status": "running",
                "notebooks_dir": str(notebooks_dir), "claims_dir": claims,
                "selected": [nb.name for nb in notebooks], "fresh": fresh, "timeout_s": timeout,
                "notebook_timeout_s": notebook_timeout, "started": now(), "ended": None,
+               "jobs": jobs, "threads_per_kernel": threads, "thread_env": context["thread_env"],
+               "shard": None if shard is None else {"index": shard[0], "count": shard[1],
+                                                    "of": [nb.name for nb in chosen]},
                "machine": context["versions"], "git": context["git"], "host": context["host"],
                "command": sys.argv}
         write_json(out / "run.json", run)
+        if not notebooks:
+            print(f"shard {shard_text(shard)} holds none of the {len(chosen)} selected notebook(s); nothing to run")
         base = {"profile": profile, "seed": seed, "device": device, "library_sha256": library_fingerprint()}
         t0 = time.perf_counter()
         try:
-            statuses = run_each(notebooks, out, base, shares, context, fresh=fresh, timeout=timeout,
-                                notebook_timeout=notebook_timeout)
+            statuses = run_each(notebooks, out, base, {nb.name: shares[nb.name] for nb in notebooks}, context,
+                                fresh=fresh, timeout=timeout, notebook_timeout=notebook_timeout, jobs=jobs,
+                                kernel_env=kernel_env)
         except KeyboardInterrupt:
             close_run(out, run, t0, "interrupted")
             raise
@@ -412,26 +572,117 @@ def close_run(out: Path, run: dict, t0: float, status: str, statuses: dict | Non
 
 
 def run_each(notebooks: list[Notebook], out: Path, base: dict, shares: dict[str, dict], context: dict, *,
-             fresh: bool, timeout: float | None, notebook_timeout: float | None) -> dict[str, str]:
-    """Execute each notebook unless its earlier run in ``out`` still holds; one line per notebook.
+             fresh: bool, timeout: float | None, notebook_timeout: float | None, jobs: int = 1,
+             kernel_env: dict[str, str] | None = None) -> dict[str, str]:
+    """Execute each notebook unless its earlier run in ``out`` still holds, up to ``jobs`` at once; one
+    line per notebook as it ends, and a table of wall times at the end (after Ctrl-C too).
 
-    ``base`` holds the settings every notebook shares, ``shares`` each one's extra parameters.
+    ``base`` holds the settings every notebook shares, ``shares`` each one's extra parameters.  Ctrl-C
+    stops every running kernel, waits for their notebooks to be marked ``interrupted`` and re-raises.
     """
-    statuses = {}
-    bar = tqdm(notebooks, desc=f"{base['profile']} run", unit="notebook", file=sys.stderr)
-    for nb in bar:
-        bar.set_postfix_str(nb.name)
+    t0 = time.perf_counter()
+    statuses: dict[str, str] = {}
+    rows: dict[str, tuple[str, float | None, str]] = {}  # name -> (status, wall time, note) for the table
+    todo = []
+    for nb in notebooks:
         wanted = {**base, "params": shares[nb.name], "input_sha256": sha256(nb.path)}
-        reason = "fresh" if fresh else needs_run(read_json(out / "meta" / f"{nb.name}.json"), wanted)
+        earlier = read_json(out / "meta" / f"{nb.name}.json")
+        reason = "fresh" if fresh else needs_run(earlier, wanted)
         if reason is None:
             statuses[nb.name] = "ok"
+            rows[nb.name] = ("skipped", earlier.get("wall_s"), "ok in an earlier run")
             tqdm.write(f"{nb.name:<32} skipped (finished in an earlier run)")
-            continue
-        meta = run_notebook(nb, out, wanted, context, timeout=timeout, notebook_timeout=notebook_timeout)
-        statuses[nb.name] = meta["status"]
-        tqdm.write(summary_line(meta, reason))
+        else:
+            todo.append((nb, wanted, reason))
+    kernels = Kernels()
+
+    def work(nb: Notebook, wanted: dict) -> dict | None:
+        if kernels.stopping.is_set():
+            return None
+        return with_own_event_loop(run_notebook, nb, out, wanted, context, timeout=timeout,
+                                   notebook_timeout=notebook_timeout, kernel_env=kernel_env, kernels=kernels)
+
+    collected = set()
+
+    def collect(future) -> None:
+        collected.add(future)
+        nb, reason = futures[future]
+        meta = future.result()
+        if meta is not None:
+            statuses[nb.name] = meta["status"]
+            rows[nb.name] = (meta["status"], meta["wall_s"], "")
+            tqdm.write(summary_line(meta, reason))
+
+    bar = tqdm(total=len(notebooks), initial=len(notebooks) - len(todo), desc=f"{base['profile']} run",
+               unit="notebook", file=sys.stderr)
+    papermill_log = logging.getLogger("papermill")  # nbclient logs through it
+    papermill_log.addFilter(kernels.quiet)
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="notebook")
+    futures: dict = {}
+    try:
+        futures.update({pool.submit(work, nb, wanted): (nb, reason) for nb, wanted, reason in todo})
+        pending = set(futures)
+        while pending:
+            bar.set_postfix_str(", ".join(futures[f][0].name for f in futures if f in pending and f.running()))
+            done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: futures[f][0].lesson):
+                collect(future)
+                bar.update(1)
+    except BaseException:  # Ctrl-C (or a bug): stop every kernel, then record what the stopped notebooks say
+        kernels.stop_all()
+        left = [f for f in futures if f not in collected and not f.cancel()]
+        for future in wait(left, timeout=STOP_WAIT_S).done:
+            if future.exception() is None:
+                collect(future)
+        bar.close()
+        print(wall_table(notebooks, rows, time.perf_counter() - t0, context))
+        raise
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        papermill_log.removeFilter(kernels.quiet)
+    bar.set_postfix_str("")
     bar.close()
-    return statuses
+    print(wall_table(notebooks, rows, time.perf_counter() - t0, context))
+    return {nb.name: statuses[nb.name] for nb in notebooks if nb.name in statuses}
+
+
+def with_own_event_loop(function, *args, **kwargs):
+    """Call ``function`` in a fresh context of this (worker) thread, so that the event loop jupyter's
+    helpers make for it is its own, then close that loop together with the tasks nbclient leaves
+    pending (when the thread ended, the garbage collector would complain about them)."""
+    from jupyter_core.utils import ensure_event_loop  # the loop jupyter_client and nbclient run on
+
+    def run():
+        try:
+            return function(*args, **kwargs)
+        finally:
+            loop = ensure_event_loop()
+            tasks = asyncio.all_tasks(loop)
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            loop.close()
+            asyncio.set_event_loop(None)
+
+    asyncio.set_event_loop(None)
+    return contextvars.Context().run(run)
+
+
+def wall_table(notebooks: list[Notebook], rows: dict[str, tuple], elapsed: float, context: dict) -> str:
+    """Every selected notebook with its status and wall time, then the total: where a run's time went."""
+    jobs, threads = context.get("jobs", 1), context.get("threads_per_kernel")
+    how = f"{jobs} at a time, {threads} thread(s) per kernel" if jobs > 1 else "one at a time"
+    lines = [f"wall time per notebook ({how}):", f"  {'notebook':<32} {'status':<11} {'wall time':>10}"]
+    total = 0.0
+    for nb in notebooks:
+        status, wall, note = rows.get(nb.name, ("not run", None, ""))
+        if status != "skipped" and wall is not None:
+            total += wall
+        shown = "—" if wall is None else f"{wall:.1f} s"
+        lines.append(f"  {nb.name:<32} {status:<11} {shown:>10}" + (f"  ({note})" if note else ""))
+    lines.append(f"  {'total':<32} {'':<11} {total:>8.1f} s  (notebooks run now; the run took {elapsed:.1f} s)")
+    return "\n".join(lines)
 
 
 def summary_line(meta: dict, reason: str) -> str:
@@ -441,5 +692,5 @@ def summary_line(meta: dict, reason: str) -> str:
     if error:
         first = (error["evalue"].splitlines() or [""])[0][:120]
         where = f"cell {error['cell']} of the source notebook; " if error["cell"] else ""
-        line += f"  {error['ename']}: {first} ({where}traceback in {error['executed']})"
+        line += f"  {error['ename']}" + (f": {first}" if first else "") + f" ({where}traceback in {error['executed']})"
     return line

@@ -49,3 +49,41 @@ def test_ctrl_c_stops_the_kernel_quietly_and_marks_the_notebook_interrupted(tmp_
     assert info["error"]["cell"] == 3 and info["ended"]
     assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
     assert json.loads((out / ".lock").read_text())["pid"] == run.pid
+
+
+def alive(pid: int) -> bool:
+    """True while process ``pid`` runs (a zombie waiting to be reaped does not count)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
+def test_ctrl_c_with_two_jobs_stops_every_kernel_and_marks_both_interrupted(tmp_path):
+    nbs, claims, out = tmp_path / "nbs", tmp_path / "claims", tmp_path / "run"
+    nbs.mkdir()
+    claims.mkdir()
+    for name in ("01_sleepy", "02_dozy"):
+        make_notebook(nbs, name, f"import os, time\nopen('{name}.pid', 'w').write(str(os.getpid()))\ntime.sleep(120)")
+    metas = [out / "meta" / f"{name}.json" for name in ("01_sleepy", "02_dozy")]
+    pids = [nbs / f"{name}.pid" for name in ("01_sleepy", "02_dozy")]
+    run = subprocess.Popen([sys.executable, "-m", "experiments", "run", "--notebooks", str(nbs),
+                            "--claims", str(claims), "--out", str(out), "--jobs", "2"],
+                           cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: all(meta_status(m) == "running" for m in metas) and all(p.exists() for p in pids))
+        kernels = [int(p.read_text()) for p in pids]
+        run.send_signal(signal.SIGINT)
+        stdout, stderr = run.communicate(timeout=60)
+    finally:
+        run.kill()
+    assert run.returncode == 130, stderr
+    assert "interrupted; run the same command again to resume" in stderr
+    assert "Traceback" not in stderr and "Task was destroyed" not in stderr, stderr
+    for meta in metas:
+        info = json.loads(meta.read_text())
+        assert info["status"] == "interrupted" and info["error"]["ename"] == "KeyboardInterrupt"
+        assert info["error"]["cell"] == 3 and info["ended"] and info["jobs"] == 2
+    assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
+    assert "wall time per notebook" in stdout and stdout.count("interrupted") >= 2
+    wait_for(lambda: not any(alive(pid) for pid in kernels), seconds=10)

@@ -10,7 +10,7 @@ import pytest
 
 from experiments import UserError
 from experiments.__main__ import main
-from experiments.runner import parse_params, run_batch, run_folder
+from experiments.runner import parse_params, run_folder
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
