@@ -16,6 +16,7 @@ One vocabulary for the whole course:
 
 Everything here works when CuPy (or a GPU) is absent.
 """
+
 from __future__ import annotations
 
 import os
@@ -62,8 +63,9 @@ def device_name(device: str) -> str:
     """``"auto"``, ``"cpu"`` or ``"cuda"`` for any accepted spelling; a clear error for others."""
     name = _ALIASES.get(device, device)
     if name not in DEVICES:
-        raise ValueError(f"unknown device {device!r}: use 'auto', 'cpu' or 'cuda' "
-                         "(or 'numpy' / 'cupy')")
+        raise ValueError(
+            f"unknown device {device!r}: use 'auto', 'cpu' or 'cuda' (or 'numpy' / 'cupy')"
+        )
     return name
 
 
@@ -78,7 +80,8 @@ def xp_for(device: str = "cpu"):
     if not gpu_available():
         raise RuntimeError(
             f"device={device!r} needs CuPy and an NVIDIA GPU, and none was found. Install the extra "
-            "with `pip install course_lib[gpu]` on a CUDA machine, or use device='cpu'.")
+            "with `pip install course_lib[gpu]` on a CUDA machine, or use device='cpu'."
+        )
     return cupy_module()
 
 
@@ -96,7 +99,8 @@ def torch_device(device: str = "auto"):
         raise RuntimeError(
             f"device={device!r} asked for, but torch sees no CUDA GPU "
             f"(torch {torch.__version__}, CUDA build: {torch.version.cuda}). "
-            "Use device='cpu' or 'auto'.")
+            "Use device='cpu' or 'auto'."
+        )
     return torch.device(device if device.startswith("cuda:") else name)
 
 

@@ -7,6 +7,7 @@
 Errors are squared differences summed over pixels and averaged over test images, the unit of
 Hinton & Salakhutdinov (2006).
 """
+
 from __future__ import annotations
 
 from course_lib.backend import asnumpy

@@ -18,6 +18,7 @@ A file holds an optional top-level ``title`` (the lesson's name) and ``[[claim]]
 :func:`judge` decides whether a reproduced value meets a claim's bound.  The folder is
 ``$COURSE_CLAIMS`` if set, else the repository's ``experiments/claims/`` (see :func:`claims_dir`).
 """
+
 from __future__ import annotations
 
 import difflib
@@ -41,10 +42,19 @@ PROFILES = ("quick", "full")
 CLAIMS_ENV = "COURSE_CLAIMS"
 CLAIMS_DIR = Path(course_lib.__file__).resolve().parents[1] / "experiments" / "claims"
 CLAIM_ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
-ID_FORM = "'source.name' in lower case (letters, digits, '_', '.'), e.g. 'hinton2006.ae30_test_sqerr'"
+ID_FORM = (
+    "'source.name' in lower case (letters, digits, '_', '.'), e.g. 'hinton2006.ae30_test_sqerr'"
+)
 FILE_NAME = re.compile(r"^\d{2}$")
 SCALAR = (bool, int, float, str)
-REQUIRED = {"id": str, "lesson": str, "title": str, "published": SCALAR, "source": str, "checked": bool}
+REQUIRED = {
+    "id": str,
+    "lesson": str,
+    "title": str,
+    "published": SCALAR,
+    "source": str,
+    "checked": bool,
+}
 OPTIONAL = {"unit": str, "setting": str, **{p: dict for p in PROFILES}}
 BOUND_KEYS = ("min", "max", "equals")
 PASS, FAIL, NOT_RUN, NO_BOUND = "pass", "fail", "not run", "recorded — no bound"
@@ -112,7 +122,9 @@ class Registry:
         """The claim ``claim_id``; an :class:`UnknownClaimError` names the nearest registered ids."""
         found = self.get(claim_id)
         if found is None:
-            raise UnknownClaimError(f"no claim {claim_id!r} is registered; {self._nearest(claim_id)}")
+            raise UnknownClaimError(
+                f"no claim {claim_id!r} is registered; {self._nearest(claim_id)}"
+            )
         return found
 
     def _nearest(self, claim_id: str) -> str:
@@ -194,7 +206,9 @@ def _read_file(path: Path, registry: Registry, seen: dict) -> list[str]:
     problems = []
     unknown = sorted(set(doc) - {"title", "claim"})
     if unknown:
-        problems.append(f"{path.name}: unknown top-level key(s) {', '.join(unknown)}; use title and [[claim]]")
+        problems.append(
+            f"{path.name}: unknown top-level key(s) {', '.join(unknown)}; use title and [[claim]]"
+        )
     if isinstance(doc.get("title"), str):
         registry.titles[lesson] = doc["title"]
     elif "title" in doc:
@@ -203,7 +217,9 @@ def _read_file(path: Path, registry: Registry, seen: dict) -> list[str]:
     if not isinstance(raws, list):
         return problems + [f"{path.name}: write claims as [[claim]] tables"]
     for n, raw in enumerate(raws, start=1):
-        name = f"{path.name}: claim #{n}" + (f" ({raw['id']})" if isinstance(raw.get("id"), str) else "")
+        name = f"{path.name}: claim #{n}" + (
+            f" ({raw['id']})" if isinstance(raw.get("id"), str) else ""
+        )
         found = _claim_problems(raw, lesson)
         if isinstance(raw.get("id"), str) and raw["id"] in seen:
             found.append(f"duplicate id, already defined in {seen[raw['id']]}")
@@ -219,11 +235,15 @@ def load_claims(folder: str | Path | None = None) -> Registry:
     """Read and validate every ``NN.toml`` in ``folder`` (default: :func:`claims_dir`)."""
     folder = claims_dir(folder)
     if tomllib is None:
-        raise ClaimsError("reading the claims files needs Python 3.11 or later (the tomllib module), "
-                          "or the tomli package on Python 3.10: pip install tomli")
+        raise ClaimsError(
+            "reading the claims files needs Python 3.11 or later (the tomllib module), "
+            "or the tomli package on Python 3.10: pip install tomli"
+        )
     if not folder.is_dir():
-        raise ClaimsError(f"claims folder {folder} does not exist: set {CLAIMS_ENV} (or pass --claims) to "
-                          f"the folder of NN.toml claims files, the repository's experiments/claims/")
+        raise ClaimsError(
+            f"claims folder {folder} does not exist: set {CLAIMS_ENV} (or pass --claims) to "
+            f"the folder of NN.toml claims files, the repository's experiments/claims/"
+        )
     registry, problems, seen = Registry(), [], {}
     for path in sorted(folder.glob("*.toml")):
         problems += _read_file(path, registry, seen)

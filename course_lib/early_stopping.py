@@ -5,6 +5,7 @@ decide *when to stop* is to hold out part of the training data and watch it: sto
 number has not improved by a relative ``min_rel`` for ``patience`` epochs, and go back to the epoch
 where it was lowest.  Pass it as ``stop=`` to :func:`course_lib.train.fit`.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,14 +22,18 @@ class EarlyStopping:
 
     def __init__(self, key: str, *, patience: int = 3, min_rel: float = 0.005):
         if patience < 1 or not 0 <= min_rel < 1:
-            raise ValueError(f"patience must be >= 1 and 0 <= min_rel < 1, got {patience} and {min_rel}")
+            raise ValueError(
+                f"patience must be >= 1 and 0 <= min_rel < 1, got {patience} and {min_rel}"
+            )
         self.key, self.patience, self.min_rel = key, patience, min_rel
         self.best, self.best_epoch, self.best_params = math.inf, None, None
         self.reference, self.waited = math.inf, 0
 
     def __call__(self, model, row: dict) -> bool:
         if self.key not in row:
-            raise KeyError(f"early stopping watches {self.key!r}, but the epoch's row has only {sorted(row)}")
+            raise KeyError(
+                f"early stopping watches {self.key!r}, but the epoch's row has only {sorted(row)}"
+            )
         value = float(row[self.key])
         if value < self.best:
             self.best, self.best_epoch = value, row["epoch"]

@@ -11,6 +11,7 @@ means a bug.  Work in float64: in float32 the differences drown in rounding.
     errors = compare_with_torch(layer, lambda x, W, b: x @ W + b, x)    # torch autograd
     assert max(errors.values()) < 1e-6
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -8,6 +8,7 @@ Fans: a weight of shape ``(n_in, n_out)`` has ``fan_in = n_in`` and ``fan_out = 
 convolution filter bank ``(n_filters, channels, kh, kw)`` has ``fan_in = channels*kh*kw`` and
 ``fan_out = n_filters*kh*kw``.
 """
+
 from __future__ import annotations
 
 import math
@@ -55,7 +56,9 @@ def make(weight_init, shape, rng=None, xp=np, dtype="float32"):
     if isinstance(weight_init, str):
         named = {"he": he, "xavier": xavier, "glorot": xavier}
         if weight_init.lower() not in named:
-            raise ValueError(f"unknown weight_init {weight_init!r}: "
-                             "use 'he', 'xavier', 'zeros', a sigma or a callable")
+            raise ValueError(
+                f"unknown weight_init {weight_init!r}: "
+                "use 'he', 'xavier', 'zeros', a sigma or a callable"
+            )
         return named[weight_init.lower()](shape, rng, xp, dtype)
     return gaussian(shape, float(weight_init), rng, xp, dtype)

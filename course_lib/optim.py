@@ -10,6 +10,7 @@ step); g is the gradient plus the weight-decay term when ``weight_decay > 0``:
 
 ``lr`` is a plain attribute, so a schedule can change ``opt.lr`` between steps.
 """
+
 from __future__ import annotations
 
 from course_lib.backend import get_array_module
@@ -23,9 +24,11 @@ class Optimizer:
         if [p.shape for p in self.params] != [g.shape for g in self.grads]:
             raise ValueError("params and grads must be parallel lists of arrays of the same shapes")
         if len({id(p) for p in self.params}) < len(self.params):
-            raise ValueError("a parameter appears twice in params (a weight shared by two layers); "
-                             "train the model through its flat view, which adds up the gradients: "
-                             "flat = nn.FlatParams(model); optimizer([flat.theta], [flat.grad])")
+            raise ValueError(
+                "a parameter appears twice in params (a weight shared by two layers); "
+                "train the model through its flat view, which adds up the gradients: "
+                "flat = nn.FlatParams(model); optimizer([flat.theta], [flat.grad])"
+            )
         self.lr, self.weight_decay = lr, weight_decay
         self.t = 0  # number of steps taken
 

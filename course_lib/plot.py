@@ -9,6 +9,7 @@
 Each returns the matplotlib objects it drew on, so a notebook can add titles or save the figure
 with ``repro.save_figure``.  Arrays may be NumPy or CuPy (copied to the host).
 """
+
 from __future__ import annotations
 
 import math
@@ -17,8 +18,13 @@ import numpy as np
 
 from course_lib.backend import asnumpy
 
-__all__ = ["decision_boundary", "learning_curves", "histogram_grid", "image_grid",
-           "computation_graph"]
+__all__ = [
+    "decision_boundary",
+    "learning_curves",
+    "histogram_grid",
+    "image_grid",
+    "computation_graph",
+]
 
 
 def _axes(ax, figsize=(4.5, 4)):
@@ -29,8 +35,17 @@ def _axes(ax, figsize=(4.5, 4)):
     return ax.figure, ax
 
 
-def decision_boundary(score_fn, x, y, *, ax=None, threshold: float = 0.0, padding: float = 0.5,
-                      resolution: int = 200, title: str | None = None):
+def decision_boundary(
+    score_fn,
+    x,
+    y,
+    *,
+    ax=None,
+    threshold: float = 0.0,
+    padding: float = 0.5,
+    resolution: int = 200,
+    title: str | None = None,
+):
     """Shade where ``score_fn(points) > threshold``, draw that boundary, scatter ``x`` by label.
 
     ``score_fn`` maps an ``(n, 2)`` array to ``n`` scores: a perceptron's ``decision_function``
@@ -40,7 +55,9 @@ def decision_boundary(score_fn, x, y, *, ax=None, threshold: float = 0.0, paddin
     x, y = asnumpy(x), asnumpy(y).ravel()
     fig, ax = _axes(ax)
     lo, hi = x.min(axis=0) - padding, x.max(axis=0) + padding
-    g0, g1 = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    g0, g1 = np.meshgrid(
+        np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
+    )
     scores = asnumpy(score_fn(np.c_[g0.ravel(), g1.ravel()])).reshape(g0.shape)
     positive = (scores > threshold).astype(float)
     ax.contourf(g0, g1, positive, levels=[-0.5, 0.5, 1.5], colors=["#f4c7c3", "#c6dbef"], alpha=0.8)
@@ -57,8 +74,17 @@ def decision_boundary(score_fn, x, y, *, ax=None, threshold: float = 0.0, paddin
     return fig, ax
 
 
-def learning_curves(curves, *, ax=None, x=None, xlabel: str = "epoch", ylabel: str = "loss",
-                    logy: bool = False, title: str | None = None, **plot_kw):
+def learning_curves(
+    curves,
+    *,
+    ax=None,
+    x=None,
+    xlabel: str = "epoch",
+    ylabel: str = "loss",
+    logy: bool = False,
+    title: str | None = None,
+    **plot_kw,
+):
     """Plot ``{label: values}`` (or one sequence) against ``x`` (default 1, 2, ...).
 
     ``x`` may be one sequence for all curves or a dict with a sequence per label.  Extra keyword
@@ -84,8 +110,17 @@ def learning_curves(curves, *, ax=None, x=None, xlabel: str = "epoch", ylabel: s
     return fig, ax
 
 
-def histogram_grid(arrays, *, ncols: int | None = None, bins: int = 50, range=None,
-                   sharey: bool = False, panel_size=(2.6, 2.2), title: str | None = None, rows=None):
+def histogram_grid(
+    arrays,
+    *,
+    ncols: int | None = None,
+    bins: int = 50,
+    range=None,
+    sharey: bool = False,
+    panel_size=(2.6, 2.2),
+    title: str | None = None,
+    rows=None,
+):
     """One histogram per ``{name: array}`` entry, in a grid (a row per ``rows`` group if given).
 
     ``rows`` may be ``{row_label: {name: array}}`` to compare settings side by side (e.g. naive
@@ -99,8 +134,13 @@ def histogram_grid(arrays, *, ncols: int | None = None, bins: int = 50, range=No
     n_panels = max(len(g) for g in groups.values())
     ncols = ncols or (n_panels if rows is not None else min(n_panels, 4))
     nrows = len(groups) if rows is not None else math.ceil(n_panels / ncols)
-    fig, axes = plt.subplots(nrows, ncols, squeeze=False, sharey=sharey,
-                             figsize=(panel_size[0] * ncols, panel_size[1] * nrows))
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        squeeze=False,
+        sharey=sharey,
+        figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
+    )
     for r, (row_label, group) in enumerate(groups.items()):
         for k, (name, values) in enumerate(group.items()):
             i, j = (r, k) if rows is not None else divmod(k, ncols)
@@ -119,8 +159,9 @@ def histogram_grid(arrays, *, ncols: int | None = None, bins: int = 50, range=No
     return fig, axes
 
 
-def image_grid(rows, *, shape=(28, 28), cmap="gray", vrange=(0.0, 1.0), panel=1.0,
-               title: str | None = None):
+def image_grid(
+    rows, *, shape=(28, 28), cmap="gray", vrange=(0.0, 1.0), panel=1.0, title: str | None = None
+):
     """Draw ``{row_label: images}`` as a grid, one row per entry, one image per column.
 
     ``images`` is an array (n, H*W) or (n, H, W), or a list of such images; each is reshaped to
@@ -132,8 +173,12 @@ def image_grid(rows, *, shape=(28, 28), cmap="gray", vrange=(0.0, 1.0), panel=1.
 
     rows = {label: [asnumpy(img) for img in images] for label, images in rows.items()}
     ncols = max(len(images) for images in rows.values())
-    fig, axes = plt.subplots(len(rows), ncols, squeeze=False,
-                             figsize=(panel * ncols + 0.8, panel * len(rows) + (0.4 if title else 0)))
+    fig, axes = plt.subplots(
+        len(rows),
+        ncols,
+        squeeze=False,
+        figsize=(panel * ncols + 0.8, panel * len(rows) + (0.4 if title else 0)),
+    )
     for r, (label, images) in enumerate(rows.items()):
         for c, ax in enumerate(axes[r]):
             ax.set_xticks([])
@@ -149,8 +194,17 @@ def image_grid(rows, *, shape=(28, 28), cmap="gray", vrange=(0.0, 1.0), panel=1.
     return fig, axes
 
 
-def computation_graph(nodes, edges, *, ops=(), ax=None, title: str | None = None,
-                      backward_color: str = "#c0392b", fontsize: float = 9, figsize=(10, 3.6)):
+def computation_graph(
+    nodes,
+    edges,
+    *,
+    ops=(),
+    ax=None,
+    title: str | None = None,
+    backward_color: str = "#c0392b",
+    fontsize: float = 9,
+    figsize=(10, 3.6),
+):
     """Draw a small computational graph with its forward values and backward gradients.
 
     ``nodes`` is ``{name: (x, y, text)}`` or ``{name: (x, y, text, grad)}``: a box at ``(x, y)``
@@ -171,25 +225,62 @@ def computation_graph(nodes, edges, *, ops=(), ax=None, title: str | None = None
             style, face = ("circle,pad=0.25" if len(text) <= 2 else "round,pad=0.3"), "#fde9c9"
         else:
             style, face = "round,pad=0.4", "#dbe9f6"
-        boxes[name] = ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, zorder=3,
-                              bbox=dict(boxstyle=style, fc=face, ec="0.3"))
+        boxes[name] = ax.text(
+            x,
+            y,
+            text,
+            ha="center",
+            va="center",
+            fontsize=fontsize,
+            zorder=3,
+            bbox=dict(boxstyle=style, fc=face, ec="0.3"),
+        )
         if grad and grad[0]:
-            ax.annotate(grad[0], xy=(0.5, 0), xycoords=boxes[name], xytext=(0, -9),
-                        textcoords="offset points", ha="center", va="top",
-                        fontsize=fontsize, color=backward_color, bbox=label_box, zorder=5)
+            ax.annotate(
+                grad[0],
+                xy=(0.5, 0),
+                xycoords=boxes[name],
+                xytext=(0, -9),
+                textcoords="offset points",
+                ha="center",
+                va="top",
+                fontsize=fontsize,
+                color=backward_color,
+                bbox=label_box,
+                zorder=5,
+            )
     for src, dst, *labels in edges:
         # drawn above the boxes, so they are placed first and the arrow is clipped to them
-        ax.annotate("", xy=nodes[dst][:2], xytext=nodes[src][:2], zorder=4,
-                    arrowprops=dict(arrowstyle="-|>", color="0.2", shrinkA=1, shrinkB=1,
-                                    patchA=boxes[src].get_bbox_patch(),
-                                    patchB=boxes[dst].get_bbox_patch()))
+        ax.annotate(
+            "",
+            xy=nodes[dst][:2],
+            xytext=nodes[src][:2],
+            zorder=4,
+            arrowprops=dict(
+                arrowstyle="-|>",
+                color="0.2",
+                shrinkA=1,
+                shrinkB=1,
+                patchA=boxes[src].get_bbox_patch(),
+                patchB=boxes[dst].get_bbox_patch(),
+            ),
+        )
         middle = np.mean([nodes[src][:2], nodes[dst][:2]], axis=0)
         styles = zip((5, -5), ("bottom", "top"), ("black", backward_color))
         for text, (dy, va, color) in zip(labels, styles):
             if text:
-                ax.annotate(text, xy=middle, xytext=(0, dy), textcoords="offset points",
-                            ha="center", va=va, fontsize=fontsize - 1, color=color,
-                            bbox=label_box, zorder=5)
+                ax.annotate(
+                    text,
+                    xy=middle,
+                    xytext=(0, dy),
+                    textcoords="offset points",
+                    ha="center",
+                    va=va,
+                    fontsize=fontsize - 1,
+                    color=color,
+                    bbox=label_box,
+                    zorder=5,
+                )
     xy = np.array([node[:2] for node in nodes.values()], dtype=float)
     (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
     ax.set_xlim(x0 - 0.6, x1 + 0.6)

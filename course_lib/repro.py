@@ -13,6 +13,7 @@ Run interactively (``results_path=None``) the same calls only print, so a learne
 never needs a batch run around it.  The JSON file is rewritten after every call, so results
 recorded before a crash survive it.
 """
+
 from __future__ import annotations
 
 import copy
@@ -35,7 +36,9 @@ class Settings(dict):
         try:
             return self[name]
         except KeyError:
-            raise AttributeError(f"no setting {name!r}; the settings are {', '.join(self) or 'none'}") from None
+            raise AttributeError(
+                f"no setting {name!r}; the settings are {', '.join(self) or 'none'}"
+            ) from None
 
     def __setattr__(self, name, value):
         self[name] = value
@@ -43,7 +46,11 @@ class Settings(dict):
     def __repr__(self) -> str:
         items = [f"{key}={value!r}" for key, value in self.items()]
         line = f"Settings({', '.join(items)})"
-        return line if len(line) <= 100 else "Settings(\n" + "".join(f"    {i},\n" for i in items) + ")"
+        return (
+            line
+            if len(line) <= 100
+            else "Settings(\n" + "".join(f"    {i},\n" for i in items) + ")"
+        )
 
 
 def _number(value) -> int | float | None:
@@ -67,7 +74,9 @@ def _like(current, name: str, value):
         return value
     number = _number(value)
     if number is None or (kind is int and not float(number).is_integer()):
-        raise ValueError(f"parameter {name}={value!r}: expected {kind.__name__} like the profile's {current!r}")
+        raise ValueError(
+            f"parameter {name}={value!r}: expected {kind.__name__} like the profile's {current!r}"
+        )
     return kind(number)
 
 
@@ -83,19 +92,24 @@ def profile(name: str, *, quick: dict, full: dict, **overrides) -> Settings:
     ``quick`` and ``full`` with different keys raise :class:`ValueError`.
     """
     if set(quick) != set(full):
-        only = [f"only in {p}: {', '.join(sorted(set(a) - set(b)))}"
-                for p, a, b in (("quick", quick, full), ("full", full, quick)) if set(a) - set(b)]
+        only = [
+            f"only in {p}: {', '.join(sorted(set(a) - set(b)))}"
+            for p, a, b in (("quick", quick, full), ("full", full, quick))
+            if set(a) - set(b)
+        ]
         raise ValueError(f"the quick and full profiles must have the same keys ({'; '.join(only)})")
     settings = Settings(copy.deepcopy({"quick": quick, "full": full}[check_profile(name)]))
     for key, value in overrides.items():
         if key not in settings:
-            raise ValueError(f"unknown parameter {key!r}: the profile's settings are {', '.join(settings)}")
+            raise ValueError(
+                f"unknown parameter {key!r}: the profile's settings are {', '.join(settings)}"
+            )
         if value is not None:
             settings[key] = _like(settings[key], key, value)
     return settings
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _registry(folder: Path) -> Registry:
     return load_claims(folder)
 
@@ -115,7 +129,9 @@ def _plain(value):
         return value
     if hasattr(value, "item"):
         return value.item()
-    raise TypeError(f"cannot record a value of type {type(value).__name__}; record a number, bool or string")
+    raise TypeError(
+        f"cannot record a value of type {type(value).__name__}; record a number, bool or string"
+    )
 
 
 class Recorder:

@@ -10,6 +10,7 @@ optimizer built before loading still holds the right ones; they keep the model's
 (a float64 file loads into a float32 CuPy model).  Loading checks every array first -- names,
 shapes, a dtype that casts safely, finite values -- and changes nothing unless all pass.
 """
+
 from __future__ import annotations
 
 import zipfile
@@ -48,18 +49,24 @@ def read_npz(path) -> dict:
     """Every array in an ``.npz`` file, with errors that name the file and the fix."""
     given, path = Path(path), npz_path(path)
     if given != path and given.is_file():
-        raise ValueError(f"{given}: parameters are read from .npz files written by save_params; "
-                         f"this file is a {given.suffix or 'suffix-less'} file, not {path.name}")
+        raise ValueError(
+            f"{given}: parameters are read from .npz files written by save_params; "
+            f"this file is a {given.suffix or 'suffix-less'} file, not {path.name}"
+        )
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such parameter file (save one with save_params)")
     try:
         loaded = np.load(path, allow_pickle=False)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
-        raise ValueError(f"{path}: not a readable .npz parameter file ({err}); "
-                         "save parameters with course_lib.serialize.save_params") from None
+        raise ValueError(
+            f"{path}: not a readable .npz parameter file ({err}); "
+            "save parameters with course_lib.serialize.save_params"
+        ) from None
     if not isinstance(loaded, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path}: holds a single array (a .npy file), not named parameters; "
-                         "save parameters with course_lib.serialize.save_params")
+        raise ValueError(
+            f"{path}: holds a single array (a .npy file), not named parameters; "
+            "save parameters with course_lib.serialize.save_params"
+        )
     with loaded as f:
         try:
             return {name: f[name] for name in f.files}
@@ -71,17 +78,23 @@ def problems(found: dict, wanted: dict) -> list[str]:
     """What stops the arrays ``found`` in a file from loading into the model's ``wanted`` arrays."""
     missing, unexpected = sorted(set(wanted) - set(found)), sorted(set(found) - set(wanted))
     if missing or unexpected:
-        return [f"parameter names do not match the model: missing from the file {missing}, "
-                f"not in the model {unexpected}"]
+        return [
+            f"parameter names do not match the model: missing from the file {missing}, "
+            f"not in the model {unexpected}"
+        ]
     out = []
     for name, a in wanted.items():
         f = found[name]
         if f.shape != a.shape:
-            out.append(f"parameter {name!r} has shape {f.shape} in the file, but the model "
-                       f"expects {a.shape}")
+            out.append(
+                f"parameter {name!r} has shape {f.shape} in the file, but the model "
+                f"expects {a.shape}"
+            )
         elif not np.can_cast(f.dtype, a.dtype, casting="same_kind"):
-            out.append(f"parameter {name!r} is {f.dtype} in the file, which does not convert to "
-                       f"the model's {a.dtype}")
+            out.append(
+                f"parameter {name!r} is {f.dtype} in the file, which does not convert to "
+                f"the model's {a.dtype}"
+            )
         elif f.dtype.kind in "fc" and not np.isfinite(f).all():
             out.append(f"parameter {name!r} holds NaN or infinite values in the file")
     return out

@@ -14,6 +14,7 @@ order of the minibatches.  What happens to a last batch smaller than the others 
 ``last_batch="keep"`` or ``"drop"``, and a last batch of a single example is refused up front for
 a model with batch normalisation (it has no batch statistics).
 """
+
 from __future__ import annotations
 
 import time
@@ -65,20 +66,24 @@ def batches(n: int, batch_size: int, order=None, last_batch: str = "keep") -> li
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     stop = n if last_batch == "keep" else n - n % batch_size
     if stop == 0:
-        raise ValueError(f"{n} examples make no full batch of {batch_size}: nothing to train on "
-                         "(use a smaller batch_size, or last_batch='keep')")
+        raise ValueError(
+            f"{n} examples make no full batch of {batch_size}: nothing to train on "
+            "(use a smaller batch_size, or last_batch='keep')"
+        )
     starts = range(0, stop, batch_size)
     if order is None:
         return [slice(s, min(s + batch_size, stop)) for s in starts]
-    return [order[s:min(s + batch_size, stop)] for s in starts]
+    return [order[s : min(s + batch_size, stop)] for s in starts]
 
 
 def _check_batches(model, n, batch_size, last_batch):
     uses_batchnorm = any(isinstance(layer, BatchNorm) for layer in getattr(model, "layers", []))
     if uses_batchnorm and last_batch == "keep" and n % batch_size == 1:
-        raise ValueError(f"{n} examples in batches of {batch_size} leave a last batch of one, "
-                         "which batch normalisation cannot train on: pass last_batch='drop' or "
-                         "another batch_size")
+        raise ValueError(
+            f"{n} examples in batches of {batch_size} leave a last batch of one, "
+            "which batch normalisation cannot train on: pass last_batch='drop' or "
+            "another batch_size"
+        )
 
 
 def _floats(values) -> list:
@@ -116,8 +121,10 @@ def _end_epoch(history, row, model, evaluate, bar):
 
 def _check_mask(model, grad_mask):
     if grad_mask is not None and getattr(model, "flat", None) is None:
-        raise ValueError("grad_mask works on the flat parameter vector: build nn.FlatParams(model) "
-                         "first and the optimizer from [flat.theta], [flat.grad]")
+        raise ValueError(
+            "grad_mask works on the flat parameter vector: build nn.FlatParams(model) "
+            "first and the optimizer from [flat.theta], [flat.grad]"
+        )
 
 
 def _epochs(model, epochs, run_epoch, *, grad_mask, mask_epochs, evaluate, stop, bar) -> History:
@@ -128,8 +135,12 @@ def _epochs(model, epochs, run_epoch, *, grad_mask, mask_epochs, evaluate, stop,
         model.train(True)
         losses, extra = run_epoch(grad_mask if epoch <= mask_epochs else None)
         history.steps += losses
-        row = {"epoch": epoch, "loss": float(np.mean(losses)), **extra,
-               "seconds": time.perf_counter() - t0}
+        row = {
+            "epoch": epoch,
+            "loss": float(np.mean(losses)),
+            **extra,
+            "seconds": time.perf_counter() - t0,
+        }
         _end_epoch(history, row, model, evaluate, bar)
         if stop is not None and stop(model, row):
             break
@@ -138,9 +149,25 @@ def _epochs(model, epochs, run_epoch, *, grad_mask, mask_epochs, evaluate, stop,
     return history
 
 
-def fit(model, loss, optimizer, x, y=None, *, epochs=1, batch_size=100, rng=None, shuffle=True,
-        last_batch="keep", evaluate=None, stop=None, grad_mask=None, mask_epochs=0,
-        progress=True, desc=None) -> History:
+def fit(
+    model,
+    loss,
+    optimizer,
+    x,
+    y=None,
+    *,
+    epochs=1,
+    batch_size=100,
+    rng=None,
+    shuffle=True,
+    last_batch="keep",
+    evaluate=None,
+    stop=None,
+    grad_mask=None,
+    mask_epochs=0,
+    progress=True,
+    desc=None,
+) -> History:
     """Train ``model`` in place by minibatch steps of ``optimizer``; return the :class:`History`.
 
     ``optimizer`` must have been built from ``model.params``/``model.grads`` (or from the flat
@@ -165,8 +192,16 @@ def fit(model, loss, optimizer, x, y=None, *, epochs=1, batch_size=100, rng=None
         return _floats(losses), {}
 
     bar = _progress(epochs * len(batches(len(x), batch_size, None, last_batch)), desc, progress)
-    return _epochs(model, epochs, run_epoch, grad_mask=grad_mask, mask_epochs=mask_epochs,
-                   evaluate=evaluate, stop=stop, bar=bar)
+    return _epochs(
+        model,
+        epochs,
+        run_epoch,
+        grad_mask=grad_mask,
+        mask_epochs=mask_epochs,
+        evaluate=evaluate,
+        stop=stop,
+        bar=bar,
+    )
 
 
 def cg_minimize(f, x0, *, line_searches: int = 3):
@@ -196,9 +231,23 @@ def flat_loss(model, loss, x, y, grad_mask=None):
     return f
 
 
-def fit_cg(model, loss, x, y=None, *, epochs=1, batch_size=1000, line_searches=3, rng=None,
-           evaluate=None, stop=None, grad_mask=None, mask_epochs=0, progress=True,
-           desc=None) -> History:
+def fit_cg(
+    model,
+    loss,
+    x,
+    y=None,
+    *,
+    epochs=1,
+    batch_size=1000,
+    line_searches=3,
+    rng=None,
+    evaluate=None,
+    stop=None,
+    grad_mask=None,
+    mask_epochs=0,
+    progress=True,
+    desc=None,
+) -> History:
     """Train ``model`` by conjugate gradients on batches, the recipe of Hinton & Salakhutdinov (2006).
 
     Each epoch visits a fresh permutation of the data in batches of ``batch_size`` (a short last
@@ -215,8 +264,9 @@ def fit_cg(model, loss, x, y=None, *, epochs=1, batch_size=1000, line_searches=3
         for idx in batches(len(x), batch_size, rng.permutation(len(x)), "drop"):
             i = xp.asarray(idx)
             f = flat_loss(model, loss, x[i], targets[i], mask)
-            theta, value, k = cg_minimize(f, asnumpy(flat.theta).astype(np.float64),
-                                          line_searches=line_searches)
+            theta, value, k = cg_minimize(
+                f, asnumpy(flat.theta).astype(np.float64), line_searches=line_searches
+            )
             flat.theta[...] = xp.asarray(theta, dtype=flat.theta.dtype)
             losses.append(value)
             nfev += k
@@ -224,5 +274,13 @@ def fit_cg(model, loss, x, y=None, *, epochs=1, batch_size=1000, line_searches=3
         return losses, {"nfev": nfev}
 
     bar = _progress(epochs * len(batches(len(x), batch_size, None, "drop")), desc, progress)
-    return _epochs(model, epochs, run_epoch, grad_mask=grad_mask, mask_epochs=mask_epochs,
-                   evaluate=evaluate, stop=stop, bar=bar)
+    return _epochs(
+        model,
+        epochs,
+        run_epoch,
+        grad_mask=grad_mask,
+        mask_epochs=mask_epochs,
+        evaluate=evaluate,
+        stop=stop,
+        bar=bar,
+    )

@@ -6,6 +6,7 @@
 published claims in ``experiments/claims/NN.toml`` (read by ``course_lib.claims``), and ``check``
 (or ``run --strict``) fails when a notebook failed or a claim missed its bound for the profile.
 """
+
 from pathlib import Path
 
 from course_lib import claims

@@ -1,12 +1,13 @@
 """Command line: ``python -m experiments {list,run,report,check,bench}`` (installed as ``course-repro``).
 
-    python -m experiments list
-    python -m experiments run --profile quick [--only 04 06] [--out DIR] [--timeout S] [--fresh]
-                              [--param NAME=VALUE ...] [--jobs N] [--shard I/N] [--strict]
-    python -m experiments report RUN [RUN ...] [--out DIR]
-    python -m experiments check RUN [RUN ...]
-    python -m experiments bench NAME [args...]
+python -m experiments list
+python -m experiments run --profile quick [--only 04 06] [--out DIR] [--timeout S] [--fresh]
+                          [--param NAME=VALUE ...] [--jobs N] [--shard I/N] [--strict]
+python -m experiments report RUN [RUN ...] [--out DIR]
+python -m experiments check RUN [RUN ...]
+python -m experiments bench NAME [args...]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,13 +21,15 @@ import experiments
 from course_lib.claims import ClaimsError
 from experiments import PROFILES, UserError
 
-NOTEBOOK_TIMEOUT = {"quick": 1800.0}  # a quick notebook takes a CPU minute or two; a hung one must not stall CI
+NOTEBOOK_TIMEOUT = {
+    "quick": 1800.0
+}  # a quick notebook takes a CPU minute or two; a hung one must not stall CI
 
 
 def cmd_list(args) -> int:
     """Print the notebooks found, each with its claims, then the claims still awaiting a lesson."""
-    from experiments.catalog import find_notebooks
     from course_lib.claims import format_bound, format_value, load_claims
+    from experiments.catalog import find_notebooks
 
     registry = load_claims(args.claims)
     notebooks = find_notebooks(args.notebooks or experiments.NOTEBOOKS)
@@ -42,7 +45,9 @@ def cmd_list(args) -> int:
     for nb in notebooks:
         print(f"  {nb.lesson}  {nb.slug:<24} {nb.title}")
         show(registry.for_lesson(nb.lesson))
-    awaiting = [lesson for lesson in registry.lessons if lesson not in {nb.lesson for nb in notebooks}]
+    awaiting = [
+        lesson for lesson in registry.lessons if lesson not in {nb.lesson for nb in notebooks}
+    ]
     if awaiting:
         print("awaiting a lesson:")
     for lesson in awaiting:
@@ -63,17 +68,30 @@ def cmd_run(args) -> int:
     if whole is None:
         whole = NOTEBOOK_TIMEOUT.get(args.profile)
     out = args.out or default_out(args.profile, shard)
-    statuses = run_batch(args.profile, notebooks_dir=args.notebooks, out=out, only=args.only,
-                         seed=args.seed, device=args.device, timeout=args.timeout or None,
-                         notebook_timeout=whole or None, fresh=args.fresh, claims_dir=args.claims,
-                         params=params, jobs=args.jobs, shard=shard)
+    statuses = run_batch(
+        args.profile,
+        notebooks_dir=args.notebooks,
+        out=out,
+        only=args.only,
+        seed=args.seed,
+        device=args.device,
+        timeout=args.timeout or None,
+        notebook_timeout=whole or None,
+        fresh=args.fresh,
+        claims_dir=args.claims,
+        params=params,
+        jobs=args.jobs,
+        shard=shard,
+    )
     failed = [name for name, status in statuses.items() if status != "ok"]
     if failed:
         print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
     if args.strict:
         from experiments.report import build
 
-        return show_gate(build(out, claims_dir=args.claims, notebooks_dir=args.notebooks), list(statuses))
+        return show_gate(
+            build(out, claims_dir=args.claims, notebooks_dir=args.notebooks), list(statuses)
+        )
     return 1 if failed else 0
 
 
@@ -94,7 +112,9 @@ def show_gate(data: dict, names=None) -> int:
 def cmd_report(args) -> int:
     from experiments.report import write_report
 
-    md, page = write_report(args.run, args.out, claims_dir=args.claims, notebooks_dir=args.notebooks)
+    md, page = write_report(
+        args.run, args.out, claims_dir=args.claims, notebooks_dir=args.notebooks
+    )
     print(f"report: {md}\n        {page}")
     return 0
 
@@ -107,8 +127,11 @@ def cmd_check(args) -> int:
 
 
 def bench_names() -> list[str]:
-    return sorted(m.name[len("bench_"):] for m in pkgutil.iter_modules(experiments.__path__)
-                  if m.name.startswith("bench_"))
+    return sorted(
+        m.name[len("bench_") :]
+        for m in pkgutil.iter_modules(experiments.__path__)
+        if m.name.startswith("bench_")
+    )
 
 
 def cmd_bench(args) -> int:
@@ -122,8 +145,12 @@ def cmd_bench(args) -> int:
     except ModuleNotFoundError as err:
         if err.name != module_name:
             raise
-        raise UserError(f"no benchmark {args.name!r}; available: {', '.join(bench_names()) or 'none'}") from None
-    result = module.main(args.args)  # an int is an exit status; anything else (a dict of timings) means success
+        raise UserError(
+            f"no benchmark {args.name!r}; available: {', '.join(bench_names()) or 'none'}"
+        ) from None
+    result = module.main(
+        args.args
+    )  # an int is an exit status; anything else (a dict of timings) means success
     return result if isinstance(result, int) and not isinstance(result, bool) else 0
 
 
@@ -134,8 +161,9 @@ def seconds(text: str) -> float:
     except ValueError:
         value = math.nan
     if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a time limit: give a finite number of seconds "
-                                         "(0 for no limit)")
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a time limit: give a finite number of seconds (0 for no limit)"
+        )
     return value
 
 
@@ -146,58 +174,109 @@ def positive_int(text: str) -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of notebooks: give a whole number, at least 1")
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of notebooks: give a whole number, at least 1"
+        )
     return value
 
 
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description="Reproduce the course's published results.")
+    parser = argparse.ArgumentParser(
+        prog=prog, description="Reproduce the course's published results."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def sources(p):
         p.add_argument("--notebooks", metavar="DIR", help="notebook folder (default: notebooks/)")
-        p.add_argument("--claims", metavar="DIR",
-                       help="claims folder (default: $COURSE_CLAIMS, else experiments/claims/)")
+        p.add_argument(
+            "--claims",
+            metavar="DIR",
+            help="claims folder (default: $COURSE_CLAIMS, else experiments/claims/)",
+        )
 
     p = sub.add_parser("list", help="notebooks found and their claims")
     sources(p)
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("run", help="execute notebooks with papermill into a run folder, then report")
-    p.add_argument("--profile", default="quick", help=f"one of {', '.join(PROFILES)} (default: quick)")
+    p = sub.add_parser(
+        "run", help="execute notebooks with papermill into a run folder, then report"
+    )
+    p.add_argument(
+        "--profile", default="quick", help=f"one of {', '.join(PROFILES)} (default: quick)"
+    )
     p.add_argument("--only", nargs="+", metavar="NN", help="lesson numbers to run (default: all)")
-    p.add_argument("--out", metavar="DIR", help="run folder (default: runs/<profile>; re-running resumes)")
-    p.add_argument("--timeout", type=seconds, metavar="SECONDS", help="limit per cell (default: none)")
-    p.add_argument("--notebook-timeout", type=seconds, metavar="SECONDS",
-                   help="limit per notebook; 0 for none (default: 1800 for quick, none for full)")
-    p.add_argument("--fresh", action="store_true", help="run every notebook again, even finished ones")
+    p.add_argument(
+        "--out", metavar="DIR", help="run folder (default: runs/<profile>; re-running resumes)"
+    )
+    p.add_argument(
+        "--timeout", type=seconds, metavar="SECONDS", help="limit per cell (default: none)"
+    )
+    p.add_argument(
+        "--notebook-timeout",
+        type=seconds,
+        metavar="SECONDS",
+        help="limit per notebook; 0 for none (default: 1800 for quick, none for full)",
+    )
+    p.add_argument(
+        "--fresh", action="store_true", help="run every notebook again, even finished ones"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed passed to every notebook (default: 0)")
-    p.add_argument("--device", default="auto", help="device passed to every notebook (default: auto)")
-    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="extra parameter for the notebooks that declare it, e.g. finetune=adam (repeatable)")
-    p.add_argument("--jobs", type=positive_int, default=1, metavar="N",
-                   help="notebooks to run side by side (default: 1); with more than one, each kernel gets "
-                        "max(1, CPUs // N) threads through OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, "
-                        "MKL_NUM_THREADS and VECLIB_MAXIMUM_THREADS, unless already set")
-    p.add_argument("--shard", metavar="I/N",
-                   help="run only the I-th of N disjoint slices of the selected notebooks (the k-th in lesson "
-                        "order, from 0, goes to slice k mod N + 1), e.g. 2/4; default --out: runs/<profile>-IofN")
-    p.add_argument("--strict", action="store_true",
-                   help="also exit 1 when a claim with a bound for the profile fails or is unconfirmed "
-                        "(the claims gate, as `check` applies it)")
+    p.add_argument(
+        "--device", default="auto", help="device passed to every notebook (default: auto)"
+    )
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra parameter for the notebooks that declare it, e.g. finetune=adam (repeatable)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="notebooks to run side by side (default: 1); with more than one, each kernel gets "
+        "max(1, CPUs // N) threads through OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, "
+        "MKL_NUM_THREADS and VECLIB_MAXIMUM_THREADS, unless already set",
+    )
+    p.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="run only the I-th of N disjoint slices of the selected notebooks (the k-th in lesson "
+        "order, from 0, goes to slice k mod N + 1), e.g. 2/4; default --out: runs/<profile>-IofN",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="also exit 1 when a claim with a bound for the profile fails or is unconfirmed "
+        "(the claims gate, as `check` applies it)",
+    )
     sources(p)
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("report", help="write report.md and report.html for run folders (several: merged)")
-    p.add_argument("run", nargs="+", metavar="RUN", help="run folder(s), e.g. runs/quick or runs/full-*")
-    p.add_argument("--out", metavar="DIR",
-                   help="where to write the report (default: the run folder; required for several)")
+    p = sub.add_parser(
+        "report", help="write report.md and report.html for run folders (several: merged)"
+    )
+    p.add_argument(
+        "run", nargs="+", metavar="RUN", help="run folder(s), e.g. runs/quick or runs/full-*"
+    )
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="where to write the report (default: the run folder; required for several)",
+    )
     sources(p)
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("check", help="the claims gate on finished run folders: exit 1 on a failed notebook "
-                                     "or a failed/unconfirmed claim with a bound")
-    p.add_argument("run", nargs="+", metavar="RUN", help="run folder(s), judged together as one report")
+    p = sub.add_parser(
+        "check",
+        help="the claims gate on finished run folders: exit 1 on a failed notebook "
+        "or a failed/unconfirmed claim with a bound",
+    )
+    p.add_argument(
+        "run", nargs="+", metavar="RUN", help="run folder(s), judged together as one report"
+    )
     sources(p)
     p.set_defaults(func=cmd_check)
 

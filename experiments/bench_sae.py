@@ -23,6 +23,7 @@ times up to the seed's.
     python -m experiments.bench_sae --backends numpy,torch-cpu --images 5000 --pretrain-epochs 1 \
         --finetune-epochs 1 --batch-sizes 100,1000 --out bench.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,9 +62,20 @@ def _load_images(n: int, data_dir=None) -> np.ndarray:
     return np.ascontiguousarray(m.x_train[:n], dtype=np.float32)
 
 
-def run_protocol(backend: str, x: np.ndarray, *, sizes, pretrain_epochs: int,
-                 finetune_epochs: int, batch_size: int, lr: float, top_lr: float,
-                 finetune_lr: float, seed: int = 0, dtype: str = "float32") -> dict:
+def run_protocol(
+    backend: str,
+    x: np.ndarray,
+    *,
+    sizes,
+    pretrain_epochs: int,
+    finetune_epochs: int,
+    batch_size: int,
+    lr: float,
+    top_lr: float,
+    finetune_lr: float,
+    seed: int = 0,
+    dtype: str = "float32",
+) -> dict:
     """One timed run of the protocol on ``backend``; returns times (s) and the final error."""
     layer_s: list[float] = []
     if backend in ("numpy", "cupy"):
@@ -77,22 +89,43 @@ def run_protocol(backend: str, x: np.ndarray, *, sizes, pretrain_epochs: int,
         xd = xp.asarray(x, dtype=dtype)
         synchronize(xp)
         t0 = time.perf_counter()
-        layers = pretrain_stacked_ae(xd, sizes, epochs=pretrain_epochs, batch_size=batch_size,
-                                     lr=lr, top_lr=top_lr, seed=seed, xp=xp, dtype=dtype,
-                                     timings=layer_s)
+        layers = pretrain_stacked_ae(
+            xd,
+            sizes,
+            epochs=pretrain_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            top_lr=top_lr,
+            seed=seed,
+            xp=xp,
+            dtype=dtype,
+            timings=layer_s,
+        )
         synchronize(xp)
         t1 = time.perf_counter()
         net = unroll(layers)
         sgd = optim.SGD([net.flat.theta], [net.flat.grad], lr=finetune_lr)
-        hist = fit(net, SigmoidCrossEntropy(), sgd, xd, epochs=finetune_epochs,
-                   batch_size=batch_size, shuffle=False, last_batch="drop", progress=False)
+        hist = fit(
+            net,
+            SigmoidCrossEntropy(),
+            sgd,
+            xd,
+            epochs=finetune_epochs,
+            batch_size=batch_size,
+            shuffle=False,
+            last_batch="drop",
+            progress=False,
+        )
         synchronize(xp)
     else:
         import torch
 
         from course_lib.backend import synchronize, torch_dtype
-        from course_lib.twins.autoencoder import (finetune_sgd_torch, pretrain_stacked_ae_torch,
-                                                  unroll_torch)
+        from course_lib.twins.autoencoder import (
+            finetune_sgd_torch,
+            pretrain_stacked_ae_torch,
+            unroll_torch,
+        )
 
         device = torch.device("cpu" if backend == "torch-cpu" else "cuda")
         mode = "graph" if backend == "torch-cuda-graph" else "eager"
@@ -100,22 +133,39 @@ def run_protocol(backend: str, x: np.ndarray, *, sizes, pretrain_epochs: int,
         xd = torch.as_tensor(x, dtype=tdtype, device=device)
         synchronize(device)
         t0 = time.perf_counter()
-        layers = pretrain_stacked_ae_torch(xd, sizes, epochs=pretrain_epochs,
-                                           batch_size=batch_size, lr=lr, top_lr=top_lr, seed=seed,
-                                           device=device, dtype=tdtype, mode=mode,
-                                           timings=layer_s)
+        layers = pretrain_stacked_ae_torch(
+            xd,
+            sizes,
+            epochs=pretrain_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            top_lr=top_lr,
+            seed=seed,
+            device=device,
+            dtype=tdtype,
+            mode=mode,
+            timings=layer_s,
+        )
         synchronize(device)
         t1 = time.perf_counter()
         net = unroll_torch(layers, device=device, dtype=tdtype)
-        hist = finetune_sgd_torch(net, xd, epochs=finetune_epochs, batch_size=batch_size,
-                                  lr=finetune_lr, mode=mode)
+        hist = finetune_sgd_torch(
+            net, xd, epochs=finetune_epochs, batch_size=batch_size, lr=finetune_lr, mode=mode
+        )
         synchronize(device)
     t2 = time.perf_counter()
     err = net.squared_error(xd)
     last_loss = hist.last["loss"] if len(hist) else None
-    return {"backend": backend, "batch_size": batch_size, "pretrain_s": t1 - t0,
-            "finetune_s": t2 - t1, "total_s": t2 - t0, "pretrain_layer_s": layer_s,
-            "final_train_loss": last_loss, "recon_sqerr": float(err)}
+    return {
+        "backend": backend,
+        "batch_size": batch_size,
+        "pretrain_s": t1 - t0,
+        "finetune_s": t2 - t1,
+        "total_s": t2 - t0,
+        "pretrain_layer_s": layer_s,
+        "final_train_loss": last_loss,
+        "recon_sqerr": float(err),
+    }
 
 
 def projected_minutes(res: dict, run: dict) -> tuple[float, float, bool]:
@@ -133,47 +183,73 @@ def projected_minutes(res: dict, run: dict) -> tuple[float, float, bool]:
 def format_table(res: dict, title: str) -> str:
     """A benchmark result as text: the machine, the protocol, then minutes and error per run."""
     m, p = res["machine"], res["protocol"]
-    lines = [title,
-             f"  machine: {m['processor']}, {m['cpu_count']} CPUs, GPU: {m['gpu']}, "
-             f"torch {m.get('torch')}, numpy {m['numpy']}",
-             f"  protocol: {p['images']} images, {p['pretrain_epochs']} pretraining epochs x "
-             f"{len(p['sizes']) - 1} layers, {p['finetune_epochs']} fine-tuning epochs",
-             f"  {'backend':18s} {'batch':>6s} {'pretrain min':>13s} {'fine-tune min':>14s} "
-             f"{'total min':>10s} {'error':>8s} {'vs numpy':>9s}"]
+    lines = [
+        title,
+        f"  machine: {m['processor']}, {m['cpu_count']} CPUs, GPU: {m['gpu']}, "
+        f"torch {m.get('torch')}, numpy {m['numpy']}",
+        f"  protocol: {p['images']} images, {p['pretrain_epochs']} pretraining epochs x "
+        f"{len(p['sizes']) - 1} layers, {p['finetune_epochs']} fine-tuning epochs",
+        f"  {'backend':18s} {'batch':>6s} {'pretrain min':>13s} {'fine-tune min':>14s} "
+        f"{'total min':>10s} {'error':>8s} {'vs numpy':>9s}",
+    ]
     for r in res["runs"]:
         rel = r.get("rel_diff_vs_numpy")
-        lines.append(f"  {r['backend']:18s} {r['batch_size']:6d} {r['pretrain_s'] / 60:13.3f} "
-                     f"{r['finetune_s'] / 60:14.3f} {r['total_s'] / 60:10.3f} "
-                     f"{r['recon_sqerr']:8.3f} {'' if rel is None else f'{rel:9.2%}'}")
+        lines.append(
+            f"  {r['backend']:18s} {r['batch_size']:6d} {r['pretrain_s'] / 60:13.3f} "
+            f"{r['finetune_s'] / 60:14.3f} {r['total_s'] / 60:10.3f} "
+            f"{r['recon_sqerr']:8.3f} {'' if rel is None else f'{rel:9.2%}'}"
+        )
     lines += [f"  {s['backend']:18s} skipped: {s['reason']}" for s in res["skipped"]]
     return "\n".join(lines)
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="python -m experiments.bench_sae",
-                                description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--backends", default=",".join(ALL_BACKENDS),
-                   help="comma-separated, from: " + ", ".join(ALL_BACKENDS))
-    p.add_argument("--images", type=int, default=SEED_PROTOCOL["images"],
-                   help="first N MNIST training images (seed: 50,000)")
-    p.add_argument("--pretrain-epochs", type=int, default=SEED_PROTOCOL["pretrain_epochs"],
-                   help="epochs per layer (seed: 15)")
-    p.add_argument("--finetune-epochs", type=int, default=SEED_PROTOCOL["finetune_epochs"],
-                   help="seed: 5")
+    p = argparse.ArgumentParser(
+        prog="python -m experiments.bench_sae",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--backends",
+        default=",".join(ALL_BACKENDS),
+        help="comma-separated, from: " + ", ".join(ALL_BACKENDS),
+    )
+    p.add_argument(
+        "--images",
+        type=int,
+        default=SEED_PROTOCOL["images"],
+        help="first N MNIST training images (seed: 50,000)",
+    )
+    p.add_argument(
+        "--pretrain-epochs",
+        type=int,
+        default=SEED_PROTOCOL["pretrain_epochs"],
+        help="epochs per layer (seed: 15)",
+    )
+    p.add_argument(
+        "--finetune-epochs", type=int, default=SEED_PROTOCOL["finetune_epochs"], help="seed: 5"
+    )
     p.add_argument("--batch-sizes", default="100", help="comma-separated; the seed used 100")
     p.add_argument("--sizes", default="784,1000,500,250,2", help="encoder layer sizes")
-    p.add_argument("--lr", type=float, default=0.1,
-                   help="pretraining learning rate (logistic layers)")
-    p.add_argument("--top-lr", type=float, default=0.01,
-                   help="pretraining learning rate of the linear code layer")
+    p.add_argument(
+        "--lr", type=float, default=0.1, help="pretraining learning rate (logistic layers)"
+    )
+    p.add_argument(
+        "--top-lr",
+        type=float,
+        default=0.01,
+        help="pretraining learning rate of the linear code layer",
+    )
     p.add_argument("--finetune-lr", type=float, default=0.01)
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-warmup", action="store_true", help="skip the untimed warm-up run")
     p.add_argument("--data-dir", default=None, help="folder holding mnist/ (default: COURSE_DATA)")
-    p.add_argument("--note", default="",
-                   help="free text stored in the JSON (e.g. 'CPU shared with other jobs')")
+    p.add_argument(
+        "--note",
+        default="",
+        help="free text stored in the JSON (e.g. 'CPU shared with other jobs')",
+    )
     p.add_argument("--out", default=None, help="JSON path to write (default: print only)")
     return p.parse_args(argv)
 
@@ -184,18 +260,39 @@ def main(argv=None) -> dict:
     batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
     sizes = [int(s) for s in args.sizes.split(",")]
     x = _load_images(args.images, args.data_dir)
-    protocol = {"sizes": sizes, "images": args.images, "pretrain_epochs": args.pretrain_epochs,
-                "finetune_epochs": args.finetune_epochs, "batch_sizes": batch_sizes, "lr": args.lr,
-                "top_lr": args.top_lr, "finetune_lr": args.finetune_lr, "dtype": args.dtype,
-                "seed": args.seed, "optimizer": "plain SGD",
-                "loss": "cross-entropy, mean over batch, summed over pixels",
-                "recon_sqerr": "squared error per image (summed over 784 pixels) "
-                               "on the training images used"}
-    out = {"benchmark": "sae_speed", "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
-           "machine": describe_machine(), "note": args.note, "protocol": protocol, "runs": [],
-           "skipped": []}
-    common = dict(sizes=sizes, lr=args.lr, top_lr=args.top_lr, finetune_lr=args.finetune_lr,
-                  seed=args.seed, dtype=args.dtype)
+    protocol = {
+        "sizes": sizes,
+        "images": args.images,
+        "pretrain_epochs": args.pretrain_epochs,
+        "finetune_epochs": args.finetune_epochs,
+        "batch_sizes": batch_sizes,
+        "lr": args.lr,
+        "top_lr": args.top_lr,
+        "finetune_lr": args.finetune_lr,
+        "dtype": args.dtype,
+        "seed": args.seed,
+        "optimizer": "plain SGD",
+        "loss": "cross-entropy, mean over batch, summed over pixels",
+        "recon_sqerr": "squared error per image (summed over 784 pixels) "
+        "on the training images used",
+    }
+    out = {
+        "benchmark": "sae_speed",
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "machine": describe_machine(),
+        "note": args.note,
+        "protocol": protocol,
+        "runs": [],
+        "skipped": [],
+    }
+    common = dict(
+        sizes=sizes,
+        lr=args.lr,
+        top_lr=args.top_lr,
+        finetune_lr=args.finetune_lr,
+        seed=args.seed,
+        dtype=args.dtype,
+    )
     for backend in backends:
         reason = unavailable_reason(backend)
         if reason is not None:
@@ -203,15 +300,29 @@ def main(argv=None) -> dict:
             print(f"[bench_sae] {backend}: skipped ({reason})")
             continue
         if not args.no_warmup:
-            run_protocol(backend, x[:min(len(x), 2 * max(batch_sizes))], pretrain_epochs=1,
-                         finetune_epochs=1, batch_size=min(batch_sizes), **common)
+            run_protocol(
+                backend,
+                x[: min(len(x), 2 * max(batch_sizes))],
+                pretrain_epochs=1,
+                finetune_epochs=1,
+                batch_size=min(batch_sizes),
+                **common,
+            )
         for bs in batch_sizes:
-            r = run_protocol(backend, x, pretrain_epochs=args.pretrain_epochs,
-                             finetune_epochs=args.finetune_epochs, batch_size=bs, **common)
+            r = run_protocol(
+                backend,
+                x,
+                pretrain_epochs=args.pretrain_epochs,
+                finetune_epochs=args.finetune_epochs,
+                batch_size=bs,
+                **common,
+            )
             out["runs"].append(r)
-            print(f"[bench_sae] {backend:17s} batch {bs:5d}: pretrain {r['pretrain_s']:8.2f} s  "
-                  f"fine-tune {r['finetune_s']:8.2f} s  total {r['total_s']:8.2f} s  "
-                  f"error {r['recon_sqerr']:.4f}")
+            print(
+                f"[bench_sae] {backend:17s} batch {bs:5d}: pretrain {r['pretrain_s']:8.2f} s  "
+                f"fine-tune {r['finetune_s']:8.2f} s  total {r['total_s']:8.2f} s  "
+                f"error {r['recon_sqerr']:.4f}"
+            )
     # agreement: every backend's error relative to NumPy's at the same batch size
     ref = {r["batch_size"]: r["recon_sqerr"] for r in out["runs"] if r["backend"] == "numpy"}
     for r in out["runs"]:

@@ -1,4 +1,5 @@
 """The lesson notebooks: ``NN_slug.ipynb`` files, their lesson number and title."""
+
 from __future__ import annotations
 
 import re
@@ -54,8 +55,12 @@ def find_notebooks(folder: str | Path) -> list[Notebook]:
             continue
         lesson, slug = match.groups()
         if lesson in found:
-            raise UserError(f"two notebooks for lesson {lesson}: {found[lesson].path.name} and {path.name}")
-        title = re.sub(rf"^{lesson}\s*[—–·:.-]?\s+", "", notebook_title(path)) or slug.replace("_", " ")
+            raise UserError(
+                f"two notebooks for lesson {lesson}: {found[lesson].path.name} and {path.name}"
+            )
+        title = re.sub(rf"^{lesson}\s*[—–·:.-]?\s+", "", notebook_title(path)) or slug.replace(
+            "_", " "
+        )
         found[lesson] = Notebook(path.resolve(), lesson, slug, title)
     return list(found.values())
 

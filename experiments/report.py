@@ -10,6 +10,7 @@ folder that ran it, and a notebook run in two of the folders is an error naming 
 runs are identical (the same meta and results: one folder copied).  Figures and executed notebooks
 are linked relative to the report's own folder.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,14 +21,26 @@ from urllib.parse import quote
 import mistune
 from mistune.util import escape as escape_html
 
-from course_lib.claims import (FAIL, MISSING, NO_BOUND, NOT_RUN, PASS, Claim, format_bound,
-                               format_value, judge, load_claims)
+from course_lib.claims import (
+    FAIL,
+    MISSING,
+    NO_BOUND,
+    NOT_RUN,
+    PASS,
+    Claim,
+    format_bound,
+    format_value,
+    judge,
+    load_claims,
+)
 from course_lib.repro import read_json
 from experiments import NOTEBOOKS, UserError
 from experiments.catalog import find_notebooks
 
 NB_FAILED = "notebook failed"  # a claim the failed notebook never recorded
-UNCONFIRMED = "unconfirmed — notebook did not finish"  # recorded, but the notebook failed or was interrupted
+UNCONFIRMED = (
+    "unconfirmed — notebook did not finish"  # recorded, but the notebook failed or was interrupted
+)
 STATUSES = (PASS, FAIL, NO_BOUND, UNCONFIRMED, NOT_RUN, NB_FAILED)
 FINISHED = ("ok", "failed", "interrupted")  # notebook statuses whose results belong to this run
 
@@ -44,7 +57,9 @@ def duration(seconds: float | None) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
-def claim_row(claim: Claim | None, claim_id: str, profile: str, recorded: dict | None, nb_status: str) -> dict:
+def claim_row(
+    claim: Claim | None, claim_id: str, profile: str, recorded: dict | None, nb_status: str
+) -> dict:
     """One table row: published vs reproduced, the bound for ``profile`` and the status."""
     value = recorded["value"] if recorded is not None else MISSING
     bound = claim.bound(profile) if claim else None
@@ -53,7 +68,11 @@ def claim_row(claim: Claim | None, claim_id: str, profile: str, recorded: dict |
         status = NB_FAILED
     elif status != NOT_RUN and nb_status in ("failed", "interrupted"):
         status = UNCONFIRMED
-    published = "—" if claim is None else format_value(claim.published) + (f" {claim.unit}" if claim.unit else "")
+    published = (
+        "—"
+        if claim is None
+        else format_value(claim.published) + (f" {claim.unit}" if claim.unit else "")
+    )
     return {
         "id": claim_id,
         "has_bound": bound is not None,
@@ -76,7 +95,10 @@ def notebook_entry(name, lesson, title, meta, results, claims, profile) -> dict:
     if meta is None:
         status = "not run"
     elif meta.get("profile") != profile:
-        status, note = "not run", f"this folder's earlier run of it used profile {meta.get('profile')!r}"
+        status, note = (
+            "not run",
+            f"this folder's earlier run of it used profile {meta.get('profile')!r}",
+        )
     else:
         status = {"running": "interrupted"}.get(meta.get("status"), meta.get("status", "unknown"))
         if meta.get("params"):
@@ -85,13 +107,29 @@ def notebook_entry(name, lesson, title, meta, results, claims, profile) -> dict:
     recorded = (results or {}).get("claims", {}) if use else {}
     rows = [claim_row(c, c.id, profile, recorded.get(c.id), status) for c in claims]
     known = {c.id for c in claims}
-    rows += [claim_row(None, cid, profile, rec, status) for cid, rec in recorded.items() if cid not in known]
-    figures = [{"path": f"results/{f['path']}", "caption": f.get("caption", "")}
-               for f in ((results or {}).get("figures", []) if use else [])]
+    rows += [
+        claim_row(None, cid, profile, rec, status)
+        for cid, rec in recorded.items()
+        if cid not in known
+    ]
+    figures = [
+        {"path": f"results/{f['path']}", "caption": f.get("caption", "")}
+        for f in ((results or {}).get("figures", []) if use else [])
+    ]
     meta = meta if use else {}
-    return {"name": name, "lesson": lesson, "title": title, "status": status, "note": note,
-            "wall_s": meta.get("wall_s"), "error": meta.get("error"), "warning": meta.get("warning"),
-            "rows": rows, "figures": figures, "provenance": provenance(meta) if use else None}
+    return {
+        "name": name,
+        "lesson": lesson,
+        "title": title,
+        "status": status,
+        "note": note,
+        "wall_s": meta.get("wall_s"),
+        "error": meta.get("error"),
+        "warning": meta.get("warning"),
+        "rows": rows,
+        "figures": figures,
+        "provenance": provenance(meta) if use else None,
+    }
 
 
 def provenance(meta: dict) -> dict:
@@ -156,9 +194,11 @@ def where_each_ran(runs: list[tuple[Path, dict]], profile: str) -> dict[str, tup
         current = [place for place in places if place[1].get("profile") == profile]
         for other in current[1:]:
             if not same_run(current[0], other, name):
-                raise UserError(f"notebook {name} ran in two of the run folders, {current[0][0]} and {other[0]}; "
-                                f"a merged report takes each notebook from one folder: leave one of the "
-                                f"two out, or run the notebook again into one of them")
+                raise UserError(
+                    f"notebook {name} ran in two of the run folders, {current[0][0]} and {other[0]}; "
+                    f"a merged report takes each notebook from one folder: leave one of the "
+                    f"two out, or run the notebook again into one of them"
+                )
         chosen[name] = (current or places)[0]
     return chosen
 
@@ -170,10 +210,15 @@ def build(run_dirs, *, claims_dir=None, notebooks_dir=None) -> dict:
     runs = [(folder, read_run(folder)) for folder in folders]
     profile = one_of(runs, "profile", "profiles", "report each profile on its own")
     if claims_dir is None:
-        claims_dir = one_of(runs, "claims_dir", "claims folders", "give the one to judge them by with --claims")
+        claims_dir = one_of(
+            runs, "claims_dir", "claims folders", "give the one to judge them by with --claims"
+        )
     registry = load_claims(claims_dir)
-    nb_dirs = [Path(notebooks_dir)] if notebooks_dir else \
-        list(dict.fromkeys(Path(run.get("notebooks_dir") or NOTEBOOKS) for _, run in runs))
+    nb_dirs = (
+        [Path(notebooks_dir)]
+        if notebooks_dir
+        else list(dict.fromkeys(Path(run.get("notebooks_dir") or NOTEBOOKS) for _, run in runs))
+    )
     known: dict[str, tuple[str, str]] = {}
     for nb_dir in nb_dirs:
         for nb in find_notebooks(nb_dir) if nb_dir.is_dir() else []:
@@ -189,13 +234,28 @@ def build(run_dirs, *, claims_dir=None, notebooks_dir=None) -> dict:
     for name, (lesson, title) in sorted(known.items()):
         folder, meta = ran.get(name, (folders[0], None))
         results = read_json(folder / "results" / f"{name}.json")
-        entry = notebook_entry(name, lesson, title or registry.titles.get(lesson, ""), meta, results,
-                               registry.for_lesson(lesson), profile)
+        entry = notebook_entry(
+            name,
+            lesson,
+            title or registry.titles.get(lesson, ""),
+            meta,
+            results,
+            registry.for_lesson(lesson),
+            profile,
+        )
         notebooks.append({**entry, "run_dir": str(folder)})
     have = {nb["lesson"] for nb in notebooks}
-    awaiting = [{"lesson": lesson, "title": registry.titles.get(lesson, ""),
-                 "rows": [claim_row(c, c.id, profile, None, "not run") for c in registry.for_lesson(lesson)]}
-                for lesson in registry.lessons if lesson not in have]
+    awaiting = [
+        {
+            "lesson": lesson,
+            "title": registry.titles.get(lesson, ""),
+            "rows": [
+                claim_row(c, c.id, profile, None, "not run") for c in registry.for_lesson(lesson)
+            ],
+        }
+        for lesson in registry.lessons
+        if lesson not in have
+    ]
     counts = {s: 0 for s in STATUSES}
     for nb in notebooks:
         for row in nb["rows"]:
@@ -204,20 +264,40 @@ def build(run_dirs, *, claims_dir=None, notebooks_dir=None) -> dict:
     for nb in notebooks:
         nb_counts[nb["status"]] = nb_counts.get(nb["status"], 0) + 1
     walls = [nb["wall_s"] for nb in notebooks if nb["wall_s"] is not None]
-    summaries = [{"run_dir": str(folder), "status": run.get("status"), "started": run.get("started"),
-                  "ended": run.get("ended"), "selected": run.get("selected") or [], "shard": run.get("shard"),
-                  "jobs": run.get("jobs", 1), "machine": run.get("machine") or {}} for folder, run in runs]
+    summaries = [
+        {
+            "run_dir": str(folder),
+            "status": run.get("status"),
+            "started": run.get("started"),
+            "ended": run.get("ended"),
+            "selected": run.get("selected") or [],
+            "shard": run.get("shard"),
+            "jobs": run.get("jobs", 1),
+            "machine": run.get("machine") or {},
+        }
+        for folder, run in runs
+    ]
     ended = [r["ended"] for r in summaries]
-    return {"run_dir": str(folders[0]), "run_dirs": [str(f) for f in folders], "runs": summaries,
-            "profile": profile, "provenance": shared_provenance(notebooks),
-            "started": min((r["started"] for r in summaries if r["started"]), default=None),
-            "ended": None if None in ended else max(ended), "machine": summaries[0]["machine"],
-            "counts": counts, "notebook_counts": nb_counts,
-            "total_wall_s": sum(walls) if walls else None, "notebooks": notebooks, "awaiting": awaiting,
-            "awaiting_claims": sum(len(a["rows"]) for a in awaiting)}
+    return {
+        "run_dir": str(folders[0]),
+        "run_dirs": [str(f) for f in folders],
+        "runs": summaries,
+        "profile": profile,
+        "provenance": shared_provenance(notebooks),
+        "started": min((r["started"] for r in summaries if r["started"]), default=None),
+        "ended": None if None in ended else max(ended),
+        "machine": summaries[0]["machine"],
+        "counts": counts,
+        "notebook_counts": nb_counts,
+        "total_wall_s": sum(walls) if walls else None,
+        "notebooks": notebooks,
+        "awaiting": awaiting,
+        "awaiting_claims": sum(len(a["rows"]) for a in awaiting),
+    }
 
 
 # ---------------------------------------------------------------- the claims gate
+
 
 def in_scope(data: dict, names=None) -> list[dict]:
     """The notebooks a gate judges: ``names`` (a run's selection), or else every notebook that ran in
@@ -238,14 +318,21 @@ def gate(data: dict, names=None) -> list[str]:
     """
     problems = []
     if names is None:
-        problems += [f"run folder {r['run_dir']} did not finish (status {r['status']}); run the same command "
-                     f"again to resume" for r in data["runs"] if r["status"] != "done"]
+        problems += [
+            f"run folder {r['run_dir']} did not finish (status {r['status']}); run the same command "
+            f"again to resume"
+            for r in data["runs"]
+            if r["status"] != "done"
+        ]
     for nb in in_scope(data, names):
         if nb["status"] != "ok":
             problems.append(notebook_problem(nb))
-        problems += [f"claim {row['id']} ({nb['name']}): reproduced {row['value'] or '—'}, "
-                     f"bound {row['bound']} ({data['profile']}): {row['status']}"
-                     for row in nb["rows"] if row["has_bound"] and row["status"] in (FAIL, UNCONFIRMED)]
+        problems += [
+            f"claim {row['id']} ({nb['name']}): reproduced {row['value'] or '—'}, "
+            f"bound {row['bound']} ({data['profile']}): {row['status']}"
+            for row in nb["rows"]
+            if row["has_bound"] and row["status"] in (FAIL, UNCONFIRMED)
+        ]
     return problems
 
 
@@ -260,7 +347,11 @@ def notebook_problem(nb: dict) -> str:
         where = f"cell {err['cell']} of the source notebook; " if err.get("cell") else ""
         path = Path(nb["run_dir"]) / err["executed"] if err.get("executed") else None
         line += f" — {err['ename']}" + (f": {first}" if first else "")
-        line += f" ({where}traceback in {path})" if path else (f" ({where.rstrip('; ')})" if where else "")
+        line += (
+            f" ({where}traceback in {path})"
+            if path
+            else (f" ({where.rstrip('; ')})" if where else "")
+        )
     return line
 
 
@@ -270,11 +361,15 @@ def gate_passed(data: dict, names=None) -> str:
     rows = [row for nb in scope for row in nb["rows"] if row["has_bound"]]
     passed = sum(row["status"] == PASS for row in rows)
     unrecorded = sum(row["status"] == NOT_RUN for row in rows)
-    return (f"claims gate passed: {len(scope)} notebook(s) ok, {passed} claim(s) with a {data['profile']} "
-            f"bound pass" + (f", {unrecorded} with a bound not recorded by its notebook" if unrecorded else ""))
+    return (
+        f"claims gate passed: {len(scope)} notebook(s) ok, {passed} claim(s) with a {data['profile']} "
+        f"bound pass"
+        + (f", {unrecorded} with a bound not recorded by its notebook" if unrecorded else "")
+    )
 
 
 # ---------------------------------------------------------------- rendering helpers
+
 
 def machine_line(machine: dict) -> str:
     keys = ("platform", "processor", "cpu_count", "gpu", "python", "numpy", "torch", "cupy")
@@ -306,15 +401,20 @@ def run_facts(data: dict) -> list[tuple[str, str]]:
     seed = one_or_several(prov["seed"], "several, see each lesson")
     device = one_or_several(prov["device"], "several, see each lesson")
     return [
-        ("claims", ", ".join(f"{n} {s}" for s, n in counts.items()) +
-         f"; {data['awaiting_claims']} awaiting a lesson"),
+        (
+            "claims",
+            ", ".join(f"{n} {s}" for s, n in counts.items())
+            + f"; {data['awaiting_claims']} awaiting a lesson",
+        ),
         ("notebooks", ", ".join(f"{n} {s}" for s, n in sorted(nbs.items())) or "none"),
         ("profile", f"{data['profile']} (seed {seed}, device {device})"),
         ("total wall time", duration(data["total_wall_s"])),
         ("machine", machines_text(data)),
         ("code", one_or_several(prov["code"], "several commits, see each lesson")),
-        ("run" if len(data["runs"]) == 1 else f"runs ({len(data['runs'])} folders)",
-         "; ".join(run_text(r) for r in data["runs"])),
+        (
+            "run" if len(data["runs"]) == 1 else f"runs ({len(data['runs'])} folders)",
+            "; ".join(run_text(r) for r in data["runs"]),
+        ),
     ] + ([("shards", shards_text(data["runs"]))] if any(r["shard"] for r in data["runs"]) else [])
 
 
@@ -337,10 +437,14 @@ def shards_text(runs: list[dict]) -> str:
     """Which shards of a selection the folders hold, and which are missing: ``2 of 4 (missing 3, 4)``."""
     parts = []
     for count in sorted({r["shard"]["count"] for r in runs if r["shard"]}):
-        have = sorted({r["shard"]["index"] for r in runs if r["shard"] and r["shard"]["count"] == count})
+        have = sorted(
+            {r["shard"]["index"] for r in runs if r["shard"] and r["shard"]["count"] == count}
+        )
         missing = [i for i in range(1, count + 1) if i not in have]
-        parts.append(f"{', '.join(map(str, have))} of {count}" + (f" (missing {', '.join(map(str, missing))})"
-                                                                    if missing else " (all)"))
+        parts.append(
+            f"{', '.join(map(str, have))} of {count}"
+            + (f" (missing {', '.join(map(str, missing))})" if missing else " (all)")
+        )
     return "; ".join(parts)
 
 
@@ -351,7 +455,9 @@ def rel_path(path: str, base: str) -> str:
 
 # ---------------------------------------------------------------- Markdown
 
-MD_SPECIAL = re.compile(r"[\\`*\[\]<>|]|&(?=#?\w+;)")  # what Markdown would act on, in text from outside
+MD_SPECIAL = re.compile(
+    r"[\\`*\[\]<>|]|&(?=#?\w+;)"
+)  # what Markdown would act on, in text from outside
 
 
 def md_cell(text) -> str:
@@ -402,24 +508,49 @@ def to_markdown(data: dict, report_dir: str | Path | None = None) -> str:
     report_dir = Path(report_dir or data["run_dir"])
     out = [f"# {title(data)}", "", "## Summary", ""]
     out += [f"- **{k}**: {md_cell(v)}" for k, v in run_facts(data)] + [""]
-    out += md_table(["lesson", "notebook", "status", "wall time"],
-                    [[nb["lesson"], nb["name"], nb["status"], duration(nb["wall_s"])] for nb in data["notebooks"]])
+    out += md_table(
+        ["lesson", "notebook", "status", "wall time"],
+        [
+            [nb["lesson"], nb["name"], nb["status"], duration(nb["wall_s"])]
+            for nb in data["notebooks"]
+        ],
+    )
     for nb in data["notebooks"]:
-        base = os.path.relpath(nb["run_dir"], report_dir)  # the notebook's run folder, seen from the report
-        out += ["", f"## {nb['lesson']} {md_cell(nb['title'])}", "",
-                f"`{nb['name']}`: **{nb['status']}**, wall time {duration(nb['wall_s'])}"
-                + (f" ({md_cell(nb['note'])})" if nb["note"] else "")
-                + (f"; {md_cell(provenance_text(nb['provenance']))}" if mixed(data) and nb["provenance"] else ""),
-                ""]
+        base = os.path.relpath(
+            nb["run_dir"], report_dir
+        )  # the notebook's run folder, seen from the report
+        out += [
+            "",
+            f"## {nb['lesson']} {md_cell(nb['title'])}",
+            "",
+            f"`{nb['name']}`: **{nb['status']}**, wall time {duration(nb['wall_s'])}"
+            + (f" ({md_cell(nb['note'])})" if nb["note"] else "")
+            + (
+                f"; {md_cell(provenance_text(nb['provenance']))}"
+                if mixed(data) and nb["provenance"]
+                else ""
+            ),
+            "",
+        ]
         if nb["error"]:
             out += error_lines(nb, base)
         if nb["warning"]:
             out += [f"**Warning:** {md_cell(nb['warning'])}", ""]
         if nb["rows"]:
-            out += md_table(["claim", "published", "source", "reproduced", f"bound ({p})", "status"],
-                            [[claim_text(r), published_text(r), r["source"],
-                              r["value"] + (f" ({r['note']})" if r["note"] else ""), r["bound"], r["status"]]
-                             for r in nb["rows"]]) + [""]
+            out += md_table(
+                ["claim", "published", "source", "reproduced", f"bound ({p})", "status"],
+                [
+                    [
+                        claim_text(r),
+                        published_text(r),
+                        r["source"],
+                        r["value"] + (f" ({r['note']})" if r["note"] else ""),
+                        r["bound"],
+                        r["status"],
+                    ]
+                    for r in nb["rows"]
+                ],
+            ) + [""]
         else:
             out += ["No claims registered for this lesson.", ""]
         for fig in nb["figures"]:
@@ -431,9 +562,19 @@ def to_markdown(data: dict, report_dir: str | Path | None = None) -> str:
     for lesson in data["awaiting"]:
         out += [f"### {lesson['lesson']} {md_cell(lesson['title'])}".rstrip(), ""]
         if lesson["rows"]:
-            out += md_table(["claim", "published", "source", "bound (quick)", "bound (full)"],
-                            [[claim_text(r), published_text(r), r["source"],
-                              r["bounds"]["quick"], r["bounds"]["full"]] for r in lesson["rows"]]) + [""]
+            out += md_table(
+                ["claim", "published", "source", "bound (quick)", "bound (full)"],
+                [
+                    [
+                        claim_text(r),
+                        published_text(r),
+                        r["source"],
+                        r["bounds"]["quick"],
+                        r["bounds"]["full"],
+                    ]
+                    for r in lesson["rows"]
+                ],
+            ) + [""]
         else:
             out += ["No published claims; the lesson's results are measurements.", ""]
     return "\n".join(out)
@@ -452,8 +593,17 @@ th { background: #f3f3f3; }
 pre { background: #f6f6f6; padding: 0.6em; overflow-x: auto; }
 img { max-width: 100%; } em { color: #555; }
 """
-CSS_CLASS = {PASS: "pass", FAIL: "fail", NOT_RUN: "notrun", NO_BOUND: "nobound", NB_FAILED: "nbfail",
-             UNCONFIRMED: "unconfirmed", "ok": "pass", "failed": "failed", "interrupted": "interrupted"}
+CSS_CLASS = {
+    PASS: "pass",
+    FAIL: "fail",
+    NOT_RUN: "notrun",
+    NO_BOUND: "nobound",
+    NB_FAILED: "nbfail",
+    UNCONFIRMED: "unconfirmed",
+    "ok": "pass",
+    "failed": "failed",
+    "interrupted": "interrupted",
+}
 
 
 class ReportRenderer(mistune.HTMLRenderer):
@@ -461,8 +611,10 @@ class ReportRenderer(mistune.HTMLRenderer):
 
     def table_cell(self, text: str, align: str | None = None, head: bool = False) -> str:
         tag = "th" if head else "td"
-        attrs = {"style": f"text-align:{align}" if align else None,
-                 "class": None if head else status_class(text)}
+        attrs = {
+            "style": f"text-align:{align}" if align else None,
+            "class": None if head else status_class(text),
+        }
         return f"  <{tag}{self.render_attrs(attrs)}>{text}</{tag}>\n"
 
     def strong(self, text: str) -> str:
@@ -476,19 +628,26 @@ def status_class(text: str) -> str | None:
 
 def to_html(markdown: str, title: str) -> str:
     """The page for the report's Markdown: its HTML (raw HTML in the text escaped) in a small head."""
-    render = mistune.create_markdown(escape=True, renderer=ReportRenderer(escape=True), plugins=["table"])
-    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f"<title>{escape_html(title)}</title>\n<style>{CSS}</style>\n</head>\n"
-            f"<body>\n{render(markdown)}</body>\n</html>\n")
+    render = mistune.create_markdown(
+        escape=True, renderer=ReportRenderer(escape=True), plugins=["table"]
+    )
+    return (
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{escape_html(title)}</title>\n<style>{CSS}</style>\n</head>\n"
+        f"<body>\n{render(markdown)}</body>\n</html>\n"
+    )
 
 
-def write_report(run_dirs, out: str | Path | None = None, *,
-                 claims_dir=None, notebooks_dir=None) -> tuple[Path, Path]:
+def write_report(
+    run_dirs, out: str | Path | None = None, *, claims_dir=None, notebooks_dir=None
+) -> tuple[Path, Path]:
     """Write ``report.md`` and ``report.html`` for one run folder (into ``out``, default the run folder)
     or for several merged into one report (``out`` required)."""
     folders = run_folders(run_dirs)
     if out is None and len(folders) > 1:
-        raise UserError(f"a report of {len(folders)} run folders needs --out DIR (the folder for the report)")
+        raise UserError(
+            f"a report of {len(folders)} run folders needs --out DIR (the folder for the report)"
+        )
     data = build(folders, claims_dir=claims_dir, notebooks_dir=notebooks_dir)
     out = Path(out).resolve() if out else folders[0]
     if out.exists() and not out.is_dir():

@@ -26,6 +26,7 @@ kernel manager, never set with ``os.chdir`` or in ``os.environ``.  ``shard=(i, n
 n disjoint slices of the selected notebooks (notebook k, counted from 0 in lesson order, goes to
 slice ``k % n + 1``), so one selection can be spread over several machines, each into its own folder.
 """
+
 from __future__ import annotations
 
 import ast
@@ -65,12 +66,19 @@ from experiments.catalog import Notebook, find_notebooks, select
 KERNEL = "python3"
 EXCERPT_LINES = 8
 RESERVED = ("profile", "seed", "device", "results_path")  # set by the runner itself
-LITERAL_START = re.compile(r"[\[({'\"]|[+-]?\d")  # how a number, list, tuple, dict or quoted string starts
+LITERAL_START = re.compile(
+    r"[\[({'\"]|[+-]?\d"
+)  # how a number, list, tuple, dict or quoted string starts
 LIBRARY = Path(course_lib.__file__).resolve().parent
 CHANGED = {"input_sha256": "notebook changed", "library_sha256": "library changed"}
 # What the numeric libraries read at start-up for their thread pools: OpenMP (torch's intra-op threads
 # too), OpenBLAS (NumPy's wheels), MKL (torch's CPU build reads it as well), Accelerate (NumPy on macOS).
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+)
 SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 STOP_WAIT_S = 60  # after Ctrl-C, how long to wait for the stopped kernels' notebooks to be marked
 
@@ -78,7 +86,9 @@ STOP_WAIT_S = 60  # after Ctrl-C, how long to wait for the stopped kernels' note
 def check_not_reserved(name: str) -> None:
     """A parameter the runner sets itself cannot be passed as an extra one."""
     if name in RESERVED:
-        raise UserError(f"--param {name}: the runner sets {name} itself; use --{name.replace('_', '-')}")
+        raise UserError(
+            f"--param {name}: the runner sets {name} itself; use --{name.replace('_', '-')}"
+        )
 
 
 def parse_params(items: list[str] | None) -> dict:
@@ -105,8 +115,10 @@ def param_value(name: str, text: str):
         return ast.literal_eval(text)
     except (ValueError, SyntaxError, TypeError):
         if LITERAL_START.match(text):
-            raise UserError(f"--param {name}={text}: {text!r} is not a valid Python value; to pass it as "
-                            f"a string, quote it: --param \"{name}='{text}'\"") from None
+            raise UserError(
+                f"--param {name}={text}: {text!r} is not a valid Python value; to pass it as "
+                f"a string, quote it: --param \"{name}='{text}'\""
+            ) from None
         return text
 
 
@@ -122,9 +134,14 @@ def params_for(notebooks: list[Notebook], params: dict) -> dict[str, dict]:
     declared = {nb.name: declared_parameters(nb.path) for nb in notebooks} if params else {}
     unused = [k for k in params if not any(k in names for names in declared.values())]
     if unused:
-        raise UserError(f"no selected notebook has a parameter named {', '.join(unused)}; "
-                        f"see the parameters cell of the lesson (and --only)")
-    return {nb.name: {k: v for k, v in params.items() if k in declared.get(nb.name, ())} for nb in notebooks}
+        raise UserError(
+            f"no selected notebook has a parameter named {', '.join(unused)}; "
+            f"see the parameters cell of the lesson (and --only)"
+        )
+    return {
+        nb.name: {k: v for k, v in params.items() if k in declared.get(nb.name, ())}
+        for nb in notebooks
+    }
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:
@@ -134,8 +151,10 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
     match = SHARD.match(str(text))
     index, count = (int(g) for g in match.groups()) if match else (0, 0)
     if not (1 <= index <= count):
-        raise UserError(f"--shard {text!r}: write I/N with 1 <= I <= N, e.g. --shard 2/4 for the second "
-                        f"of four slices")
+        raise UserError(
+            f"--shard {text!r}: write I/N with 1 <= I <= N, e.g. --shard 2/4 for the second "
+            f"of four slices"
+        )
     return index, count
 
 
@@ -183,9 +202,15 @@ def now() -> str:
 
 def git_info(folder: Path) -> dict | None:
     """Commit and dirty flag of the repository holding ``folder``; ``None`` outside a repository."""
+
     def git(*args):
-        return subprocess.run(["git", "--no-optional-locks", "-C", str(folder), *args],
-                              capture_output=True, text=True, timeout=30)
+        return subprocess.run(
+            ["git", "--no-optional-locks", "-C", str(folder), *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+
     try:
         head = git("rev-parse", "HEAD")
         if head.returncode != 0:
@@ -254,8 +279,15 @@ class IpcKernelManager(AsyncKernelManager):
     def for_notebook(cls, cwd: str | Path, env: dict[str, str], on_launch=None) -> type:
         """A kernel manager class whose kernels run in ``cwd`` with ``env`` added to this process's
         environment; ``on_launch(manager)`` is called once the kernel process exists."""
-        return type("NotebookKernelManager", (cls,), {"kernel_cwd": str(cwd), "kernel_env": dict(env),
-                                                      "on_launch": staticmethod(on_launch) if on_launch else None})
+        return type(
+            "NotebookKernelManager",
+            (cls,),
+            {
+                "kernel_cwd": str(cwd),
+                "kernel_env": dict(env),
+                "on_launch": staticmethod(on_launch) if on_launch else None,
+            },
+        )
 
     async def _async_pre_start_kernel(self, **kw):
         if self.kernel_cwd:
@@ -275,7 +307,9 @@ def kill_kernel(manager) -> None:
     provisioner = getattr(manager, "provisioner", None)
     process, pgid = getattr(provisioner, "process", None), getattr(provisioner, "pgid", None)
     try:
-        if pgid and hasattr(os, "killpg") and pgid != os.getpgrp():  # kernels start in their own session
+        if (
+            pgid and hasattr(os, "killpg") and pgid != os.getpgrp()
+        ):  # kernels start in their own session
             os.killpg(pgid, signal.SIGKILL)
         elif process is not None:
             process.kill()
@@ -340,7 +374,11 @@ def failing_cell(cells: list, index: int | None) -> int | None:
     """Index of the cell that stopped a run: ``index`` when papermill names it, else the last one started."""
     if index is not None:
         return index
-    started = [i for i, c in enumerate(cells) if c.get("metadata", {}).get("papermill", {}).get("start_time")]
+    started = [
+        i
+        for i, c in enumerate(cells)
+        if c.get("metadata", {}).get("papermill", {}).get("start_time")
+    ]
     return started[-1] if started else None
 
 
@@ -352,8 +390,13 @@ def source_cell(cells: list, index: int | None) -> int | None:
     return index + 1 - sum(map(is_injected, cells[:index]))
 
 
-def error_summary(err: BaseException, executed: Path, run_dir: Path, watch: CellWatch,
-                  notebook_timeout: float | None) -> dict:
+def error_summary(
+    err: BaseException,
+    executed: Path,
+    run_dir: Path,
+    watch: CellWatch,
+    notebook_timeout: float | None,
+) -> dict:
     """Exception name and message, the failing cell (number in the source notebook and an excerpt) and
     the executed notebook holding the traceback (relative to the run folder)."""
     from papermill.exceptions import PapermillExecutionError
@@ -364,10 +407,15 @@ def error_summary(err: BaseException, executed: Path, run_dir: Path, watch: Cell
     if not known and watch.past_deadline:
         message += f" (whole-notebook limit of {notebook_timeout:g} s reached)"
     index = failing_cell(cells, err.cell_index if known else None)
-    return {"ename": err.ename if known else type(err).__name__, "evalue": message,
-            "cell": source_cell(cells, index),
-            "cell_excerpt": excerpt(cells[index].source) if index is not None and index < len(cells) else "",
-            "executed": executed.relative_to(run_dir).as_posix()}
+    return {
+        "ename": err.ename if known else type(err).__name__,
+        "evalue": message,
+        "cell": source_cell(cells, index),
+        "cell_excerpt": excerpt(cells[index].source)
+        if index is not None and index < len(cells)
+        else "",
+        "executed": executed.relative_to(run_dir).as_posix(),
+    }
 
 
 def needs_run(meta: dict | None, settings: dict) -> str | None:
@@ -379,14 +427,24 @@ def needs_run(meta: dict | None, settings: dict) -> str | None:
     if meta.get("status") != "ok":
         return f"{meta.get('status', 'unknown')} earlier"
     for key, value in settings.items():
-        if meta.get(key, {} if key == "params" else None) != value:  # metas before --param had no params
+        if (
+            meta.get(key, {} if key == "params" else None) != value
+        ):  # metas before --param had no params
             return CHANGED.get(key, f"{key} changed")
     return None
 
 
-def run_notebook(nb: Notebook, out: Path, settings: dict, context: dict, *,
-                 timeout: float | None, notebook_timeout: float | None,
-                 kernel_env: dict[str, str] | None = None, kernels: Kernels | None = None) -> dict:
+def run_notebook(
+    nb: Notebook,
+    out: Path,
+    settings: dict,
+    context: dict,
+    *,
+    timeout: float | None,
+    notebook_timeout: float | None,
+    kernel_env: dict[str, str] | None = None,
+    kernels: Kernels | None = None,
+) -> dict:
     """Execute one notebook into ``out``; return its meta (status ``ok``, ``failed`` or ``interrupted``).
 
     The kernel runs in the notebook's folder with ``kernel_env`` added to its environment.  A kernel
@@ -401,39 +459,73 @@ def run_notebook(nb: Notebook, out: Path, settings: dict, context: dict, *,
     results.unlink(missing_ok=True)  # never show results left by an earlier run as this run's
     shutil.rmtree(results.with_name(f"{nb.name}_figures"), ignore_errors=True)
     meta_path = out / "meta" / f"{nb.name}.json"
-    meta = {"notebook": nb.name, "lesson": nb.lesson, "title": nb.title, "status": "running",
-            **settings, "timeout_s": timeout, "notebook_timeout_s": notebook_timeout,
-            "input": str(nb.path), "executed": f"executed/{nb.name}.ipynb",
-            "results": f"results/{nb.name}.json", "started": now(), "ended": None,
-            "wall_s": None, "error": None, **context}
+    meta = {
+        "notebook": nb.name,
+        "lesson": nb.lesson,
+        "title": nb.title,
+        "status": "running",
+        **settings,
+        "timeout_s": timeout,
+        "notebook_timeout_s": notebook_timeout,
+        "input": str(nb.path),
+        "executed": f"executed/{nb.name}.ipynb",
+        "results": f"results/{nb.name}.json",
+        "started": now(),
+        "ended": None,
+        "wall_s": None,
+        "error": None,
+        **context,
+    }
     write_json(meta_path, meta)
-    parameters = {"profile": settings["profile"], "seed": settings["seed"],
-                  "device": settings["device"], "results_path": str(results), **settings.get("params", {})}
-    manager = IpcKernelManager.for_notebook(nb.path.parent, kernel_env or {},
-                                            on_launch=lambda km: kernels.launched(nb.name, km))
+    parameters = {
+        "profile": settings["profile"],
+        "seed": settings["seed"],
+        "device": settings["device"],
+        "results_path": str(results),
+        **settings.get("params", {}),
+    }
+    manager = IpcKernelManager.for_notebook(
+        nb.path.parent, kernel_env or {}, on_launch=lambda km: kernels.launched(nb.name, km)
+    )
     watch = CellWatch(timeout, notebook_timeout)
     t0 = time.perf_counter()
     try:
         # no cwd= here: papermill would os.chdir the whole process; the kernel manager gets the folder
-        pm.execute_notebook(str(nb.path), str(executed), parameters=parameters, kernel_name=KERNEL,
-                            progress_bar=False, log_output=False,
-                            request_save_on_cell_execute=True, timeout_func=watch,
-                            kernel_manager_class=manager, shutdown_kernel="immediate")
+        pm.execute_notebook(
+            str(nb.path),
+            str(executed),
+            parameters=parameters,
+            kernel_name=KERNEL,
+            progress_bar=False,
+            log_output=False,
+            request_save_on_cell_execute=True,
+            timeout_func=watch,
+            kernel_manager_class=manager,
+            shutdown_kernel="immediate",
+        )
         meta["status"] = "ok"
     except KeyboardInterrupt as err:  # the kernel is already stopped (shutdown_kernel="immediate")
-        meta.update(status="interrupted", error=error_summary(err, executed, out, watch, notebook_timeout))
+        meta.update(
+            status="interrupted", error=error_summary(err, executed, out, watch, notebook_timeout)
+        )
         finish(meta_path, meta, t0)
         raise
     except Exception as err:  # noqa: BLE001 - any failure is recorded and the batch goes on
         if kernels.stopping.is_set():  # its kernel was stopped by Ctrl-C
-            meta.update(status="interrupted",
-                        error=error_summary(KeyboardInterrupt(), executed, out, watch, notebook_timeout))
+            meta.update(
+                status="interrupted",
+                error=error_summary(KeyboardInterrupt(), executed, out, watch, notebook_timeout),
+            )
         else:
-            meta.update(status="failed", error=error_summary(err, executed, out, watch, notebook_timeout))
+            meta.update(
+                status="failed", error=error_summary(err, executed, out, watch, notebook_timeout)
+            )
     finally:
         kernels.ended(nb.name)
     if meta["status"] == "ok" and not results.exists():
-        meta["warning"] = "the notebook wrote no results file (did it call repro.start(results_path, ...)?)"
+        meta["warning"] = (
+            "the notebook wrote no results file (did it call repro.start(results_path, ...)?)"
+        )
     return finish(meta_path, meta, t0)
 
 
@@ -465,13 +557,17 @@ def run_folder(out: Path):
             (out / sub).mkdir(parents=True, exist_ok=True)
         lock = open(out / ".lock", "a+", encoding="utf-8")
     except OSError as err:
-        raise UserError(f"--out {out}: cannot create or write the run folder ({err.strerror or err})") from None
+        raise UserError(
+            f"--out {out}: cannot create or write the run folder ({err.strerror or err})"
+        ) from None
     with lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise UserError(f"run folder {out} is in use by {lock_holder(lock)}; wait for that run to "
-                            f"finish, or give another --out") from None
+            raise UserError(
+                f"run folder {out} is in use by {lock_holder(lock)}; wait for that run to "
+                f"finish, or give another --out"
+            ) from None
         lock.seek(0)
         lock.truncate()
         lock.write(json.dumps({"pid": os.getpid(), "host": platform.node(), "since": now()}) + "\n")
@@ -491,17 +587,29 @@ def lock_holder(lock) -> str:
 
 def check_jobs(jobs) -> int:
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise UserError(f"--jobs {jobs!r}: give a whole number of notebooks to run at once, at least 1")
+        raise UserError(
+            f"--jobs {jobs!r}: give a whole number of notebooks to run at once, at least 1"
+        )
     return jobs
 
 
-def run_batch(profile: str = "quick", *, notebooks_dir: str | Path | None = None,
-              out: str | Path | None = None, only: list[str] | None = None, seed: int = 0,
-              device: str = "auto", timeout: float | None = None,
-              notebook_timeout: float | None = None, fresh: bool = False,
-              claims_dir: str | Path | None = None, report: bool = True,
-              params: dict | None = None, jobs: int = 1,
-              shard: str | tuple[int, int] | None = None) -> dict[str, str]:
+def run_batch(
+    profile: str = "quick",
+    *,
+    notebooks_dir: str | Path | None = None,
+    out: str | Path | None = None,
+    only: list[str] | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    timeout: float | None = None,
+    notebook_timeout: float | None = None,
+    fresh: bool = False,
+    claims_dir: str | Path | None = None,
+    report: bool = True,
+    params: dict | None = None,
+    jobs: int = 1,
+    shard: str | tuple[int, int] | None = None,
+) -> dict[str, str]:
     """Run the selected notebooks into ``out`` (default :func:`default_out`); return ``{name: status}``.
 
     ``timeout`` limits each cell, ``notebook_timeout`` each notebook (seconds; ``None``: no limit).
@@ -512,7 +620,9 @@ def run_batch(profile: str = "quick", *, notebooks_dir: str | Path | None = None
     """
     check_profile(profile)
     jobs = check_jobs(jobs)
-    shard = parse_shard(shard if shard is None or isinstance(shard, str) else "/".join(map(str, shard)))
+    shard = parse_shard(
+        shard if shard is None or isinstance(shard, str) else "/".join(map(str, shard))
+    )
     load_claims(claims_dir)  # an invalid registry stops the run before anything executes
     absolute_data_paths()
     notebooks_dir = Path(notebooks_dir or NOTEBOOKS).resolve()
@@ -523,36 +633,77 @@ def run_batch(profile: str = "quick", *, notebooks_dir: str | Path | None = None
     params = dict(params or {})
     for name in params:
         check_not_reserved(name)
-    shares = params_for(chosen, params)  # a parameter must fit the selection, whichever shard this is
+    shares = params_for(
+        chosen, params
+    )  # a parameter must fit the selection, whichever shard this is
     out = Path(out or default_out(profile, shard)).resolve()
-    claims = str(Path(claims_dir).resolve()) if claims_dir else None  # the kernels' repro.published reads it
+    claims = (
+        str(Path(claims_dir).resolve()) if claims_dir else None
+    )  # the kernels' repro.published reads it
     threads, thread_env = thread_share(jobs)
     kernel_env = {**({CLAIMS_ENV: claims} if claims else {}), **thread_env}
     with run_folder(out):
         from course_lib.backend import describe_machine
 
         seen = {var: os.environ.get(var) or thread_env.get(var) for var in THREAD_VARS}
-        context = {"versions": describe_machine(), "git": git_info(notebooks_dir), "host": platform.node(),
-                   "jobs": jobs, "threads_per_kernel": threads,
-                   "thread_env": {var: value for var, value in seen.items() if value}}
-        run = {"profile": profile, "seed": seed, "device": device, "params": params, "status": "running",
-               "notebooks_dir": str(notebooks_dir), "claims_dir": claims,
-               "selected": [nb.name for nb in notebooks], "fresh": fresh, "timeout_s": timeout,
-               "notebook_timeout_s": notebook_timeout, "started": now(), "ended": None,
-               "jobs": jobs, "threads_per_kernel": threads, "thread_env": context["thread_env"],
-               "shard": None if shard is None else {"index": shard[0], "count": shard[1],
-                                                    "of": [nb.name for nb in chosen]},
-               "machine": context["versions"], "git": context["git"], "host": context["host"],
-               "command": sys.argv}
+        context = {
+            "versions": describe_machine(),
+            "git": git_info(notebooks_dir),
+            "host": platform.node(),
+            "jobs": jobs,
+            "threads_per_kernel": threads,
+            "thread_env": {var: value for var, value in seen.items() if value},
+        }
+        run = {
+            "profile": profile,
+            "seed": seed,
+            "device": device,
+            "params": params,
+            "status": "running",
+            "notebooks_dir": str(notebooks_dir),
+            "claims_dir": claims,
+            "selected": [nb.name for nb in notebooks],
+            "fresh": fresh,
+            "timeout_s": timeout,
+            "notebook_timeout_s": notebook_timeout,
+            "started": now(),
+            "ended": None,
+            "jobs": jobs,
+            "threads_per_kernel": threads,
+            "thread_env": context["thread_env"],
+            "shard": None
+            if shard is None
+            else {"index": shard[0], "count": shard[1], "of": [nb.name for nb in chosen]},
+            "machine": context["versions"],
+            "git": context["git"],
+            "host": context["host"],
+            "command": sys.argv,
+        }
         write_json(out / "run.json", run)
         if not notebooks:
-            print(f"shard {shard_text(shard)} holds none of the {len(chosen)} selected notebook(s); nothing to run")
-        base = {"profile": profile, "seed": seed, "device": device, "library_sha256": library_fingerprint()}
+            print(
+                f"shard {shard_text(shard)} holds none of the {len(chosen)} selected notebook(s); nothing to run"
+            )
+        base = {
+            "profile": profile,
+            "seed": seed,
+            "device": device,
+            "library_sha256": library_fingerprint(),
+        }
         t0 = time.perf_counter()
         try:
-            statuses = run_each(notebooks, out, base, {nb.name: shares[nb.name] for nb in notebooks}, context,
-                                fresh=fresh, timeout=timeout, notebook_timeout=notebook_timeout, jobs=jobs,
-                                kernel_env=kernel_env)
+            statuses = run_each(
+                notebooks,
+                out,
+                base,
+                {nb.name: shares[nb.name] for nb in notebooks},
+                context,
+                fresh=fresh,
+                timeout=timeout,
+                notebook_timeout=notebook_timeout,
+                jobs=jobs,
+                kernel_env=kernel_env,
+            )
         except KeyboardInterrupt:
             close_run(out, run, t0, "interrupted")
             raise
@@ -567,13 +718,25 @@ def run_batch(profile: str = "quick", *, notebooks_dir: str | Path | None = None
 
 def close_run(out: Path, run: dict, t0: float, status: str, statuses: dict | None = None) -> None:
     """Stamp the end, wall time and outcome on ``run.json``."""
-    run.update(status=status, ended=now(), wall_s=round(time.perf_counter() - t0, 3), statuses=statuses)
+    run.update(
+        status=status, ended=now(), wall_s=round(time.perf_counter() - t0, 3), statuses=statuses
+    )
     write_json(out / "run.json", run)
 
 
-def run_each(notebooks: list[Notebook], out: Path, base: dict, shares: dict[str, dict], context: dict, *,
-             fresh: bool, timeout: float | None, notebook_timeout: float | None, jobs: int = 1,
-             kernel_env: dict[str, str] | None = None) -> dict[str, str]:
+def run_each(
+    notebooks: list[Notebook],
+    out: Path,
+    base: dict,
+    shares: dict[str, dict],
+    context: dict,
+    *,
+    fresh: bool,
+    timeout: float | None,
+    notebook_timeout: float | None,
+    jobs: int = 1,
+    kernel_env: dict[str, str] | None = None,
+) -> dict[str, str]:
     """Execute each notebook unless its earlier run in ``out`` still holds, up to ``jobs`` at once; one
     line per notebook as it ends, and a table of wall times at the end (after Ctrl-C too).
 
@@ -582,7 +745,9 @@ def run_each(notebooks: list[Notebook], out: Path, base: dict, shares: dict[str,
     """
     t0 = time.perf_counter()
     statuses: dict[str, str] = {}
-    rows: dict[str, tuple[str, float | None, str]] = {}  # name -> (status, wall time, note) for the table
+    rows: dict[
+        str, tuple[str, float | None, str]
+    ] = {}  # name -> (status, wall time, note) for the table
     todo = []
     for nb in notebooks:
         wanted = {**base, "params": shares[nb.name], "input_sha256": sha256(nb.path)}
@@ -599,8 +764,17 @@ def run_each(notebooks: list[Notebook], out: Path, base: dict, shares: dict[str,
     def work(nb: Notebook, wanted: dict) -> dict | None:
         if kernels.stopping.is_set():
             return None
-        return with_own_event_loop(run_notebook, nb, out, wanted, context, timeout=timeout,
-                                   notebook_timeout=notebook_timeout, kernel_env=kernel_env, kernels=kernels)
+        return with_own_event_loop(
+            run_notebook,
+            nb,
+            out,
+            wanted,
+            context,
+            timeout=timeout,
+            notebook_timeout=notebook_timeout,
+            kernel_env=kernel_env,
+            kernels=kernels,
+        )
 
     collected = set()
 
@@ -613,8 +787,13 @@ def run_each(notebooks: list[Notebook], out: Path, base: dict, shares: dict[str,
             rows[nb.name] = (meta["status"], meta["wall_s"], "")
             tqdm.write(summary_line(meta, reason))
 
-    bar = tqdm(total=len(notebooks), initial=len(notebooks) - len(todo), desc=f"{base['profile']} run",
-               unit="notebook", file=sys.stderr)
+    bar = tqdm(
+        total=len(notebooks),
+        initial=len(notebooks) - len(todo),
+        desc=f"{base['profile']} run",
+        unit="notebook",
+        file=sys.stderr,
+    )
     papermill_log = logging.getLogger("papermill")  # nbclient logs through it
     papermill_log.addFilter(kernels.quiet)
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="notebook")
@@ -623,12 +802,16 @@ def run_each(notebooks: list[Notebook], out: Path, base: dict, shares: dict[str,
         futures.update({pool.submit(work, nb, wanted): (nb, reason) for nb, wanted, reason in todo})
         pending = set(futures)
         while pending:
-            bar.set_postfix_str(", ".join(futures[f][0].name for f in futures if f in pending and f.running()))
+            bar.set_postfix_str(
+                ", ".join(futures[f][0].name for f in futures if f in pending and f.running())
+            )
             done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
             for future in sorted(done, key=lambda f: futures[f][0].lesson):
                 collect(future)
                 bar.update(1)
-    except BaseException:  # Ctrl-C (or a bug): stop every kernel, then record what the stopped notebooks say
+    except (
+        BaseException
+    ):  # Ctrl-C (or a bug): stop every kernel, then record what the stopped notebooks say
         kernels.stop_all()
         left = [f for f in futures if f not in collected and not f.cancel()]
         for future in wait(left, timeout=STOP_WAIT_S).done:
@@ -669,11 +852,16 @@ def with_own_event_loop(function, *args, **kwargs):
     return contextvars.Context().run(run)
 
 
-def wall_table(notebooks: list[Notebook], rows: dict[str, tuple], elapsed: float, context: dict) -> str:
+def wall_table(
+    notebooks: list[Notebook], rows: dict[str, tuple], elapsed: float, context: dict
+) -> str:
     """Every selected notebook with its status and wall time, then the total: where a run's time went."""
     jobs, threads = context.get("jobs", 1), context.get("threads_per_kernel")
     how = f"{jobs} at a time, {threads} thread(s) per kernel" if jobs > 1 else "one at a time"
-    lines = [f"wall time per notebook ({how}):", f"  {'notebook':<32} {'status':<11} {'wall time':>10}"]
+    lines = [
+        f"wall time per notebook ({how}):",
+        f"  {'notebook':<32} {'status':<11} {'wall time':>10}",
+    ]
     total = 0.0
     for nb in notebooks:
         status, wall, note = rows.get(nb.name, ("not run", None, ""))
@@ -681,7 +869,9 @@ def wall_table(notebooks: list[Notebook], rows: dict[str, tuple], elapsed: float
             total += wall
         shown = "—" if wall is None else f"{wall:.1f} s"
         lines.append(f"  {nb.name:<32} {status:<11} {shown:>10}" + (f"  ({note})" if note else ""))
-    lines.append(f"  {'total':<32} {'':<11} {total:>8.1f} s  (notebooks run now; the run took {elapsed:.1f} s)")
+    lines.append(
+        f"  {'total':<32} {'':<11} {total:>8.1f} s  (notebooks run now; the run took {elapsed:.1f} s)"
+    )
     return "\n".join(lines)
 
 
@@ -692,5 +882,9 @@ def summary_line(meta: dict, reason: str) -> str:
     if error:
         first = (error["evalue"].splitlines() or [""])[0][:120]
         where = f"cell {error['cell']} of the source notebook; " if error["cell"] else ""
-        line += f"  {error['ename']}" + (f": {first}" if first else "") + f" ({where}traceback in {error['executed']})"
+        line += (
+            f"  {error['ename']}"
+            + (f": {first}" if first else "")
+            + f" ({where}traceback in {error['executed']})"
+        )
     return line

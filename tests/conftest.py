@@ -1,4 +1,5 @@
 """Shared test fixtures: where the real datasets are, and clean GPU skips."""
+
 import os
 from pathlib import Path
 
@@ -21,7 +22,9 @@ def data_dir() -> Path:
     """The folder of real datasets (``COURSE_DATA``, else ``../shared/data``)."""
     found = _shared_data()
     if found is None:
-        pytest.skip("real datasets not found: set COURSE_DATA to a folder holding mnist/, text/, ...")
+        pytest.skip(
+            "real datasets not found: set COURSE_DATA to a folder holding mnist/, text/, ..."
+        )
     return found
 
 

@@ -1,4 +1,5 @@
 """Deep and stacked autoencoders on the nn engine: gradients, unrolling, CG, torch twins."""
+
 import numpy as np
 import pytest
 import torch
@@ -34,7 +35,9 @@ def norm_rel_error(a, b):
 @pytest.mark.parametrize("n", [1, 6])
 def test_autoencoder_gradient(linear_code, n):
     x = np.random.default_rng(0).random((n, 10))
-    net = DeepAutoencoder([10, 7, 5, 3], linear_code=linear_code, dtype="float64").init_random(1, 0.5)
+    net = DeepAutoencoder([10, 7, 5, 3], linear_code=linear_code, dtype="float64").init_random(
+        1, 0.5
+    )
     loss = nn.SigmoidCrossEntropy()
     _, grad = loss_and_grad(net, loss, x, x)
     assert norm_rel_error(grad, flat_numeric_grad(net, loss, x, x)) < 1e-7
@@ -93,8 +96,17 @@ def test_classifier_top_layer_mask_freezes_the_rest():
     net = DeepClassifier([8, 6, 3]).init_random(0, 0.3)
     x, y = rng.random((30, 8)).astype("float32"), rng.integers(0, 3, 30)
     theta0 = net.theta.copy()
-    fit_cg(net, nn.SoftmaxCrossEntropy(), x, y, epochs=1, batch_size=30,
-           grad_mask=net.top_layer_mask(), mask_epochs=1, progress=False)
+    fit_cg(
+        net,
+        nn.SoftmaxCrossEntropy(),
+        x,
+        y,
+        epochs=1,
+        batch_size=30,
+        grad_mask=net.top_layer_mask(),
+        mask_epochs=1,
+        progress=False,
+    )
     n_bottom = 8 * 6 + 6
     assert np.array_equal(net.theta[:n_bottom], theta0[:n_bottom])
     assert not np.array_equal(net.theta[n_bottom:], theta0[n_bottom:])
@@ -121,7 +133,9 @@ def test_classifier_twin_matches_numpy():
     value, grad = loss_and_grad(cls, nn.SoftmaxCrossEntropy(), x, y)
     twin = to_torch(cls)
     tloss = F.cross_entropy(twin(torch.as_tensor(x)), torch.as_tensor(y))
-    assert np.isclose(value, float(tloss.detach())) and rel_error(grad, flat_grad(twin, tloss)) < 1e-10
+    assert (
+        np.isclose(value, float(tloss.detach())) and rel_error(grad, flat_grad(twin, tloss)) < 1e-10
+    )
     assert np.allclose(cls.probabilities(x).sum(axis=1), 1.0)
 
 
@@ -145,7 +159,9 @@ def test_stacked_ae_unrolls():
     layers = pretrain_stacked_ae(x, [16, 8, 2], epochs=2, batch_size=50)
     net = unroll(layers)
     assert net.sizes == [16, 8, 2, 8, 16] and net.activations == ["sigmoid", "linear", "sigmoid"]
-    assert np.array_equal(net.weights[-1], layers[0].W.T) and np.array_equal(net.biases[-1], layers[0].b)
+    assert np.array_equal(net.weights[-1], layers[0].W.T) and np.array_equal(
+        net.biases[-1], layers[0].b
+    )
 
 
 def test_stacked_ae_torch_twin_follows_the_same_path():
@@ -153,8 +169,9 @@ def test_stacked_ae_torch_twin_follows_the_same_path():
 
     x = np.random.default_rng(0).random((200, 16))
     layers = pretrain_stacked_ae(x, [16, 8, 2], epochs=2, batch_size=50, dtype="float64")
-    tlayers = pretrain_stacked_ae_torch(torch.as_tensor(x), [16, 8, 2], epochs=2, batch_size=50,
-                                        dtype=torch.float64)
+    tlayers = pretrain_stacked_ae_torch(
+        torch.as_tensor(x), [16, 8, 2], epochs=2, batch_size=50, dtype=torch.float64
+    )
     net, tnet = unroll(layers), unroll_torch(tlayers, dtype=torch.float64)
     assert np.isclose(net.squared_error(x), tnet.squared_error(torch.as_tensor(x)), rtol=1e-9)
     hist = finetune_sgd_torch(tnet, torch.as_tensor(x), epochs=2, batch_size=50, lr=0.05)

@@ -1,4 +1,5 @@
 """Backend selection with and without CuPy, torch devices, and seeding."""
+
 import types
 
 import numpy as np
@@ -17,10 +18,14 @@ class FakeCupyArray:
 
 def _fake_cupy(device_count=1):
     fake = types.SimpleNamespace(ndarray=FakeCupyArray, __version__="fake")
-    fake.get_array_module = lambda *arrays: fake if any(isinstance(a, FakeCupyArray) for a in arrays) else np
+    fake.get_array_module = lambda *arrays: (
+        fake if any(isinstance(a, FakeCupyArray) for a in arrays) else np
+    )
     fake.asnumpy = lambda a: a.data
     fake.asarray = FakeCupyArray
-    fake.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=lambda: device_count))
+    fake.cuda = types.SimpleNamespace(
+        runtime=types.SimpleNamespace(getDeviceCount=lambda: device_count)
+    )
     fake.random = types.SimpleNamespace(seed=lambda s: None)
     return fake
 
@@ -97,7 +102,11 @@ def test_device_names_select_a_backend_and_numpy_needs_no_synchronising(monkeypa
 
 
 def test_one_dtype_mapping_both_ways():
-    for name, tdtype in [("float32", torch.float32), ("float64", torch.float64), ("int64", torch.int64)]:
+    for name, tdtype in [
+        ("float32", torch.float32),
+        ("float64", torch.float64),
+        ("int64", torch.int64),
+    ]:
         assert backend.torch_dtype(name) == tdtype and backend.torch_dtype(np.dtype(name)) == tdtype
         assert backend.numpy_dtype(tdtype) == np.dtype(name)
 
@@ -108,6 +117,11 @@ def test_synchronize_accepts_every_kind_of_thing_on_the_cpu():
 
 
 def test_one_device_vocabulary():
-    assert [backend.device_name(d) for d in ("auto", "cpu", "cuda", "numpy", "cupy")] == \
-        ["auto", "cpu", "cuda", "cpu", "cuda"]
+    assert [backend.device_name(d) for d in ("auto", "cpu", "cuda", "numpy", "cupy")] == [
+        "auto",
+        "cpu",
+        "cuda",
+        "cpu",
+        "cuda",
+    ]
     assert backend.torch_device("numpy") == torch.device("cpu")

@@ -1,5 +1,6 @@
 """The SAE speed benchmark: a tiny protocol through main(), JSON, agreement, honest skips,
 the projection to the seed's protocol and the printed table."""
+
 import json
 
 import pytest
@@ -9,10 +10,26 @@ from experiments import bench_sae
 
 def test_tiny_protocol_writes_json(data_dir, tmp_path):
     out = tmp_path / "bench.json"
-    res = bench_sae.main(["--backends", ",".join(bench_sae.ALL_BACKENDS), "--images", "400",
-                          "--pretrain-epochs", "1", "--finetune-epochs", "1",
-                          "--batch-sizes", "100", "--sizes", "784,64,32,2",
-                          "--data-dir", str(data_dir), "--out", str(out)])
+    res = bench_sae.main(
+        [
+            "--backends",
+            ",".join(bench_sae.ALL_BACKENDS),
+            "--images",
+            "400",
+            "--pretrain-epochs",
+            "1",
+            "--finetune-epochs",
+            "1",
+            "--batch-sizes",
+            "100",
+            "--sizes",
+            "784,64,32,2",
+            "--data-dir",
+            str(data_dir),
+            "--out",
+            str(out),
+        ]
+    )
     saved = json.loads(out.read_text())
     assert saved == json.loads(json.dumps(res))
     assert saved["machine"]["cpu_count"] and "numpy" in saved["machine"]
@@ -34,13 +51,32 @@ def test_unknown_backend_is_skipped_with_reason():
 
 
 def fake_result(images, pretrain_epochs, finetune_epochs):
-    protocol = {"images": images, "pretrain_epochs": pretrain_epochs,
-                "finetune_epochs": finetune_epochs, "sizes": [784, 1000, 500, 250, 2]}
+    protocol = {
+        "images": images,
+        "pretrain_epochs": pretrain_epochs,
+        "finetune_epochs": finetune_epochs,
+        "sizes": [784, 1000, 500, 250, 2],
+    }
     machine = {"processor": "x86_64", "cpu_count": 2, "gpu": None, "torch": "2.x", "numpy": "2.y"}
-    runs = [{"backend": "numpy", "batch_size": 100, "pretrain_s": 60.0, "finetune_s": 30.0,
-             "total_s": 90.0, "recon_sqerr": 40.0, "rel_diff_vs_numpy": 0.0},
-            {"backend": "torch-cpu", "batch_size": 100, "pretrain_s": 120.0, "finetune_s": 6.0,
-             "total_s": 126.0, "recon_sqerr": 40.2}]
+    runs = [
+        {
+            "backend": "numpy",
+            "batch_size": 100,
+            "pretrain_s": 60.0,
+            "finetune_s": 30.0,
+            "total_s": 90.0,
+            "recon_sqerr": 40.0,
+            "rel_diff_vs_numpy": 0.0,
+        },
+        {
+            "backend": "torch-cpu",
+            "batch_size": 100,
+            "pretrain_s": 120.0,
+            "finetune_s": 6.0,
+            "total_s": 126.0,
+            "recon_sqerr": 40.2,
+        },
+    ]
     skipped = [{"backend": "cupy", "reason": "no GPU"}]
     return {"machine": machine, "protocol": protocol, "runs": runs, "skipped": skipped}
 
@@ -57,8 +93,19 @@ def test_format_table_has_one_row_per_run_and_names_the_skipped():
     lines = bench_sae.format_table(fake_result(50000, 15, 5), "Title").splitlines()
     assert lines[0] == "Title"
     assert "2 CPUs" in lines[1] and "15 pretraining epochs x 4 layers" in lines[2]
-    assert lines[3].split() == ["backend", "batch", "pretrain", "min", "fine-tune", "min",
-                                "total", "min", "error", "vs", "numpy"]
+    assert lines[3].split() == [
+        "backend",
+        "batch",
+        "pretrain",
+        "min",
+        "fine-tune",
+        "min",
+        "total",
+        "min",
+        "error",
+        "vs",
+        "numpy",
+    ]
     assert lines[4].split() == ["numpy", "100", "1.000", "0.500", "1.500", "40.000", "0.00%"]
     assert lines[5].split() == ["torch-cpu", "100", "2.000", "0.100", "2.100", "40.200"]
     assert lines[6].split() == ["cupy", "skipped:", "no", "GPU"] and len(lines) == 7

@@ -1,5 +1,6 @@
 """The claims registry: merging per-lesson TOML files, the errors that name the file at fault,
 where the folder is found, and the one claim-id pattern."""
+
 import subprocess
 import sys
 import textwrap
@@ -74,21 +75,27 @@ def test_missing_field_and_wrong_lesson(tmp_path):
     assert "lesson is '05' but the file is 04.toml" in message
 
 
-@pytest.mark.parametrize("bad, expected", [
-    ("full = { tol = 0.1 }", "full bound unknown key(s) tol"),
-    ("full = { equals = 1, max = 2 }", "equals cannot be combined"),
-    ('full = { max = "3" }', "max must be a finite number"),
-    ("full = { min = 5.0, max = 1.0 }", "min 5.0 is above max 1.0"),
-    ("full = {}", "is empty"),
-    ('id = "Hinton2006-AE"', "id must look like 'source.name'"),
-    ("published = [1, 2]", "'published' has the wrong type"),
-    ("checked = 'yes'", "'checked' has the wrong type"),
-    ("tolerance = 0.1", "unknown field(s) tolerance"),
-])
+@pytest.mark.parametrize(
+    "bad, expected",
+    [
+        ("full = { tol = 0.1 }", "full bound unknown key(s) tol"),
+        ("full = { equals = 1, max = 2 }", "equals cannot be combined"),
+        ('full = { max = "3" }', "max must be a finite number"),
+        ("full = { min = 5.0, max = 1.0 }", "min 5.0 is above max 1.0"),
+        ("full = {}", "is empty"),
+        ('id = "Hinton2006-AE"', "id must look like 'source.name'"),
+        ("published = [1, 2]", "'published' has the wrong type"),
+        ("checked = 'yes'", "'checked' has the wrong type"),
+        ("tolerance = 0.1", "unknown field(s) tolerance"),
+    ],
+)
 def test_validation_errors(tmp_path, bad, expected):
     key = bad.split(" =")[0]
-    lines = [line for line in GOOD.format(lesson="04", id="a2006.x").splitlines()
-             if not line.startswith(key + " ")]
+    lines = [
+        line
+        for line in GOOD.format(lesson="04", id="a2006.x").splitlines()
+        if not line.startswith(key + " ")
+    ]
     write(tmp_path, "04.toml", "\n".join(lines) + "\n" + bad + "\n")
     message = claims_error(tmp_path)
     assert "04.toml" in message and expected in message
@@ -117,7 +124,9 @@ def test_course_registry_is_valid():
     lessons = set(registry.lessons)
     assert {f"{n:02d}" for n in range(6, 17)} <= lessons
     unchecked = [c for c in registry.claims if not c.checked and c.lesson >= "06"]
-    assert unchecked and all(c.full is None for c in unchecked)  # "check" numbers are no threshold yet
+    assert unchecked and all(
+        c.full is None for c in unchecked
+    )  # "check" numbers are no threshold yet
 
 
 def test_default_folder_is_the_repository_claims_found_from_the_library(monkeypatch):
@@ -139,7 +148,11 @@ def test_course_claims_variable_overrides_the_default(tmp_path, monkeypatch):
 def test_missing_folder_names_it_and_the_fix(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_CLAIMS", str(tmp_path / "nowhere"))
     message = claims_error(None)
-    assert str(tmp_path / "nowhere") in message and "COURSE_CLAIMS" in message and "--claims" in message
+    assert (
+        str(tmp_path / "nowhere") in message
+        and "COURSE_CLAIMS" in message
+        and "--claims" in message
+    )
 
 
 def test_claims_errors_are_value_errors_and_the_command_line_shows_them(tmp_path, capsys):
@@ -160,9 +173,13 @@ def test_one_claim_id_pattern_shared_by_the_recorder():
 
 
 def test_the_library_reads_claims_without_importing_experiments():
-    code = ("import sys; from course_lib import claims, repro; claims.load_claims(); "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'experiments'))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    code = (
+        "import sys; from course_lib import claims, repro; claims.load_claims(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'experiments'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"
 
 

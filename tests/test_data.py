@@ -1,4 +1,5 @@
 """course_lib.data: checksums, where files are found, and what each loader returns."""
+
 import gzip
 import hashlib
 import re
@@ -9,8 +10,19 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from course_lib.data import (DATASETS, DataError, available, load_analogies, load_cifar10, load_digits,
-                             load_hyakunin_isshu, load_mnist, load_ptb, load_text, locate)
+from course_lib.data import (
+    DATASETS,
+    DataError,
+    available,
+    load_analogies,
+    load_cifar10,
+    load_digits,
+    load_hyakunin_isshu,
+    load_mnist,
+    load_ptb,
+    load_text,
+    locate,
+)
 from course_lib.data.store import file_digest
 
 OFFLINE_HERE = ("fashion-mnist", "cifar-10", "text8")  # registered, but no copy in the shared data
@@ -38,7 +50,9 @@ def _copy(data_dir, root, name):
 def test_every_entry_has_a_url_and_a_well_formed_checksum():
     lengths = {"sha256": 64, "sha1": 40, "md5": 32}
     for name, e in DATASETS.items():
-        assert e.name == name and e.urls and all(u.startswith(("http://", "https://")) for u in e.urls)
+        assert (
+            e.name == name and e.urls and all(u.startswith(("http://", "https://")) for u in e.urls)
+        )
         assert e.covers in ("file", "decompressed")
         assert re.fullmatch(f"[0-9a-f]{{{lengths[e.algorithm]}}}", e.digest), name
 
@@ -86,7 +100,9 @@ def test_gz_of_other_content_is_refused(isolated):
     e = DATASETS["mnist-test-labels"]
     path = isolated / e.path
     path.parent.mkdir(parents=True)
-    path.write_bytes(gzip.compress(b"\0\0\x08\x01" + bytes(4)))  # a valid gz, a valid IDX, wrong data
+    path.write_bytes(
+        gzip.compress(b"\0\0\x08\x01" + bytes(4))
+    )  # a valid gz, a valid IDX, wrong data
     with pytest.raises(DataError, match="does not match its checksum"):
         locate("mnist-test-labels", isolated)
 
@@ -97,7 +113,11 @@ def test_missing_file_offline_says_what_to_do(isolated):
     message = str(err.value)
     cache_path = isolated / "cache" / DATASETS["ptb-test"].path
     assert "text/ptb.test.txt" in message and DATASETS["ptb-test"].digest in message
-    assert "COURSE_DATA" in message and str(cache_path) in message and "unset COURSE_OFFLINE" in message
+    assert (
+        "COURSE_DATA" in message
+        and str(cache_path) in message
+        and "unset COURSE_OFFLINE" in message
+    )
     assert not cache_path.exists()
 
 
@@ -221,20 +241,39 @@ def test_analogies(data_dir):
     questions = load_analogies(data_dir)
     sections = list(dict.fromkeys(q.section for q in questions))
     assert len(questions) == 19_544 and len(sections) == 14
-    assert tuple(questions[0]) == ("capital-common-countries", "Athens", "Greece", "Baghdad", "Iraq")
+    assert tuple(questions[0]) == (
+        "capital-common-countries",
+        "Athens",
+        "Greece",
+        "Baghdad",
+        "Iraq",
+    )
     per_section = Counter(q.section for q in questions)
-    assert sum(per_section[s] for s in sections[:5]) == 8_869  # semantic; the other 10,675 syntactic
+    assert (
+        sum(per_section[s] for s in sections[:5]) == 8_869
+    )  # semantic; the other 10,675 syntactic
 
 
 def test_hyakunin_isshu_halves(data_dir):
     poems = load_hyakunin_isshu(data_dir)
     assert [p.no for p in poems] == list(range(1, 101))
     first = poems[0]
-    assert (first.kanji_upper, first.kanji_lower) == ("秋の田の かりほの庵の 苫をあらみ", "我が衣手は 露にぬれつつ")
+    assert (first.kanji_upper, first.kanji_lower) == (
+        "秋の田の かりほの庵の 苫をあらみ",
+        "我が衣手は 露にぬれつつ",
+    )
     assert first.kana_lower == "わがころもでは つゆにぬれつつ" and first.author == "天智天皇"
-    p31 = poems[30]  # its kanji joins two upper phrases, so only counting from the end splits it right
-    assert (p31.kanji_upper, p31.kanji_lower) == ("朝ぼらけ 有明の月と見るまでに", "吉野の里に 降れる白雪")
-    assert (p31.kana_upper, p31.kana_lower) == ("あさぼらけ ありあけのつきと みるまでに", "よしののさとに ふれるしらゆき")
+    p31 = poems[
+        30
+    ]  # its kanji joins two upper phrases, so only counting from the end splits it right
+    assert (p31.kanji_upper, p31.kanji_lower) == (
+        "朝ぼらけ 有明の月と見るまでに",
+        "吉野の里に 降れる白雪",
+    )
+    assert (p31.kana_upper, p31.kana_lower) == (
+        "あさぼらけ ありあけのつきと みるまでに",
+        "よしののさとに ふれるしらゆき",
+    )
     for p in poems:
         assert len(p.kana_upper.split()) == 3 and len(p.kana_lower.split()) == 2
         assert len(p.kanji_lower.split()) == 2 and p.kanji_upper and p.author
@@ -251,7 +290,10 @@ def test_cifar10_reader_on_a_small_archive_in_the_same_layout(isolated, monkeypa
     rng = np.random.default_rng(0)
     with tarfile.open(path, "w:gz") as tar:
         for member in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-            batch = {b"data": rng.integers(0, 256, (4, 3072), dtype=np.uint8), b"labels": [0, 1, 2, 9]}
+            batch = {
+                b"data": rng.integers(0, 256, (4, 3072), dtype=np.uint8),
+                b"labels": [0, 1, 2, 9],
+            }
             blob = pickle.dumps(batch)
             info = tarfile.TarInfo(f"cifar-10-batches-py/{member}")
             info.size = len(blob)
@@ -262,4 +304,8 @@ def test_cifar10_reader_on_a_small_archive_in_the_same_layout(isolated, monkeypa
     monkeypatch.setitem(DATASETS, "cifar-10", replace(DATASETS["cifar-10"], checksum=f"md5:{md5}"))
     c = load_cifar10(isolated, validation_size=2)
     assert c.x_train.shape == (18, 3, 32, 32) and c.x_val.shape == (2, 3, 32, 32)
-    assert c.x_test.shape == (4, 3, 32, 32) and c.x_test.max() <= 1.0 and c.y_test.tolist() == [0, 1, 2, 9]
+    assert (
+        c.x_test.shape == (4, 3, 32, 32)
+        and c.x_test.max() <= 1.0
+        and c.y_test.tolist() == [0, 1, 2, 9]
+    )

@@ -1,4 +1,5 @@
 """Downloads for real, through pooch, from a loopback HTTP server laid out like a data folder."""
+
 import functools
 import http.server
 import shutil
@@ -87,8 +88,9 @@ def test_offline_forbids_even_an_explicit_download(data_dir, serve, empty_cache,
     assert not empty_cache.exists()
 
 
-def test_upstream_aozora_zip_is_converted_to_the_checked_utf8_text(data_dir, serve, empty_cache,
-                                                                   tmp_path, monkeypatch):
+def test_upstream_aozora_zip_is_converted_to_the_checked_utf8_text(
+    data_dir, serve, empty_cache, tmp_path, monkeypatch
+):
     """Aozora serves Shift_JIS with CRLF in a zip; the download converts it and checks the result."""
     import zipfile
     from dataclasses import replace
@@ -107,10 +109,14 @@ def test_upstream_aozora_zip_is_converted_to_the_checked_utf8_text(data_dir, ser
     assert list((empty_cache / "text").iterdir()) == [empty_cache / entry.path]  # the zip is gone
 
 
-def test_a_failed_download_names_the_folders_searched_as_absolute_paths(serve, empty_cache, tmp_path, monkeypatch):
+def test_a_failed_download_names_the_folders_searched_as_absolute_paths(
+    serve, empty_cache, tmp_path, monkeypatch
+):
     (tmp_path / "empty-mirror").mkdir()
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("COURSE_DATA", "relative/data")  # a relative COURSE_DATA, as typed in a shell
+    monkeypatch.setenv(
+        "COURSE_DATA", "relative/data"
+    )  # a relative COURSE_DATA, as typed in a shell
     with pytest.raises(DataError) as err:
         locate("ptb-valid", mirror=serve(tmp_path / "empty-mirror"))
     message = str(err.value)

@@ -1,4 +1,5 @@
 """Early stopping: when it stops, what it keeps, and how training loops use it."""
+
 import numpy as np
 import pytest
 
@@ -32,7 +33,10 @@ def test_stops_after_patience_epochs_without_enough_progress():
     assert (stopper.best, stopper.best_epoch) == (8.0, 5)
     stopper = EarlyStopping("val", patience=2, min_rel=0.01)
     net, said = feed(stopper, [10.0, 9.0, 8.95, 8.99])
-    assert (stopper.best, stopper.best_epoch) == (8.95, 3)  # the smallest value, not the last progress
+    assert (stopper.best, stopper.best_epoch) == (
+        8.95,
+        3,
+    )  # the smallest value, not the last progress
     stopper.restore(net)
     assert np.all(net.theta == 3)
 
@@ -64,8 +68,17 @@ def test_minibatch_training_stops_and_restores_the_best_epoch():
         return {"val": next(scores)}
 
     adam = optim.Adam([net.theta], [net.flat.grad], lr=1e-2)
-    hist = fit(net, nn.SigmoidCrossEntropy(), adam, x, epochs=6, batch_size=50, evaluate=evaluate,
-               stop=stopper, progress=False)
+    hist = fit(
+        net,
+        nn.SigmoidCrossEntropy(),
+        adam,
+        x,
+        epochs=6,
+        batch_size=50,
+        evaluate=evaluate,
+        stop=stopper,
+        progress=False,
+    )
     assert [r["epoch"] for r in hist] == [1, 2, 3, 4, 5]
     stopper.restore(net)
     assert stopper.best_epoch == 2 and np.array_equal(net.theta, snapshots[1])
@@ -81,14 +94,26 @@ def test_minibatch_grad_mask_trains_only_the_top_layer_first():
 
     def train(epochs):
         adam = optim.Adam([net.theta], [net.flat.grad], lr=1e-2)
-        fit(net, loss, adam, x, y, epochs=epochs, batch_size=10, grad_mask=mask, mask_epochs=1,
-            progress=False)
+        fit(
+            net,
+            loss,
+            adam,
+            x,
+            y,
+            epochs=epochs,
+            batch_size=10,
+            grad_mask=mask,
+            mask_epochs=1,
+            progress=False,
+        )
 
     train(1)
     assert np.array_equal(net.theta[:n_bottom], theta0[:n_bottom])
     assert not np.array_equal(net.theta[n_bottom:], theta0[n_bottom:])
     train(2)
-    assert not np.array_equal(net.theta[:n_bottom], theta0[:n_bottom])  # the mask is lifted after epoch 1
+    assert not np.array_equal(
+        net.theta[:n_bottom], theta0[:n_bottom]
+    )  # the mask is lifted after epoch 1
 
 
 def test_grad_mask_needs_the_flat_view():
@@ -97,5 +122,13 @@ def test_grad_mask_needs_the_flat_view():
     model = MLP([4, 3, 2], rng=0)
     opt = optim.SGD(model.params, model.grads)
     with pytest.raises(ValueError, match="FlatParams"):
-        fit(model, nn.SoftmaxCrossEntropy(), opt, np.zeros((4, 4), "float32"), np.zeros(4, int),
-            grad_mask=np.ones(23), mask_epochs=1, progress=False)
+        fit(
+            model,
+            nn.SoftmaxCrossEntropy(),
+            opt,
+            np.zeros((4, 4), "float32"),
+            np.zeros(4, int),
+            grad_mask=np.ones(23),
+            mask_epochs=1,
+            progress=False,
+        )

@@ -1,4 +1,5 @@
 """The flat parameter view: views not copies, shared weights summed, masks, and a clear refusal."""
+
 import numpy as np
 import pytest
 
@@ -12,8 +13,9 @@ def tied_net(seed=0):
 
 
 def test_parameters_become_views_into_theta_and_grads_into_grad():
-    model = nn.Sequential(nn.Linear(4, 3, rng=0, dtype="float64"), nn.Tanh(),
-                          nn.Linear(3, 2, rng=1, dtype="float64"))
+    model = nn.Sequential(
+        nn.Linear(4, 3, rng=0, dtype="float64"), nn.Tanh(), nn.Linear(3, 2, rng=1, dtype="float64")
+    )
     before = [p.copy() for p in model.params]
     flat = nn.FlatParams(model)
     assert model.flat is flat and flat.size == 4 * 3 + 3 + 3 * 2 + 2

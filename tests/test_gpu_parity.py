@@ -1,4 +1,5 @@
 """The same layers on CuPy and on NumPy agree (skipped where no NVIDIA GPU is found)."""
+
 import numpy as np
 import pytest
 
@@ -68,12 +69,16 @@ def test_loss_parity(cp, make):
     if make is nn.SoftmaxCrossEntropy:
         target = np.array([0, 3, 1, 1, 2])
     cpu, gpu = make(), make()
-    assert rel_error(cpu.forward(scores, target), gpu.forward(cp.asarray(scores), cp.asarray(target))) < 1e-12
+    assert (
+        rel_error(cpu.forward(scores, target), gpu.forward(cp.asarray(scores), cp.asarray(target)))
+        < 1e-12
+    )
     assert rel_error(cpu.backward(), gpu.backward()) < 1e-12
 
 
 @pytest.mark.parametrize(
-    "make", [optim.SGD, optim.Momentum, optim.Nesterov, optim.AdaGrad, optim.RMSProp, optim.Adam])
+    "make", [optim.SGD, optim.Momentum, optim.Nesterov, optim.AdaGrad, optim.RMSProp, optim.Adam]
+)
 def test_optimizer_parity(cp, make):
     w, g = randn(4, 3), randn(4, 3, seed=1)
     wc, gc = cp.asarray(w), cp.asarray(g)
@@ -90,10 +95,21 @@ def test_mlp_training_and_save_load_parity(cp, tmp_path):
     for xp in (np, cp):
         model = MLP([10, 16, 3], batchnorm=True, dtype="float64", rng=0, xp=xp)
         opt = optim.Adam(model.params, model.grads, lr=0.01)
-        losses.append(fit(model, nn.SoftmaxCrossEntropy(), opt, xp.asarray(x), xp.asarray(y),
-                          epochs=2, batch_size=16, rng=1, progress=False).steps)
+        losses.append(
+            fit(
+                model,
+                nn.SoftmaxCrossEntropy(),
+                opt,
+                xp.asarray(x),
+                xp.asarray(y),
+                epochs=2,
+                batch_size=16,
+                rng=1,
+                progress=False,
+            ).steps
+        )
     assert np.allclose(losses[0], losses[1], rtol=1e-9)
-    path = save_params(tmp_path / "gpu.npz", model)       # the CuPy model, saved from the device
+    path = save_params(tmp_path / "gpu.npz", model)  # the CuPy model, saved from the device
     host = load_params(path, MLP([10, 16, 3], batchnorm=True, dtype="float64"))
     assert rel_error(host.predict(x), model.predict(cp.asarray(x))) < 1e-10
 
@@ -103,6 +119,7 @@ def test_torch_twin_on_cuda():
     if not torch.cuda.is_available():
         pytest.skip("torch sees no CUDA device")
     from course_lib.twins.mlp import mlp_pair
+
     mlp, tmlp = mlp_pair([8, 6, 3], seed=0, device="cuda", dtype="float64")
     x = randn(4, 8)
     with torch.no_grad():

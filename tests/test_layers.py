@@ -1,12 +1,18 @@
 """Every layer: backward vs central differences, and forward/backward vs torch autograd."""
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
 from course_lib import init, nn
-from course_lib.gradcheck import (check_layer, check_loss, compare_loss_with_torch,
-                                  compare_with_torch, rel_error)
+from course_lib.gradcheck import (
+    check_layer,
+    check_loss,
+    compare_loss_with_torch,
+    compare_with_torch,
+    rel_error,
+)
 
 SHAPES = [(1, 1), (1, 7), (4, 3), (5, 9)]  # (batch, width): batch 1 and odd widths
 
@@ -41,8 +47,9 @@ def test_linear_flattens_images_and_keeps_gradient_arrays():
 
 
 @pytest.mark.parametrize("n, d", SHAPES)
-@pytest.mark.parametrize("make, torch_fn", [
-    (nn.Sigmoid, torch.sigmoid), (nn.Tanh, torch.tanh), (nn.ReLU, torch.relu)])
+@pytest.mark.parametrize(
+    "make, torch_fn", [(nn.Sigmoid, torch.sigmoid), (nn.Tanh, torch.tanh), (nn.ReLU, torch.relu)]
+)
 def test_activations(n, d, make, torch_fn):
     x = away_from_zero(n, d)
     assert max(check_layer(make(), x).values()) < 1e-6
@@ -58,7 +65,7 @@ def test_sigmoid_does_not_overflow_and_keeps_dtype():
 
 def test_dropout_with_fixed_mask_matches_torch():
     layer = nn.Dropout(0.3, rng=0)
-    mask = np.random.default_rng(0).random((6, 11)) >= 0.3   # the mask its first forward draws
+    mask = np.random.default_rng(0).random((6, 11)) >= 0.3  # the mask its first forward draws
     errors = compare_with_torch(layer, lambda x: x * torch.tensor(mask) / 0.7, randn(6, 11))
     assert (layer.mask == mask).all() and max(errors.values()) < 1e-14
 
@@ -73,7 +80,7 @@ def test_dropout_numeric_gradient_with_frozen_mask():
 def test_dropout_eval_is_identity_and_train_keeps_the_mean():
     layer = nn.Dropout(0.25, rng=0)
     x = np.ones((200, 500))
-    assert abs(layer.forward(x).mean() - 1) < 0.01          # inverted dropout: E[y] = x
+    assert abs(layer.forward(x).mean() - 1) < 0.01  # inverted dropout: E[y] = x
     assert abs(layer.mask.mean() - 0.75) < 0.01
     layer.training = False
     assert layer.forward(x) is x and layer.backward(x) is x
@@ -94,6 +101,7 @@ def _torch_batchnorm(bn, training):
         rm = torch.tensor(bn_state[0]) if not training else None
         rv = torch.tensor(bn_state[1]) if not training else None
         return F.batch_norm(x, rm, rv, gamma, beta, training=training, eps=bn.eps)
+
     bn_state = (bn.running_mean.copy(), bn.running_var.copy())
     return fn
 
@@ -159,10 +167,13 @@ def test_softmax_cross_entropy_is_stable_for_huge_scores():
 def test_sigmoid_cross_entropy(n, d, reduction):
     logits, targets = 3 * randn(n, d), np.random.default_rng(2).random((n, d))
     assert check_loss(nn.SigmoidCrossEntropy(reduction), logits, targets)["dx"] < 1e-6
-    per = n if reduction == "mean" else 1   # ours: sum over features, mean over the batch
+    per = n if reduction == "mean" else 1  # ours: sum over features, mean over the batch
     errors = compare_loss_with_torch(
         nn.SigmoidCrossEntropy(reduction),
-        lambda z, t: F.binary_cross_entropy_with_logits(z, t, reduction="sum") / per, logits, targets)
+        lambda z, t: F.binary_cross_entropy_with_logits(z, t, reduction="sum") / per,
+        logits,
+        targets,
+    )
     assert max(errors.values()) < 1e-12
 
 
@@ -177,16 +188,21 @@ def test_sigmoid_cross_entropy_is_stable_for_huge_logits():
 def test_mse(n, d):
     y, t = randn(n, d), randn(n, d, seed=1)
     assert check_loss(nn.MSELoss(), y, t)["dx"] < 1e-6
-    errors = compare_loss_with_torch(   # ours: 1/2 sum of squares, mean over the batch
-        nn.MSELoss(), lambda y, t: 0.5 * F.mse_loss(y, t, reduction="sum") / n, y, t)
+    errors = compare_loss_with_torch(  # ours: 1/2 sum of squares, mean over the batch
+        nn.MSELoss(), lambda y, t: 0.5 * F.mse_loss(y, t, reduction="sum") / n, y, t
+    )
     assert max(errors.values()) < 1e-12
     assert np.isclose(nn.MSELoss("sum").forward(y, t), 0.5 * ((y - t) ** 2).sum())
 
 
 def test_sequential_chains_and_exposes_the_layers_arrays():
-    model = nn.Sequential(nn.Linear(4, 6, rng=0, dtype="float64"), nn.Tanh(),
-                          nn.BatchNorm(6, dtype="float64"), nn.Dropout(0.5),
-                          nn.Linear(6, 3, rng=1, dtype="float64"))
+    model = nn.Sequential(
+        nn.Linear(4, 6, rng=0, dtype="float64"),
+        nn.Tanh(),
+        nn.BatchNorm(6, dtype="float64"),
+        nn.Dropout(0.5),
+        nn.Linear(6, 3, rng=1, dtype="float64"),
+    )
     assert model.params[0] is model.layers[0].W and model.grads[-1] is model.layers[-1].grads[1]
     assert list(model.named_params()) == ["0.W", "0.b", "2.gamma", "2.beta", "4.W", "4.b"]
     assert list(model.named_buffers()) == ["2.running_mean", "2.running_var"]
@@ -198,8 +214,9 @@ def test_sequential_chains_and_exposes_the_layers_arrays():
     assert model.layers[3].training and model.layers[2].training
 
 
-@pytest.mark.parametrize("spec, sigma",
-                         [("he", np.sqrt(2 / 300)), ("xavier", np.sqrt(2 / 500)), (0.01, 0.01)])
+@pytest.mark.parametrize(
+    "spec, sigma", [("he", np.sqrt(2 / 300)), ("xavier", np.sqrt(2 / 500)), (0.01, 0.01)]
+)
 def test_weight_init_scales(spec, sigma):
     W = nn.Linear(300, 200, weight_init=spec, rng=0).W
     assert W.dtype == np.float32 and W.shape == (300, 200)
@@ -210,7 +227,7 @@ def test_weight_init_callable_seed_and_errors():
     layer = nn.Linear(3, 2, weight_init=lambda shape, rng: np.ones(shape), dtype="float64")
     assert np.array_equal(layer.W, np.ones((3, 2))) and np.array_equal(layer.b, np.zeros(2))
     assert np.array_equal(nn.Linear(4, 3, rng=5).W, nn.Linear(4, 3, rng=5).W)
-    assert init.fans((16, 3, 5, 5)) == (75, 400)   # conv filters: (out, in, kh, kw)
+    assert init.fans((16, 3, 5, 5)) == (75, 400)  # conv filters: (out, in, kh, kw)
     with pytest.raises(ValueError, match="unknown weight_init"):
         nn.Linear(3, 2, weight_init="uniform")
 
@@ -228,10 +245,14 @@ def test_tied_linear(n, n_in, n_out):
 
 
 def test_first_layer_can_skip_the_input_gradient():
-    model = nn.Sequential(nn.Linear(5, 4, rng=0, dtype="float64", input_grad=False), nn.Tanh(),
-                          nn.Linear(4, 2, rng=1, dtype="float64"))
-    full = nn.Sequential(nn.Linear(5, 4, rng=0, dtype="float64"), nn.Tanh(),
-                         nn.Linear(4, 2, rng=1, dtype="float64"))
+    model = nn.Sequential(
+        nn.Linear(5, 4, rng=0, dtype="float64", input_grad=False),
+        nn.Tanh(),
+        nn.Linear(4, 2, rng=1, dtype="float64"),
+    )
+    full = nn.Sequential(
+        nn.Linear(5, 4, rng=0, dtype="float64"), nn.Tanh(), nn.Linear(4, 2, rng=1, dtype="float64")
+    )
     x, dout = randn(3, 5), randn(3, 2, seed=1)
     model.forward(x), full.forward(x)
     assert model.backward(dout) is None and full.backward(dout).shape == (3, 5)
@@ -246,12 +267,15 @@ def test_linear_names_a_wrong_input_width():
 
 # ---- defects found with unusual input: shapes that broadcast silently, batches of one ----
 
+
 def test_softmax_labels_shaped_n_by_1_are_refused_not_broadcast():
     scores = np.log(np.array([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8], [0.6, 0.2, 0.2], [0.3, 0.4, 0.3]]))
     labels = np.array([2, 2, 0, 1])
     right = float(nn.SoftmaxCrossEntropy("sum").forward(scores, labels))
     assert np.isclose(right, -np.log([0.5, 0.8, 0.6, 0.4]).sum())
-    with pytest.raises(ValueError, match=r"labels of shape \(4, 1\).*integer labels of shape \(4,\)"):
+    with pytest.raises(
+        ValueError, match=r"labels of shape \(4, 1\).*integer labels of shape \(4,\)"
+    ):
         nn.SoftmaxCrossEntropy().forward(scores, labels.reshape(4, 1))
 
 
@@ -260,7 +284,7 @@ def test_softmax_labels_must_be_integers_in_range():
     with pytest.raises(ValueError, match="integers"):
         nn.SoftmaxCrossEntropy().forward(scores, np.array([0.0, 1.0, 2.0]))
     with pytest.raises(ValueError, match=r"0\.\.3"):
-        nn.SoftmaxCrossEntropy().forward(scores, np.array([0, -1, 2]))   # -1 would pick class 3
+        nn.SoftmaxCrossEntropy().forward(scores, np.array([0, -1, 2]))  # -1 would pick class 3
     with pytest.raises(ValueError, match=r"0\.\.3"):
         nn.SoftmaxCrossEntropy().forward(scores, np.array([0, 4, 2]))
 
@@ -288,7 +312,7 @@ def test_batchnorm_refuses_a_training_batch_of_one_and_keeps_its_statistics():
     with pytest.raises(ValueError, match="batch of shape \\(1, 3\\)"):
         bn.forward(randn(1, 3))
     assert np.array_equal(bn.running_var, before[0]) and np.array_equal(bn.running_mean, before[1])
-    with pytest.raises(ValueError):   # torch refuses it too
+    with pytest.raises(ValueError):  # torch refuses it too
         torch.nn.BatchNorm1d(3)(torch.randn(1, 3))
     bn.eval()
-    assert bn.forward(randn(1, 3)).shape == (1, 3)   # in eval mode a single example is fine
+    assert bn.forward(randn(1, 3)).shape == (1, 3)  # in eval mode a single example is fine

@@ -1,4 +1,5 @@
 """Every lesson notebook has the shape notebooks/README.md describes (the parts a program can check)."""
+
 import ast
 import json
 import re
@@ -44,7 +45,9 @@ def test_parameters_cell_then_settings_cell(notebook):
     params, meta = code[0]
     assert "parameters" in meta.get("tags", []), "the first code cell must be tagged 'parameters'"
     tree = ast.parse(params)
-    assert all(isinstance(s, ast.Assign) for s in tree.body), "the parameters cell holds only assignments"
+    assert all(isinstance(s, ast.Assign) for s in tree.body), (
+        "the parameters cell holds only assignments"
+    )
     names = {t.id for s in tree.body for t in s.targets}
     assert REQUIRED_PARAMETERS <= names, REQUIRED_PARAMETERS - names
     settings = code[1][0]
@@ -70,12 +73,18 @@ def test_recorded_claims_are_registered_and_published_numbers_are_not_typed(note
     claims = {c.id: c for c in load_claims().for_lesson(lesson)}
     text = "\n".join(code_cells(notebook))
     for claim_id in re.findall(r'repro\.record\(\s*"([^"]+)"', text):
-        assert claim_id in claims, f"{claim_id} is recorded but not registered in claims/{lesson}.toml"
+        assert claim_id in claims, (
+            f"{claim_id} is recorded but not registered in claims/{lesson}.toml"
+        )
     for claim in claims.values():
         value = claim.published
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
         for form in {f"{value:g}", f"{value:.2f}", f"{value:.1f}"}:
-            if sum(ch.isdigit() for ch in form) >= 3 and re.search(rf"(?<![\d.]){re.escape(form)}(?![\d])", text):
-                pytest.fail(f"{form} (published value of {claim.id}) is typed into a cell: "
-                            f'use repro.published("{claim.id}")')
+            if sum(ch.isdigit() for ch in form) >= 3 and re.search(
+                rf"(?<![\d.]){re.escape(form)}(?![\d])", text
+            ):
+                pytest.fail(
+                    f"{form} (published value of {claim.id}) is typed into a cell: "
+                    f'use repro.published("{claim.id}")'
+                )

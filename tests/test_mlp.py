@@ -1,4 +1,5 @@
 """The MLP, its torch twin, the training loop, and a golden loss trajectory."""
+
 import numpy as np
 import pytest
 import torch
@@ -7,14 +8,23 @@ import torch.nn.functional as F
 from course_lib import nn, optim
 from course_lib.gradcheck import check_layer, rel_error
 from course_lib.models.mlp import MLP
-from course_lib.twins.mlp import TorchMLP, mlp_pair
 from course_lib.train import History, fit
+from course_lib.twins.mlp import TorchMLP, mlp_pair
 
 # The first 10 losses of golden_losses() below, recorded once.  Exact equality is checked
 # between two runs in one process; against these, 1e-6 relative allows for another BLAS.
-GOLDEN = [1.0392191174912053, 1.0694471621170845, 1.2318839360496776, 0.9609332713320813,
-          1.1064603343216954, 0.6975336865913414, 0.899455249698062, 0.6153646314865624,
-          0.6809124005209146, 0.6693211226874359]
+GOLDEN = [
+    1.0392191174912053,
+    1.0694471621170845,
+    1.2318839360496776,
+    0.9609332713320813,
+    1.1064603343216954,
+    0.6975336865913414,
+    0.899455249698062,
+    0.6153646314865624,
+    0.6809124005209146,
+    0.6693211226874359,
+]
 
 
 def data(n=64, d=10, seed=2024):
@@ -27,13 +37,14 @@ def golden_losses():
     x, y = data()
     model = MLP([10, 16, 3], activation="tanh", dtype="float64", rng=0)
     opt = optim.Momentum(model.params, model.grads, lr=0.1, weight_decay=1e-4)
-    return fit(model, nn.SoftmaxCrossEntropy(), opt, x, y, epochs=2, batch_size=13, rng=1,
-               progress=False).steps
+    return fit(
+        model, nn.SoftmaxCrossEntropy(), opt, x, y, epochs=2, batch_size=13, rng=1, progress=False
+    ).steps
 
 
 def test_golden_trajectory():
     first, second = golden_losses(), golden_losses()
-    assert first == second                       # bit-for-bit from run to run
+    assert first == second  # bit-for-bit from run to run
     assert np.allclose(first, GOLDEN, rtol=1e-6, atol=0)
 
 
@@ -55,10 +66,16 @@ def test_same_seed_same_weights_and_he_scale():
 @pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
 @pytest.mark.parametrize("batchnorm", [False, True])
 def test_torch_twin_forward_and_gradients(activation, batchnorm):
-    mlp = MLP([7, 9, 5, 3], activation=activation, batchnorm=batchnorm, dropout=0.3,
-              dtype="float64", rng=0)
+    mlp = MLP(
+        [7, 9, 5, 3],
+        activation=activation,
+        batchnorm=batchnorm,
+        dropout=0.3,
+        dtype="float64",
+        rng=0,
+    )
     tmlp = TorchMLP.from_numpy(mlp)
-    for ours, theirs in zip(mlp.layers, tmlp):   # BatchNorm in train mode, dropout off
+    for ours, theirs in zip(mlp.layers, tmlp):  # BatchNorm in train mode, dropout off
         ours.training = theirs.training = not isinstance(ours, nn.Dropout)
     x, y = data(6, 7)
     loss = nn.SoftmaxCrossEntropy()
@@ -96,12 +113,21 @@ def test_fit_learns_and_records_history():
     x, y = data(200, 10, seed=5)
     model = MLP([10, 32, 3], dtype="float64", rng=0)
     opt = optim.Adam(model.params, model.grads, lr=0.03)
-    history = fit(model, nn.SoftmaxCrossEntropy(), opt, x, y, epochs=30, batch_size=32, rng=0,
-                  evaluate=lambda m: {"training": m.training, "acc": m.accuracy(x, y)},
-                  progress=False)
+    history = fit(
+        model,
+        nn.SoftmaxCrossEntropy(),
+        opt,
+        x,
+        y,
+        epochs=30,
+        batch_size=32,
+        rng=0,
+        evaluate=lambda m: {"training": m.training, "acc": m.accuracy(x, y)},
+        progress=False,
+    )
     assert isinstance(history, History) and len(history.steps) == 30 * 7
     assert len(history["loss"]) == len(history["acc"]) == len(history) == 30
-    assert history[0]["training"] is False and model.training   # eval mode only inside evaluate
+    assert history[0]["training"] is False and model.training  # eval mode only inside evaluate
     assert history["loss"][-1] < 0.5 * history["loss"][0]
     assert history.last["acc"] > 0.9 and model.error(x, np.eye(3)[y]) < 0.1
     assert history.seconds > 0 and all(row["seconds"] > 0 for row in history)

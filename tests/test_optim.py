@@ -1,4 +1,5 @@
 """Each optimizer against torch.optim: same weights, same gradients, several steps."""
+
 import numpy as np
 import pytest
 import torch
@@ -27,7 +28,7 @@ def test_matches_torch_optim(ours, theirs, kwargs, extra, weight_decay):
     topt = theirs(tparams, weight_decay=weight_decay, **kwargs, **extra)
     for _ in range(6):
         for g, tp in zip(grads, tparams):
-            g[...] = rng.standard_normal(g.shape)   # written in place, as backward() does
+            g[...] = rng.standard_normal(g.shape)  # written in place, as backward() does
             tp.grad = torch.tensor(g)
         opt.step()
         topt.step()
@@ -60,6 +61,6 @@ def test_sgd_minimises_a_quadratic():
     grad = np.zeros(2)
     opt = optim.Nesterov([w], [grad], lr=0.1)
     for _ in range(200):
-        grad[...] = w          # d/dw of |w|^2 / 2
+        grad[...] = w  # d/dw of |w|^2 / 2
         opt.step()
     assert np.abs(w).max() < 1e-6

@@ -1,4 +1,5 @@
 """pyproject.toml, environment.yml and constraints.txt describe the same dependencies."""
+
 import re
 
 try:
@@ -43,7 +44,9 @@ def test_environment_yml_lists_the_same_dependencies_as_pyproject():
 
 def test_package_metadata_has_no_exact_pins():
     for name, spec in _pyproject_requirements().items():
-        assert "==" not in spec, f"{name}{spec}: pin exact versions in constraints.txt, not in pyproject.toml"
+        assert "==" not in spec, (
+            f"{name}{spec}: pin exact versions in constraints.txt, not in pyproject.toml"
+        )
 
 
 def test_constraints_pin_every_direct_dependency_exactly():
@@ -54,4 +57,6 @@ def test_constraints_pin_every_direct_dependency_exactly():
             pinned[name] = spec
     for name in _pyproject_requirements():
         assert pinned.get(name, "").startswith("=="), f"{name} is not pinned in constraints.txt"
-    assert pinned["torch"] == "==2.13.0", "CI takes the CPU torch 2.13.0; another pin may pull a CUDA build"
+    assert pinned["torch"] == "==2.13.0", (
+        "CI takes the CPU torch 2.13.0; another pin may pull a CUDA build"
+    )

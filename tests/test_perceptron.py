@@ -1,4 +1,5 @@
 """McCulloch-Pitts units and Rosenblatt's perceptron: truth tables, convergence, Novikoff's bound."""
+
 import warnings
 
 import numpy as np
@@ -91,8 +92,8 @@ def test_mistakes_within_novikoff_bound(seed, dim):
     model = P.Perceptron(max_epochs=10_000, shuffle=True).fit(x, y, rng=np.random.default_rng(seed))
     assert model.converged_
     assert np.array_equal(model.predict(x), y)
-    bound_svm = P.novikoff_bound(x, y)               # max-margin separator
-    bound_true = P.novikoff_bound(x, y, w_true)      # the separator that drew the labels
+    bound_svm = P.novikoff_bound(x, y)  # max-margin separator
+    bound_true = P.novikoff_bound(x, y, w_true)  # the separator that drew the labels
     assert model.mistakes_ <= bound_svm <= bound_true * (1 + 1e-6)
 
 

@@ -1,4 +1,5 @@
 """RBM: CD-1 statistics, learning on real MNIST, the momentum schedule, the linear code layer."""
+
 import numpy as np
 import pytest
 
@@ -75,9 +76,15 @@ def test_learns_mnist(mnist_small):
 def test_stack_feeds_hidden_probabilities(mnist_small):
     x, _ = mnist_small
     rbms = pretrain_stack(x[:400], [784, 50, 20, 2], epochs=1)
-    assert [(r.n_vis, r.n_hid, r.hidden) for r in rbms] == [(784, 50, "binary"), (50, 20, "binary"), (20, 2, "linear")]
+    assert [(r.n_vis, r.n_hid, r.hidden) for r in rbms] == [
+        (784, 50, "binary"),
+        (50, 20, "binary"),
+        (20, 2, "linear"),
+    ]
     h = rbms[0].transform(x[:400])
-    assert h.min() >= 0 and h.max() <= 1 and not np.isin(h, [0.0, 1.0]).all()  # probabilities, not samples
+    assert (
+        h.min() >= 0 and h.max() <= 1 and not np.isin(h, [0.0, 1.0]).all()
+    )  # probabilities, not samples
     again = pretrain_stack(x[:400], [784, 50, 20, 30], epochs=1, start_from=rbms[:2])
     assert again[0] is rbms[0] and again[1] is rbms[1] and again[2].n_hid == 30
 

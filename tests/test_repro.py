@@ -1,4 +1,5 @@
 """Recording results by claim id."""
+
 import json
 
 import matplotlib
@@ -71,21 +72,29 @@ def test_profile_picks_a_copy_of_the_chosen_settings():
 
 
 def test_profile_overrides_keep_the_profile_type_and_none_is_ignored():
-    cfg = repro.profile("full", quick=QUICK, full=FULL, n_train="4000", lr=1, dims=None, finetune="both")
+    cfg = repro.profile(
+        "full", quick=QUICK, full=FULL, n_train="4000", lr=1, dims=None, finetune="both"
+    )
     assert cfg == {"n_train": 4000, "lr": 1.0, "dims": (2, 10, 50), "finetune": "both"}
     assert type(cfg.n_train) is int and type(cfg.lr) is float
-    assert repro.profile("quick", quick=QUICK, full=FULL, n_train=4000.0, lr="1e-3") == \
-        {**QUICK, "n_train": 4000, "lr": 0.001}
+    assert repro.profile("quick", quick=QUICK, full=FULL, n_train=4000.0, lr="1e-3") == {
+        **QUICK,
+        "n_train": 4000,
+        "lr": 0.001,
+    }
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    ({"n_train": "lots"}, "n_train='lots'"),
-    ({"n_train": 4000.5}, "n_train=4000.5: expected int"),
-    ({"n_train": True}, "n_train=True"),
-    ({"lr": "fast"}, "lr='fast': expected float"),
-    ({"n_tran": 5}, "unknown parameter 'n_tran'.*n_train, lr, dims, finetune"),
-    ({"n_tran": None}, "unknown parameter 'n_tran'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"n_train": "lots"}, "n_train='lots'"),
+        ({"n_train": 4000.5}, "n_train=4000.5: expected int"),
+        ({"n_train": True}, "n_train=True"),
+        ({"lr": "fast"}, "lr='fast': expected float"),
+        ({"n_tran": 5}, "unknown parameter 'n_tran'.*n_train, lr, dims, finetune"),
+        ({"n_tran": None}, "unknown parameter 'n_tran'"),
+    ],
+)
 def test_profile_rejects_bad_overrides(kwargs, words):
     with pytest.raises(ValueError, match=words):
         repro.profile("quick", quick=QUICK, full=FULL, **kwargs)
@@ -95,7 +104,11 @@ def test_profile_names_and_keys_are_checked():
     with pytest.raises(ValueError, match="^unknown profile 'fast': choose one of quick, full$"):
         repro.profile("fast", quick=QUICK, full=FULL)
     with pytest.raises(ValueError, match="only in quick: finetune; only in full: epochs"):
-        repro.profile("quick", quick=QUICK, full={**{k: v for k, v in FULL.items() if k != "finetune"}, "epochs": 3})
+        repro.profile(
+            "quick",
+            quick=QUICK,
+            full={**{k: v for k, v in FULL.items() if k != "finetune"}, "epochs": 3},
+        )
 
 
 def test_published_reads_the_registry_once(tmp_path, monkeypatch):
@@ -106,12 +119,16 @@ def test_published_reads_the_registry_once(tmp_path, monkeypatch):
     with pytest.raises(KeyError) as info:
         repro.published("hinton2006.ae30_test_sqer")
     assert isinstance(info.value, UnknownClaimError)
-    assert "'hinton2006.ae30_test_sqer'" in str(info.value) and "hinton2006.ae30_test_sqerr" in str(info.value)
+    assert "'hinton2006.ae30_test_sqer'" in str(info.value) and "hinton2006.ae30_test_sqerr" in str(
+        info.value
+    )
     with pytest.raises(LookupError, match="no claim has the source 'nobody1999'"):
         repro.published("nobody1999.x")
 
-    claim = ('[[claim]]\nid = "demo.flag"\nlesson = "01"\ntitle = "t"\npublished = {}\n'
-             'source = "s"\nchecked = true\n')
+    claim = (
+        '[[claim]]\nid = "demo.flag"\nlesson = "01"\ntitle = "t"\npublished = {}\n'
+        'source = "s"\nchecked = true\n'
+    )
     (tmp_path / "01.toml").write_text(claim.format("true"))
     monkeypatch.setenv("COURSE_CLAIMS", str(tmp_path))
     assert repro.published("demo.flag") is True

@@ -2,6 +2,7 @@
 
 Each executed notebook starts a kernel (a few seconds), so the tests use as few as they can.
 """
+
 import json
 import os
 import sys
@@ -12,9 +13,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from experiments import UserError
+from experiments import UserError, runner
 from experiments.__main__ import main
-from experiments import runner
 from experiments.runner import CellWatch, library_fingerprint, needs_run, parse_params, run_batch
 
 PARAMETERS = 'profile = "quick"\nseed = 0\ndevice = "auto"\nresults_path = None'
@@ -45,12 +45,18 @@ quick = {bound}
 
 
 def make_notebook(folder: Path, name: str, body: str, title: str = "") -> Path:
-    nb = new_notebook(cells=[
-        new_markdown_cell(f"# {title or name}\n\nA tiny test notebook."),
-        new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
-        new_code_cell(body),
-    ])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell(f"# {title or name}\n\nA tiny test notebook."),
+            new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
+            new_code_cell(body),
+        ]
+    )
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     path = folder / f"{name}.ipynb"
     nbformat.write(nb, path)
     return path
@@ -68,29 +74,59 @@ def lines(path: Path) -> int:
 def claims(tmp_path) -> Path:
     folder = tmp_path / "claims"
     folder.mkdir()
-    (folder / "01.toml").write_text(CLAIM.format(id="demo.x", lesson="01", published=1.0, bound="{ max = 2.0 }")
-                                    + CLAIM.format(id="demo.profile", lesson="01", published='"quick"',
-                                                   bound='{ equals = "quick" }'))
-    (folder / "02.toml").write_text(CLAIM.format(id="demo.y", lesson="02", published=1.0, bound="{ max = 2.0 }"))
-    (folder / "03.toml").write_text(CLAIM.format(id="demo.z", lesson="03", published=9.0, bound="{ min = 5.0 }"))
-    (folder / "07.toml").write_text('title = "Future lesson"\n'
-                                    + CLAIM.format(id="demo.later", lesson="07", published=1.0, bound="{ max = 2.0 }"))
+    (folder / "01.toml").write_text(
+        CLAIM.format(id="demo.x", lesson="01", published=1.0, bound="{ max = 2.0 }")
+        + CLAIM.format(
+            id="demo.profile", lesson="01", published='"quick"', bound='{ equals = "quick" }'
+        )
+    )
+    (folder / "02.toml").write_text(
+        CLAIM.format(id="demo.y", lesson="02", published=1.0, bound="{ max = 2.0 }")
+    )
+    (folder / "03.toml").write_text(
+        CLAIM.format(id="demo.z", lesson="03", published=9.0, bound="{ min = 5.0 }")
+    )
+    (folder / "07.toml").write_text(
+        'title = "Future lesson"\n'
+        + CLAIM.format(id="demo.later", lesson="07", published=1.0, bound="{ max = 2.0 }")
+    )
     return folder
 
 
-def test_run_records_everything_and_keeps_going_after_a_failure(tmp_path, claims, capfd, monkeypatch):
+def test_run_records_everything_and_keeps_going_after_a_failure(
+    tmp_path, claims, capfd, monkeypatch
+):
     monkeypatch.delenv("COURSE_CLAIMS", raising=False)
     nbs = tmp_path / "nbs"
     nbs.mkdir()
     make_notebook(nbs, "01_good", RECORDING.format(name="01_good"), title="01 · Good lesson")
     make_notebook(nbs, "02_bad", "x = 1\nraise ValueError('boom in lesson two')")
-    make_notebook(nbs, "03_after", "from course_lib import repro\n"
-                                   "repro.start(results_path, notebook='03_after', profile=profile, seed=seed)\n"
-                                   "repro.record('demo.z', 1.0)")
+    make_notebook(
+        nbs,
+        "03_after",
+        "from course_lib import repro\n"
+        "repro.start(results_path, notebook='03_after', profile=profile, seed=seed)\n"
+        "repro.record('demo.z', 1.0)",
+    )
     out = tmp_path / "run"
-    rc = main(["run", "--profile", "quick", "--notebooks", str(nbs), "--claims", str(claims),
-               "--out", str(out), "--seed", "3"])
-    assert rc == 1  # a notebook failed to execute (demo.z failing its bound alone would not do that)
+    rc = main(
+        [
+            "run",
+            "--profile",
+            "quick",
+            "--notebooks",
+            str(nbs),
+            "--claims",
+            str(claims),
+            "--out",
+            str(out),
+            "--seed",
+            "3",
+        ]
+    )
+    assert (
+        rc == 1
+    )  # a notebook failed to execute (demo.z failing its bound alone would not do that)
     assert "COURSE_CLAIMS" not in os.environ  # set for the kernels only while the run lasted
 
     for name in ("01_good", "02_bad", "03_after"):
@@ -105,12 +141,21 @@ def test_run_records_everything_and_keeps_going_after_a_failure(tmp_path, claims
     assert bad["error"]["cell"] == 3 and bad["error"]["executed"] == "executed/02_bad.ipynb"
 
     results = read(out / "results" / "01_good.json")
-    assert results["claims"]["demo.x"]["value"] == 1.0 and results["claims"]["demo.profile"]["value"] == "quick"
+    assert (
+        results["claims"]["demo.x"]["value"] == 1.0
+        and results["claims"]["demo.profile"]["value"] == "quick"
+    )
     assert results["seed"] == 3
     assert (out / "results" / results["figures"][0]["path"]).exists()
     executed = nbformat.read(out / "executed" / "01_good.ipynb", as_version=4)
-    assert executed.metadata.papermill.parameters["results_path"] == str((out / "results" / "01_good.json").resolve())
-    assert read(out / "run.json")["statuses"] == {"01_good": "ok", "02_bad": "failed", "03_after": "ok"}
+    assert executed.metadata.papermill.parameters["results_path"] == str(
+        (out / "results" / "01_good.json").resolve()
+    )
+    assert read(out / "run.json")["statuses"] == {
+        "01_good": "ok",
+        "02_bad": "failed",
+        "03_after": "ok",
+    }
 
     md = (out / "report.md").read_text()
     page = (out / "report.html").read_text()
@@ -131,10 +176,14 @@ def test_resume_redoes_only_unfinished_notebooks(tmp_path):
     nbs.mkdir()
     claims.mkdir()
     make_notebook(nbs, "01_steady", "open('count_01.txt', 'a').write('ran\\n')")
-    make_notebook(nbs, "02_flaky", "import os\nopen('count_02.txt', 'a').write('ran\\n')\n"
-                                   "if os.path.exists('fail_once'):\n"
-                                   "    os.remove('fail_once')\n"
-                                   "    raise RuntimeError('first attempt fails')")
+    make_notebook(
+        nbs,
+        "02_flaky",
+        "import os\nopen('count_02.txt', 'a').write('ran\\n')\n"
+        "if os.path.exists('fail_once'):\n"
+        "    os.remove('fail_once')\n"
+        "    raise RuntimeError('first attempt fails')",
+    )
     (nbs / "fail_once").touch()
     run = dict(notebooks_dir=nbs, out=out, claims_dir=claims)
 
@@ -143,7 +192,10 @@ def test_resume_redoes_only_unfinished_notebooks(tmp_path):
     started = read(out / "meta" / "01_steady.json")["started"]
 
     assert run_batch("quick", **run) == {"01_steady": "ok", "02_flaky": "ok"}
-    assert (lines(nbs / "count_01.txt"), lines(nbs / "count_02.txt")) == (1, 2)  # 01 was not re-executed
+    assert (lines(nbs / "count_01.txt"), lines(nbs / "count_02.txt")) == (
+        1,
+        2,
+    )  # 01 was not re-executed
     assert read(out / "meta" / "01_steady.json")["started"] == started
 
     meta = read(out / "meta" / "01_steady.json")  # as if the run had been killed during 01
@@ -167,7 +219,9 @@ def test_a_library_change_reruns_finished_notebooks(tmp_path, monkeypatch, capsy
     assert meta["library_sha256"] == library_fingerprint() and meta["seed"] == 5
     assert meta["git"] is None or set(meta["git"]) == {"commit", "dirty"}
 
-    monkeypatch.setattr(runner, "library_fingerprint", lambda: "0" * 64)  # as if course_lib had been edited
+    monkeypatch.setattr(
+        runner, "library_fingerprint", lambda: "0" * 64
+    )  # as if course_lib had been edited
     capsys.readouterr()
     assert run_batch("quick", seed=5, **run) == {"01_steady": "ok"}
     assert lines(nbs / "count_01.txt") == 2 and "(library changed)" in capsys.readouterr().out
@@ -194,11 +248,16 @@ def test_cell_timeout_is_a_recorded_failure(tmp_path):
     nbs.mkdir()
     claims.mkdir()
     make_notebook(nbs, "01_slow", "import time\ntime.sleep(60)")
-    statuses = run_batch("quick", notebooks_dir=nbs, out=tmp_path / "run", claims_dir=claims,
-                         timeout=2, report=False)
+    statuses = run_batch(
+        "quick", notebooks_dir=nbs, out=tmp_path / "run", claims_dir=claims, timeout=2, report=False
+    )
     assert statuses == {"01_slow": "failed"}
     error = read(tmp_path / "run" / "meta" / "01_slow.json")["error"]
-    assert "Timeout" in error["ename"] and "time.sleep(60)" in error["cell_excerpt"] and error["cell"] == 3
+    assert (
+        "Timeout" in error["ename"]
+        and "time.sleep(60)" in error["cell_excerpt"]
+        and error["cell"] == 3
+    )
 
 
 def test_cell_watch_caps_cells_by_the_whole_notebook_limit():
@@ -216,21 +275,37 @@ def test_needs_run():
     assert needs_run({**settings, "status": "interrupted"}, settings) == "interrupted earlier"
     assert needs_run({**settings, "status": "failed"}, settings) == "failed earlier"
     assert needs_run({**settings, "status": "ok", "profile": "full"}, settings) == "profile changed"
-    assert needs_run({**settings, "status": "ok", "input_sha256": "old"}, settings) == "notebook changed"
+    assert (
+        needs_run({**settings, "status": "ok", "input_sha256": "old"}, settings)
+        == "notebook changed"
+    )
     with_library = {**settings, "library_sha256": "lib"}
-    assert needs_run({**with_library, "status": "ok", "library_sha256": "old"}, with_library) == "library changed"
-    assert needs_run({**settings, "status": "ok"}, with_library) == "library changed"  # meta from before
+    assert (
+        needs_run({**with_library, "status": "ok", "library_sha256": "old"}, with_library)
+        == "library changed"
+    )
+    assert (
+        needs_run({**settings, "status": "ok"}, with_library) == "library changed"
+    )  # meta from before
     with_params = {**settings, "params": {"finetune": "adam"}}
-    assert needs_run({**settings, "status": "ok"}, {**settings, "params": {}}) is None  # meta from before --param
+    assert (
+        needs_run({**settings, "status": "ok"}, {**settings, "params": {}}) is None
+    )  # meta from before --param
     assert needs_run({**settings, "status": "ok", "params": {}}, with_params) == "params changed"
 
 
 def test_parse_params():
-    assert parse_params(["finetune=adam", "n_train=6000", "x= 0.5 ", "flag=True", "n=None", "s='a b'"]) == \
-        {"finetune": "adam", "n_train": 6000, "x": 0.5, "flag": True, "n": None, "s": "a b"}
+    assert parse_params(
+        ["finetune=adam", "n_train=6000", "x= 0.5 ", "flag=True", "n=None", "s='a b'"]
+    ) == {"finetune": "adam", "n_train": 6000, "x": 0.5, "flag": True, "n": None, "s": "a b"}
     assert parse_params(None) == {}
-    for bad, words in [("finetune", "NAME=VALUE"), ("=3", "NAME=VALUE"), ("2x=1", "NAME=VALUE"),
-                       ("seed=3", "--seed"), ("results_path=x", "--results-path")]:
+    for bad, words in [
+        ("finetune", "NAME=VALUE"),
+        ("=3", "NAME=VALUE"),
+        ("2x=1", "NAME=VALUE"),
+        ("seed=3", "--seed"),
+        ("results_path=x", "--results-path"),
+    ]:
         with pytest.raises(UserError, match=words):
             parse_params([bad])
 
@@ -240,13 +315,28 @@ def test_params_reach_only_the_notebooks_that_declare_them(tmp_path, capsys):
     nbs.mkdir()
     claims.mkdir()
     make_notebook(nbs, "01_plain", "open('plain.txt', 'w').write('ran')")
-    path = make_notebook(nbs, "02_tuned", "open('tuned.txt', 'w').write(repr((finetune, n_epochs)))")
+    path = make_notebook(
+        nbs, "02_tuned", "open('tuned.txt', 'w').write(repr((finetune, n_epochs)))"
+    )
     nb = nbformat.read(path, as_version=4)
     nb.cells[1].source += '\nfinetune = "cg"\nn_epochs = 1'
     nbformat.write(nb, path)
 
-    rc = main(["run", "--notebooks", str(nbs), "--claims", str(claims), "--out", str(out),
-               "--param", "finetune=adam", "--param", "n_epochs=7"])
+    rc = main(
+        [
+            "run",
+            "--notebooks",
+            str(nbs),
+            "--claims",
+            str(claims),
+            "--out",
+            str(out),
+            "--param",
+            "finetune=adam",
+            "--param",
+            "n_epochs=7",
+        ]
+    )
     assert rc == 0
     assert (nbs / "tuned.txt").read_text() == "('adam', 7)" and (nbs / "plain.txt").exists()
     assert read(out / "meta" / "02_tuned.json")["params"] == {"finetune": "adam", "n_epochs": 7}
@@ -254,14 +344,41 @@ def test_params_reach_only_the_notebooks_that_declare_them(tmp_path, capsys):
     assert read(out / "run.json")["params"] == {"finetune": "adam", "n_epochs": 7}
     assert "parameters finetune='adam', n_epochs=7" in (out / "report.md").read_text()
 
-    rc = main(["run", "--notebooks", str(nbs), "--claims", str(claims), "--out", str(out),
-               "--param", "finetune=cg", "--param", "n_epochs=7"])
+    rc = main(
+        [
+            "run",
+            "--notebooks",
+            str(nbs),
+            "--claims",
+            str(claims),
+            "--out",
+            str(out),
+            "--param",
+            "finetune=cg",
+            "--param",
+            "n_epochs=7",
+        ]
+    )
     assert rc == 0 and (nbs / "tuned.txt").read_text() == "('cg', 7)"
     shown = capsys.readouterr().out
     assert "01_plain" in shown and "skipped" in shown and "params changed" in shown
 
-    assert main(["run", "--notebooks", str(nbs), "--claims", str(claims), "--out", str(out),
-                 "--param", "lr=0.1"]) == 2
+    assert (
+        main(
+            [
+                "run",
+                "--notebooks",
+                str(nbs),
+                "--claims",
+                str(claims),
+                "--out",
+                str(out),
+                "--param",
+                "lr=0.1",
+            ]
+        )
+        == 2
+    )
     assert "no selected notebook has a parameter named lr" in capsys.readouterr().err
 
 
@@ -276,7 +393,9 @@ def test_unknown_profile_is_a_clear_error(tmp_path, capsys):
 def test_only_names_a_missing_lesson(tmp_path, claims):
     make_notebook(tmp_path, "01_good", "pass")
     with pytest.raises(UserError, match=r"no notebook for lesson '4' \(notebooks found: 01\)"):
-        run_batch("quick", notebooks_dir=tmp_path, out=tmp_path / "run", only=["4"], claims_dir=claims)
+        run_batch(
+            "quick", notebooks_dir=tmp_path, out=tmp_path / "run", only=["4"], claims_dir=claims
+        )
 
 
 def test_list_shows_notebooks_claims_and_what_awaits_a_lesson(tmp_path, claims, capsys):
@@ -300,10 +419,16 @@ def test_bench_calls_the_module_main(monkeypatch, capsys):
     assert "no benchmark 'no_such_thing'" in capsys.readouterr().err
 
 
-def test_data_paths_are_made_absolute_for_kernels_that_run_in_the_notebook_folder(tmp_path, monkeypatch):
+def test_data_paths_are_made_absolute_for_kernels_that_run_in_the_notebook_folder(
+    tmp_path, monkeypatch
+):
     from experiments.runner import absolute_data_paths
 
     monkeypatch.chdir(tmp_path)
     env = {"COURSE_DATA": "../shared/data", "COURSE_CACHE": "", "OTHER": "x"}
     absolute_data_paths(env)
-    assert env == {"COURSE_DATA": str(tmp_path.parent / "shared" / "data"), "COURSE_CACHE": "", "OTHER": "x"}
+    assert env == {
+        "COURSE_DATA": str(tmp_path.parent / "shared" / "data"),
+        "COURSE_CACHE": "",
+        "OTHER": "x",
+    }

@@ -1,4 +1,5 @@
 """Ctrl-C during a batch run: the kernel stops, the notebook is marked interrupted, one line, exit 130."""
+
 import json
 import signal
 import subprocess
@@ -30,11 +31,28 @@ def test_ctrl_c_stops_the_kernel_quietly_and_marks_the_notebook_interrupted(tmp_
     nbs.mkdir()
     claims.mkdir()
     marker = nbs / "started.txt"
-    make_notebook(nbs, "01_sleepy", "import time\nopen('started.txt', 'w').write('yes')\ntime.sleep(120)")
+    make_notebook(
+        nbs, "01_sleepy", "import time\nopen('started.txt', 'w').write('yes')\ntime.sleep(120)"
+    )
     meta = out / "meta" / "01_sleepy.json"
-    run = subprocess.Popen([sys.executable, "-m", "experiments", "run", "--notebooks", str(nbs),
-                            "--claims", str(claims), "--out", str(out)],
-                           cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "experiments",
+            "run",
+            "--notebooks",
+            str(nbs),
+            "--claims",
+            str(claims),
+            "--out",
+            str(out),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         wait_for(lambda: meta_status(meta) == "running" and marker.exists())
         run.send_signal(signal.SIGINT)
@@ -64,14 +82,39 @@ def test_ctrl_c_with_two_jobs_stops_every_kernel_and_marks_both_interrupted(tmp_
     nbs.mkdir()
     claims.mkdir()
     for name in ("01_sleepy", "02_dozy"):
-        make_notebook(nbs, name, f"import os, time\nopen('{name}.pid', 'w').write(str(os.getpid()))\ntime.sleep(120)")
+        make_notebook(
+            nbs,
+            name,
+            f"import os, time\nopen('{name}.pid', 'w').write(str(os.getpid()))\ntime.sleep(120)",
+        )
     metas = [out / "meta" / f"{name}.json" for name in ("01_sleepy", "02_dozy")]
     pids = [nbs / f"{name}.pid" for name in ("01_sleepy", "02_dozy")]
-    run = subprocess.Popen([sys.executable, "-m", "experiments", "run", "--notebooks", str(nbs),
-                            "--claims", str(claims), "--out", str(out), "--jobs", "2"],
-                           cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "experiments",
+            "run",
+            "--notebooks",
+            str(nbs),
+            "--claims",
+            str(claims),
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
-        wait_for(lambda: all(meta_status(m) == "running" for m in metas) and all(p.exists() for p in pids))
+        wait_for(
+            lambda: (
+                all(meta_status(m) == "running" for m in metas) and all(p.exists() for p in pids)
+            )
+        )
         kernels = [int(p.read_text()) for p in pids]
         run.send_signal(signal.SIGINT)
         stdout, stderr = run.communicate(timeout=60)

@@ -1,4 +1,5 @@
 """Options the runner must reject before any notebook runs, and the lock on a run folder."""
+
 import json
 import os
 import platform
@@ -28,7 +29,14 @@ def lesson(tmp_path) -> dict:
 
 
 def cli(lesson, *args) -> list[str]:
-    return ["run", "--notebooks", str(lesson["notebooks_dir"]), "--claims", str(lesson["claims_dir"]), *args]
+    return [
+        "run",
+        "--notebooks",
+        str(lesson["notebooks_dir"]),
+        "--claims",
+        str(lesson["claims_dir"]),
+        *args,
+    ]
 
 
 @pytest.mark.parametrize("option", ["--timeout", "--notebook-timeout"])
@@ -38,7 +46,10 @@ def test_time_limits_must_be_finite_seconds(lesson, capsys, option, value):
         main(cli(lesson, f"{option}={value}", "--out", str(lesson["claims_dir"].parent / "run")))
     assert info.value.code == 2
     err = capsys.readouterr().err
-    assert f"argument {option}: {value!r} is not a time limit" in err and "finite number of seconds" in err
+    assert (
+        f"argument {option}: {value!r} is not a time limit" in err
+        and "finite number of seconds" in err
+    )
     assert not (lesson["notebooks_dir"] / "ran.txt").exists()
 
 
@@ -49,7 +60,10 @@ def test_out_that_is_a_file_or_below_a_file(lesson, tmp_path, capsys):
     assert f"error: --out {afile} is a file" in capsys.readouterr().err
     assert main(cli(lesson, "--out", str(afile / "run"))) == 2
     err = capsys.readouterr().err
-    assert f"error: --out {afile / 'run'}: cannot create or write the run folder (Not a directory)" in err
+    assert (
+        f"error: --out {afile / 'run'}: cannot create or write the run folder (Not a directory)"
+        in err
+    )
     assert "Traceback" not in err and not (lesson["notebooks_dir"] / "ran.txt").exists()
 
 
@@ -68,7 +82,10 @@ def test_out_under_a_read_only_folder(lesson, tmp_path, capsys):
     out = read_only_folder(tmp_path) / "course_run"
     assert main(cli(lesson, "--out", str(out))) == 2
     err = capsys.readouterr().err
-    assert f"error: --out {out}: cannot create or write the run folder" in err and "Traceback" not in err
+    assert (
+        f"error: --out {out}: cannot create or write the run folder" in err
+        and "Traceback" not in err
+    )
     assert not (lesson["notebooks_dir"] / "ran.txt").exists()
 
 
@@ -78,8 +95,9 @@ def test_malformed_literal_params_are_refused():
         with pytest.raises(UserError, match="is not a valid Python value") as info:
             parse_params([bad])
         assert repr(text) in str(info.value) and f"--param \"{name}='{text}'\"" in str(info.value)
-    assert parse_params(["finetune=adam", "mode=fast-ish", "x=-2", "y=+3.5", "z=[1, 2]", "w='[1,2'"]) == \
-        {"finetune": "adam", "mode": "fast-ish", "x": -2, "y": 3.5, "z": [1, 2], "w": "[1,2"}
+    assert parse_params(
+        ["finetune=adam", "mode=fast-ish", "x=-2", "y=+3.5", "z=[1, 2]", "w='[1,2'"]
+    ) == {"finetune": "adam", "mode": "fast-ish", "x": -2, "y": 3.5, "z": [1, 2], "w": "[1,2"}
 
 
 def test_a_second_run_into_a_locked_folder_is_refused(lesson, tmp_path, capsys):
@@ -89,17 +107,25 @@ def test_a_second_run_into_a_locked_folder_is_refused(lesson, tmp_path, capsys):
         assert info["pid"] == os.getpid() and info["host"] == platform.node() and info["since"]
         assert main(cli(lesson, "--out", str(out))) == 2
         err = capsys.readouterr().err
-        assert f"run folder {out} is in use by process {os.getpid()} on {platform.node()} since" in err
-        assert not (lesson["notebooks_dir"] / "ran.txt").exists() and not (out / "run.json").exists()
+        assert (
+            f"run folder {out} is in use by process {os.getpid()} on {platform.node()} since" in err
+        )
+        assert (
+            not (lesson["notebooks_dir"] / "ran.txt").exists() and not (out / "run.json").exists()
+        )
     with run_folder(out):  # released when the holder is done
         pass
 
 
 def test_the_lock_is_held_across_processes_and_dies_with_its_holder(tmp_path):
     out = tmp_path / "run"
-    code = ("import sys, time; from pathlib import Path; from experiments.runner import run_folder\n"
-            "with run_folder(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(60)\n")
-    holder = subprocess.Popen([sys.executable, "-c", code, str(out)], stdout=subprocess.PIPE, text=True, cwd=REPO)
+    code = (
+        "import sys, time; from pathlib import Path; from experiments.runner import run_folder\n"
+        "with run_folder(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(60)\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, str(out)], stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(UserError, match=f"in use by process {holder.pid} on"):

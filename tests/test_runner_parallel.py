@@ -1,4 +1,5 @@
 """`run --jobs N`: notebooks side by side, each kernel in its own folder with its share of the CPU threads."""
+
 import os
 import sys
 from pathlib import Path
@@ -35,26 +36,59 @@ def test_two_jobs_run_side_by_side_with_their_share_of_threads(tmp_path, capsys,
     make_notebook(nbs, "02_two", SLEEPER.format(vars=THREAD_VARS, extra="", name="two"))
     here = os.getcwd()
 
-    assert main(["run", "--notebooks", str(nbs), "--claims", str(claims), "--out", str(out), "--jobs", "2"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--notebooks",
+                str(nbs),
+                "--claims",
+                str(claims),
+                "--out",
+                str(out),
+                "--jobs",
+                "2",
+            ]
+        )
+        == 0
+    )
 
     share = max(1, cpu_count() // 2)
     one, two = read(nbs / "one.json"), read(nbs / "two.json")
     assert one["start"] < two["end"] and two["start"] < one["end"]  # the two sleeps overlapped
     walls = [read(out / "meta" / f"{n}.json")["wall_s"] for n in ("01_one", "02_two")]
     assert read(out / "run.json")["wall_s"] < sum(walls) - 1.0
-    expected = {"OMP_NUM_THREADS": str(share), "OPENBLAS_NUM_THREADS": "3", "MKL_NUM_THREADS": str(share),
-                "VECLIB_MAXIMUM_THREADS": str(share)}
+    expected = {
+        "OMP_NUM_THREADS": str(share),
+        "OPENBLAS_NUM_THREADS": "3",
+        "MKL_NUM_THREADS": str(share),
+        "VECLIB_MAXIMUM_THREADS": str(share),
+    }
     assert one["env"] == two["env"] == expected
-    assert one["torch_threads"] == share  # torch takes its pool size from OMP_NUM_THREADS at start-up
-    assert one["cwd"] == two["cwd"] == str(nbs) and os.getcwd() == here  # only the kernels ran in nbs/
+    assert (
+        one["torch_threads"] == share
+    )  # torch takes its pool size from OMP_NUM_THREADS at start-up
+    assert (
+        one["cwd"] == two["cwd"] == str(nbs) and os.getcwd() == here
+    )  # only the kernels ran in nbs/
     assert "OMP_NUM_THREADS" not in os.environ  # set for the kernels, not for this process
-    for info in (read(out / "run.json"), read(out / "meta" / "01_one.json"), read(out / "meta" / "02_two.json")):
-        assert info["jobs"] == 2 and info["threads_per_kernel"] == share and info["thread_env"] == expected
+    for info in (
+        read(out / "run.json"),
+        read(out / "meta" / "01_one.json"),
+        read(out / "meta" / "02_two.json"),
+    ):
+        assert (
+            info["jobs"] == 2
+            and info["threads_per_kernel"] == share
+            and info["thread_env"] == expected
+        )
 
     shown = capsys.readouterr().out
-    table = shown[shown.index("wall time per notebook"):]
+    table = shown[shown.index("wall time per notebook") :]
     assert f"wall time per notebook (2 at a time, {share} thread(s) per kernel):" in table
-    assert "01_one" in table and "02_two" in table and "  total " in table and "the run took" in table
+    assert (
+        "01_one" in table and "02_two" in table and "  total " in table and "the run took" in table
+    )
 
 
 def test_thread_share():

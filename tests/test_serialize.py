@@ -1,4 +1,5 @@
 """Parameters round-trip through .npz, and a mismatched file is refused by name and shape."""
+
 import numpy as np
 import pytest
 
@@ -14,8 +15,16 @@ def test_round_trip_restores_outputs_and_batchnorm_statistics(tmp_path):
     path = save_params(tmp_path / "mlp", model)
     assert path.name == "mlp.npz"
     with np.load(path, allow_pickle=False) as f:
-        assert set(f.files) == {"0.W", "0.b", "1.gamma", "1.beta", "1.running_mean",
-                                "1.running_var", "3.W", "3.b"}
+        assert set(f.files) == {
+            "0.W",
+            "0.b",
+            "1.gamma",
+            "1.beta",
+            "1.running_mean",
+            "1.running_var",
+            "3.W",
+            "3.b",
+        }
 
     other = MLP([6, 5, 3], batchnorm=True, rng=1)
     W = other.layers[0].W
@@ -36,13 +45,19 @@ def test_wrong_shape_is_refused_naming_the_parameter(tmp_path):
 
 
 def test_wrong_names_are_refused(tmp_path):
-    path = save_params(tmp_path / "a.npz", nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3)))
+    path = save_params(
+        tmp_path / "a.npz", nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))
+    )
     deeper = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 5), nn.ReLU(), nn.Linear(5, 3))
-    with pytest.raises(ValueError, match=r"missing from the file \['4.W', '4.b'\], not in the model \[\]"):
+    with pytest.raises(
+        ValueError, match=r"missing from the file \['4.W', '4.b'\], not in the model \[\]"
+    ):
         load_params(path, deeper)
     message = r"missing from the file \['2.W', '2.b'\], not in the model \['1.beta'"
     with pytest.raises(ValueError, match=message):
-        load_params(save_params(tmp_path / "bn.npz", MLP([6, 5, 3], batchnorm=True)), MLP([6, 5, 3]))
+        load_params(
+            save_params(tmp_path / "bn.npz", MLP([6, 5, 3], batchnorm=True)), MLP([6, 5, 3])
+        )
 
 
 def test_file_holds_no_pickled_objects(tmp_path):
@@ -53,8 +68,10 @@ def test_file_holds_no_pickled_objects(tmp_path):
 
 # ---- defects found with unusual input: half-loaded models, .npy files, suffixes ----
 
-@pytest.mark.parametrize("bad", [np.array([["a"] * 3] * 5), np.zeros((5, 3), complex),
-                                 np.full((5, 3), np.nan)])
+
+@pytest.mark.parametrize(
+    "bad", [np.array([["a"] * 3] * 5), np.zeros((5, 3), complex), np.full((5, 3), np.nan)]
+)
 def test_a_bad_later_array_loads_nothing_at_all(tmp_path, bad):
     source = MLP([6, 5, 3], rng=0)
     arrays = {name: a.copy() for name, a in source.named_params().items()}
@@ -71,7 +88,7 @@ def test_a_bad_later_array_loads_nothing_at_all(tmp_path, bad):
 def test_save_and_load_agree_on_the_suffix(tmp_path):
     model = MLP([3, 2], rng=0)
     assert save_params(tmp_path / "weights", model).name == "weights.npz"
-    load_params(tmp_path / "weights", MLP([3, 2], rng=1))      # the same path finds the same file
+    load_params(tmp_path / "weights", MLP([3, 2], rng=1))  # the same path finds the same file
     with pytest.raises(FileNotFoundError, match=r"missing\.npz: no such parameter file"):
         load_params(tmp_path / "missing", model)
 

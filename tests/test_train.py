@@ -1,4 +1,5 @@
 """The training loops' bookkeeping: batches, the short last batch, History, CG."""
+
 import numpy as np
 import pytest
 
@@ -26,8 +27,9 @@ def test_fit_refuses_a_last_batch_of_one_with_batchnorm_before_training():
     with pytest.raises(ValueError, match="last batch of one.*last_batch='drop'"):
         fit(model, nn.SoftmaxCrossEntropy(), opt, x, y, batch_size=10, progress=False)
     assert all(np.array_equal(p, q) for p, q in zip(model.params, start))  # nothing trained
-    h = fit(model, nn.SoftmaxCrossEntropy(), opt, x, y, batch_size=10, last_batch="drop",
-            progress=False)
+    h = fit(
+        model, nn.SoftmaxCrossEntropy(), opt, x, y, batch_size=10, last_batch="drop", progress=False
+    )
     assert len(h.steps) == 2
 
 
@@ -39,6 +41,8 @@ def test_history_is_rows_with_columns():
 
 def test_autoencoder_targets_default_to_the_inputs_and_cg_builds_its_flat_view():
     x = np.random.default_rng(0).random((40, 6))
-    model = nn.Sequential(nn.Linear(6, 2, rng=0, dtype="float64"), nn.Linear(2, 6, rng=1, dtype="float64"))
+    model = nn.Sequential(
+        nn.Linear(6, 2, rng=0, dtype="float64"), nn.Linear(2, 6, rng=1, dtype="float64")
+    )
     h = fit_cg(model, nn.SigmoidCrossEntropy(), x, epochs=2, batch_size=20, progress=False)
     assert model.flat is not None and h["loss"][1] < h["loss"][0] and len(h.steps) == 4

@@ -6,6 +6,7 @@
 Files are found in ``data_dir``, then ``$COURSE_DATA``, then the user cache, and downloaded when
 missing unless ``COURSE_OFFLINE=1`` (see :mod:`course_lib.data.store`).
 """
+
 from course_lib.data.cifar import load_cifar10
 from course_lib.data.digits import load_digits
 from course_lib.data.japanese import Poem, clean_aozora, load_hyakunin_isshu
@@ -16,7 +17,22 @@ from course_lib.data.store import DataError, available, cache_dir, locate
 from course_lib.data.text import Analogy, load_analogies, load_ptb, load_text
 
 __all__ = [
-    "DATASETS", "Analogy", "DataError", "Entry", "Poem", "Splits", "available", "cache_dir",
-    "clean_aozora", "load_analogies", "load_cifar10", "load_digits", "load_fashion_mnist",
-    "load_hyakunin_isshu", "load_mnist", "load_ptb", "load_text", "locate",
+    "DATASETS",
+    "Analogy",
+    "DataError",
+    "Entry",
+    "Poem",
+    "Splits",
+    "available",
+    "cache_dir",
+    "clean_aozora",
+    "load_analogies",
+    "load_cifar10",
+    "load_digits",
+    "load_fashion_mnist",
+    "load_hyakunin_isshu",
+    "load_mnist",
+    "load_ptb",
+    "load_text",
+    "locate",
 ]

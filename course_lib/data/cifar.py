@@ -1,4 +1,5 @@
 """CIFAR-10 from its python-version archive (``cifar-10-python.tar.gz``)."""
+
 from __future__ import annotations
 
 import pickle
@@ -16,10 +17,14 @@ _FOLDER = "cifar-10-batches-py"
 def _batch(tar: tarfile.TarFile, member: str):
     # The archive is verified against its published md5 before it is opened, so unpickling is safe.
     d = pickle.load(tar.extractfile(f"{_FOLDER}/{member}"), encoding="bytes")
-    return np.asarray(d[b"data"], np.uint8).reshape(-1, 3, 32, 32), np.asarray(d[b"labels"], np.int64)
+    return np.asarray(d[b"data"], np.uint8).reshape(-1, 3, 32, 32), np.asarray(
+        d[b"labels"], np.int64
+    )
 
 
-def load_cifar10(data_dir=None, *, dtype="float32", normalize=True, validation_size=0, seed=0) -> Splits:
+def load_cifar10(
+    data_dir=None, *, dtype="float32", normalize=True, validation_size=0, seed=0
+) -> Splits:
     """CIFAR-10: 50,000 training and 10,000 test colour images (N, 3, 32, 32), labels 0-9.
 
     Class names are in :data:`CLASSES`.  Float values are in [0, 1] (``normalize=False``: 0..255);
@@ -30,6 +35,11 @@ def load_cifar10(data_dir=None, *, dtype="float32", normalize=True, validation_s
         x_test, y_test = _batch(tar, "test_batch")
     x_train = np.concatenate([x for x, _ in train])
     y_train = np.concatenate([y for _, y in train])
-    return make_splits(to_pixels(x_train, dtype, normalize, 255.0), y_train,
-                       to_pixels(x_test, dtype, normalize, 255.0), y_test,
-                       validation_size=validation_size, seed=seed)
+    return make_splits(
+        to_pixels(x_train, dtype, normalize, 255.0),
+        y_train,
+        to_pixels(x_test, dtype, normalize, 255.0),
+        y_test,
+        validation_size=validation_size,
+        seed=seed,
+    )

@@ -1,4 +1,5 @@
 """scikit-learn's 8x8 digits: a tiny image set that ships with scikit-learn, so it is always there."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,5 +19,11 @@ def load_digits(*, normalize=True, validation_size=0, seed=0) -> Splits:
     bunch = sklearn_digits()
     x = to_pixels(bunch.data, "float32", normalize, 16.0)
     y = bunch.target.astype(np.int64)
-    return make_splits(x[:N_TRAIN], y[:N_TRAIN], x[N_TRAIN:], y[N_TRAIN:],
-                       validation_size=validation_size, seed=seed)
+    return make_splits(
+        x[:N_TRAIN],
+        y[:N_TRAIN],
+        x[N_TRAIN:],
+        y[N_TRAIN:],
+        validation_size=validation_size,
+        seed=seed,
+    )

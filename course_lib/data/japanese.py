@@ -1,4 +1,5 @@
 """Japanese texts: Aozora Bunko markup removal, and the 百人一首 (Ogura Hyakunin Isshu)."""
+
 from __future__ import annotations
 
 import json
@@ -25,10 +26,10 @@ def clean_aozora(text: str) -> str:
     text = text.lstrip("\ufeff").replace("\r\n", "\n")
     rules = list(_RULE.finditer(text))
     if len(rules) >= 2:
-        text = text[rules[1].end():]
+        text = text[rules[1].end() :]
     footer = _FOOTER.search(text)
     if footer:
-        text = text[:footer.start()]
+        text = text[: footer.start()]
     text = _NOTE.sub("", _NOTE_LINE.sub("", text))
     text = _RUBY.sub("", text)
     for mark in "｜〔〕":
@@ -74,7 +75,19 @@ def load_hyakunin_isshu(data_dir=None) -> list[Poem]:
     poems = []
     for r in sorted(records, key=lambda r: r["no"]):
         (kanji_upper, kanji_lower), (kana_upper, kana_lower) = (
-            split_halves(r["bodyKanji"]), split_halves(r["bodyKana"]))
-        poems.append(Poem(int(r["no"]), kanji_upper, kanji_lower, kana_upper, kana_lower,
-                          r["nameKanji"], r["nameKana"], r["kimariji"]))
+            split_halves(r["bodyKanji"]),
+            split_halves(r["bodyKana"]),
+        )
+        poems.append(
+            Poem(
+                int(r["no"]),
+                kanji_upper,
+                kanji_lower,
+                kana_upper,
+                kana_lower,
+                r["nameKanji"],
+                r["nameKana"],
+                r["kimariji"],
+            )
+        )
     return poems

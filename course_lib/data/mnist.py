@@ -1,4 +1,5 @@
 """MNIST and Fashion-MNIST from their IDX files (``*-ubyte.gz``)."""
+
 from __future__ import annotations
 
 import functools
@@ -11,8 +12,18 @@ import numpy as np
 from course_lib.data.splits import Splits, make_splits, to_pixels
 from course_lib.data.store import DataError, locate
 
-FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+FASHION_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 
 
 def parse_idx(raw: bytes) -> np.ndarray:
@@ -24,7 +35,7 @@ def parse_idx(raw: bytes) -> np.ndarray:
     if len(raw) < 4 or raw[:2] != b"\0\0" or raw[2] != 0x08:
         raise ValueError("not an IDX file of unsigned bytes")
     ndim = raw[3]
-    shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
+    shape = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     if data.size != int(np.prod(shape)):
         raise ValueError(f"IDX header says shape {shape}, but {data.size} values follow")
@@ -58,12 +69,16 @@ def _load(prefix, data_dir, dtype, normalize, flatten, validation_size, seed) ->
         if len(images) != len(labels):
             raise DataError(f"{prefix} {split}: {len(images)} images but {len(labels)} labels")
         shape = (len(images), -1) if flatten else (len(images), 1, *images.shape[1:])
-        parts += [to_pixels(images, dtype, normalize, 255.0).reshape(shape), labels.astype(np.int64)]
+        parts += [
+            to_pixels(images, dtype, normalize, 255.0).reshape(shape),
+            labels.astype(np.int64),
+        ]
     return make_splits(*parts, validation_size=validation_size, seed=seed)
 
 
-def load_mnist(data_dir=None, *, dtype="float32", normalize=True, flatten=True,
-               validation_size=0, seed=0) -> Splits:
+def load_mnist(
+    data_dir=None, *, dtype="float32", normalize=True, flatten=True, validation_size=0, seed=0
+) -> Splits:
     """MNIST: 60,000 training and 10,000 test images of handwritten digits, 28x28, labels 0-9.
 
     ``x`` is (N, 784), or (N, 1, 28, 28) with ``flatten=False``; float values are in [0, 1]
@@ -73,7 +88,8 @@ def load_mnist(data_dir=None, *, dtype="float32", normalize=True, flatten=True,
     return _load("mnist", data_dir, dtype, normalize, flatten, validation_size, seed)
 
 
-def load_fashion_mnist(data_dir=None, *, dtype="float32", normalize=True, flatten=True,
-                       validation_size=0, seed=0) -> Splits:
+def load_fashion_mnist(
+    data_dir=None, *, dtype="float32", normalize=True, flatten=True, validation_size=0, seed=0
+) -> Splits:
     """Fashion-MNIST: MNIST's format and sizes, with clothing (:data:`FASHION_CLASSES`)."""
     return _load("fashion-mnist", data_dir, dtype, normalize, flatten, validation_size, seed)

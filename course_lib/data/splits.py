@@ -1,4 +1,5 @@
 """Train / validation / test arrays, and the seeded validation split every image loader shares."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,8 +22,10 @@ class Splits:
         def shape(a):
             return None if a is None else f"{a.dtype}{list(a.shape)}"
 
-        return (f"Splits(x_train={shape(self.x_train)}, x_val={shape(self.x_val)}, "
-                f"x_test={shape(self.x_test)})")
+        return (
+            f"Splits(x_train={shape(self.x_train)}, x_val={shape(self.x_val)}, "
+            f"x_test={shape(self.x_test)})"
+        )
 
 
 def make_splits(x_train, y_train, x_test, y_test, *, validation_size=0, seed=0) -> Splits:

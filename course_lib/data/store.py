@@ -11,6 +11,7 @@ found nowhere is downloaded with pooch into ``data_dir`` (when given) or the use
 upstream URLs or from ``COURSE_DATA_MIRROR`` (a server laid out like a data folder), unless
 ``COURSE_OFFLINE=1`` or ``download=False``.  Anything missing or wrong raises :class:`DataError`.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -85,8 +86,10 @@ def locate(name: str, data_dir=None, *, download=None, mirror=None) -> Path:
     try:
         return _download(e, target, mirror)
     except DataError as exc:
-        raise DataError(f"{exc}\n{_looked_in(e, search_path(data_dir))}\nTo fix it: set COURSE_DATA to "
-                        f"a folder that holds {e.path}, or put a good copy at {target}.") from None
+        raise DataError(
+            f"{exc}\n{_looked_in(e, search_path(data_dir))}\nTo fix it: set COURSE_DATA to "
+            f"a folder that holds {e.path}, or put a good copy at {target}."
+        ) from None
 
 
 # ---------------------------------------------------------------------------------- checking
@@ -129,11 +132,15 @@ def verify(e: Entry, path) -> None:
 
 
 def _what(e: Entry) -> str:
-    return f"{e.algorithm} of the {'decompressed content' if e.covers == 'decompressed' else 'file'}"
+    return (
+        f"{e.algorithm} of the {'decompressed content' if e.covers == 'decompressed' else 'file'}"
+    )
 
 
-_FIX_CORRUPT = ("Delete the file and run again to download a fresh copy (this needs the network, "
-                "with COURSE_OFFLINE unset), or replace it with a good copy.")
+_FIX_CORRUPT = (
+    "Delete the file and run again to download a fresh copy (this needs the network, "
+    "with COURSE_OFFLINE unset), or replace it with a good copy."
+)
 
 
 # ------------------------------------------------------------------------------- downloading
@@ -153,14 +160,18 @@ def _missing_message(e: Entry, roots, target: Path, reason: str) -> str:
         fixes.append(f"unset COURSE_OFFLINE so it is downloaded from {e.urls[0]}")
     if reason.startswith("download=False"):
         fixes.append("call again without download=False")
-    return (f"dataset {e.name!r} ({e.path}) was not found, and it was not downloaded: {reason}.\n"
-            f"{_looked_in(e, roots)}\nExpected {_what(e)}: {e.digest}\n"
-            f"To fix it: {', or '.join(fixes)}.")
+    return (
+        f"dataset {e.name!r} ({e.path}) was not found, and it was not downloaded: {reason}.\n"
+        f"{_looked_in(e, roots)}\nExpected {_what(e)}: {e.digest}\n"
+        f"To fix it: {', or '.join(fixes)}."
+    )
 
 
 def _looked_in(e: Entry, roots) -> str:
     """The folders searched, as absolute paths (a relative COURSE_DATA is relative to the current folder)."""
-    return "Looked in:\n" + "\n".join(f"  {os.path.abspath(root / e.path)}  ({origin})" for root, origin in roots)
+    return "Looked in:\n" + "\n".join(
+        f"  {os.path.abspath(root / e.path)}  ({origin})" for root, origin in roots
+    )
 
 
 def _download(e: Entry, target: Path, mirror) -> Path:
@@ -174,18 +185,27 @@ def _download(e: Entry, target: Path, mirror) -> Path:
         print(f"course_lib.data: downloading {e.name} from {url}", file=sys.stderr)
         fetched = target.with_name(url.rsplit("/", 1)[-1] + ".part") if convert else target
         try:
-            pooch.retrieve(url, None, fname=fetched.name, path=fetched.parent, progressbar=_progressbar())
+            pooch.retrieve(
+                url, None, fname=fetched.name, path=fetched.parent, progressbar=_progressbar()
+            )
             if convert:
                 CONVERTERS[convert](fetched, target)
                 fetched.unlink()
             verify(e, target)
             return target
-        except (OSError, ValueError, zipfile.BadZipFile, DataError) as exc:  # HTTP errors are OSErrors
+        except (
+            OSError,
+            ValueError,
+            zipfile.BadZipFile,
+            DataError,
+        ) as exc:  # HTTP errors are OSErrors
             fetched.unlink(missing_ok=True)
             target.unlink(missing_ok=True)
             failures.append(f"from {url}: {exc}")
-    raise DataError(f"dataset {e.name!r} could not be downloaded into {target} (a bad download is "
-                    f"deleted, not kept):\n" + "\n".join(failures))
+    raise DataError(
+        f"dataset {e.name!r} could not be downloaded into {target} (a bad download is "
+        f"deleted, not kept):\n" + "\n".join(failures)
+    )
 
 
 def _progressbar():

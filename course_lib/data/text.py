@@ -1,4 +1,5 @@
 """Text corpora: tiny-shakespeare, 吾輩は猫である, text8, Penn Treebank, and word analogies."""
+
 from __future__ import annotations
 
 import zipfile

@@ -1,4 +1,4 @@
 """Models built from ``course_lib.nn`` layers, one module per model.
 
-    from course_lib.models.mlp import MLP
+from course_lib.models.mlp import MLP
 """

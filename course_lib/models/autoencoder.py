@@ -11,6 +11,7 @@ A :class:`DeepClassifier` (``784-500-500-2000-10``) has logistic hidden units an
 (``net.flat.theta``, see :class:`course_lib.nn.flat.FlatParams`), which conjugate gradients needs.
 Train them with :func:`course_lib.train.fit` or :func:`course_lib.train.fit_cg`.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,15 +29,18 @@ class FlatNet(Sequential):
 
     def __init__(self, sizes, hidden, *, xp=np, dtype="float32"):
         if len(hidden) != len(sizes) - 2:
-            raise ValueError(f"{len(sizes) - 1} layers need {len(sizes) - 2} hidden activations, "
-                             f"got {len(hidden)}")
+            raise ValueError(
+                f"{len(sizes) - 1} layers need {len(sizes) - 2} hidden activations, "
+                f"got {len(hidden)}"
+            )
         if set(hidden) - {"sigmoid", "linear"}:
             raise ValueError(f"hidden activations must be 'sigmoid' or 'linear', got {hidden}")
         self.sizes, self.activations = list(sizes), list(hidden)
         layers = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            layers.append(Linear(n_in, n_out, weight_init="zeros", dtype=dtype, xp=xp,
-                                 input_grad=i > 0))
+            layers.append(
+                Linear(n_in, n_out, weight_init="zeros", dtype=dtype, xp=xp, input_grad=i > 0)
+            )
             if i < len(hidden) and hidden[i] == "sigmoid":
                 layers.append(Sigmoid())
         super().__init__(*layers)
@@ -66,21 +70,27 @@ class FlatNet(Sequential):
         xp = get_array_module(self.theta)
         for p, a in zip(self.params, arrays):
             if tuple(a.shape) != p.shape:
-                raise ValueError(f"shape {tuple(a.shape)} does not fit parameter of shape {p.shape}")
+                raise ValueError(
+                    f"shape {tuple(a.shape)} does not fit parameter of shape {p.shape}"
+                )
             p[...] = xp.asarray(a, dtype=p.dtype)
         return self
 
     def init_random(self, seed: int = 0, scale: float = 0.1):
         """Weights ``scale * randn`` (drawn on the host, in parameter order), biases 0."""
         rng = np.random.default_rng(seed)
-        return self.set_params([scale * rng.standard_normal(p.shape) if p.ndim == 2
-                                else np.zeros(p.shape) for p in self.params])
+        return self.set_params(
+            [
+                scale * rng.standard_normal(p.shape) if p.ndim == 2 else np.zeros(p.shape)
+                for p in self.params
+            ]
+        )
 
     def batched(self, fn, x, batch_size: int = 10000):
         """``fn`` applied to ``x`` in batches (on the parameters' device), results concatenated."""
         xp = get_array_module(self.theta)
         x = xp.asarray(x, dtype=self.theta.dtype)
-        return xp.concatenate([fn(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+        return xp.concatenate([fn(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
 
 
 class DeepAutoencoder(FlatNet):
@@ -94,10 +104,11 @@ class DeepAutoencoder(FlatNet):
         k = len(encoder_sizes) - 1  # number of encoder layers
         sizes = list(encoder_sizes) + list(encoder_sizes[-2::-1])
         code = "linear" if linear_code else "sigmoid"
-        super().__init__(sizes, ["sigmoid"] * (k - 1) + [code] + ["sigmoid"] * (k - 1), xp=xp,
-                         dtype=dtype)
+        super().__init__(
+            sizes, ["sigmoid"] * (k - 1) + [code] + ["sigmoid"] * (k - 1), xp=xp, dtype=dtype
+        )
         self.encoder_sizes, self.linear_code = list(encoder_sizes), linear_code
-        self.encoder = self.layers[:2 * k - (1 if linear_code else 0)]
+        self.encoder = self.layers[: 2 * k - (1 if linear_code else 0)]
 
     @classmethod
     def from_layers(cls, layers, *, linear_code: bool = True, xp=None, dtype=None):
@@ -116,8 +127,12 @@ class DeepAutoencoder(FlatNet):
     @classmethod
     def from_rbms(cls, rbms, *, xp=None, dtype=None):
         """Unroll a pretrained RBM stack (see :func:`course_lib.models.rbm.pretrain_stack`)."""
-        return cls.from_layers([(r.W, r.b_hid, r.b_vis) for r in rbms],
-                               linear_code=rbms[-1].hidden == "linear", xp=xp, dtype=dtype)
+        return cls.from_layers(
+            [(r.W, r.b_hid, r.b_vis) for r in rbms],
+            linear_code=rbms[-1].hidden == "linear",
+            xp=xp,
+            dtype=dtype,
+        )
 
     def encode(self, x, batch_size: int = 10000):
         """The codes (the middle layer) of ``x``."""
@@ -130,8 +145,10 @@ class DeepAutoencoder(FlatNet):
     def squared_error(self, x, batch_size: int = 10000) -> float:
         """Squared reconstruction error summed over pixels, averaged over images (the paper's unit)."""
         x = get_array_module(self.theta).asarray(x, dtype=self.theta.dtype)
-        total = sum(float(((xb - self.reconstruct(xb)) ** 2).sum())
-                    for xb in (x[i:i + batch_size] for i in range(0, len(x), batch_size)))
+        total = sum(
+            float(((xb - self.reconstruct(xb)) ** 2).sum())
+            for xb in (x[i : i + batch_size] for i in range(0, len(x), batch_size))
+        )
         return total / len(x)
 
 
@@ -143,13 +160,16 @@ class DeepClassifier(FlatNet):
         super().__init__(sizes, ["sigmoid"] * (len(sizes) - 2), xp=xp, dtype=dtype)
 
     @classmethod
-    def from_rbms(cls, rbms, n_classes: int = 10, *, seed: int = 0, scale: float = 0.1, xp=None,
-                  dtype=None):
+    def from_rbms(
+        cls, rbms, n_classes: int = 10, *, seed: int = 0, scale: float = 0.1, xp=None, dtype=None
+    ):
         """Hidden layers from the RBMs' ``(W, b_hid)``; the output layer ``scale * randn``, biases 0."""
         sizes = [rbms[0].n_vis] + [r.n_hid for r in rbms] + [n_classes]
         net = cls(sizes, xp=xp or rbms[0].xp, dtype=dtype or rbms[0].dtype)
         top = scale * np.random.default_rng(seed).standard_normal((sizes[-2], n_classes))
-        return net.set_params([a for r in rbms for a in (r.W, r.b_hid)] + [top, np.zeros(n_classes)])
+        return net.set_params(
+            [a for r in rbms for a in (r.W, r.b_hid)] + [top, np.zeros(n_classes)]
+        )
 
     def top_layer_mask(self):
         """Flat 0/1 mask selecting only the output layer's parameters (for ``grad_mask``)."""
@@ -165,12 +185,15 @@ class DeepClassifier(FlatNet):
         return float((asnumpy(pred) != asnumpy(y)).mean())
 
 
-def logistic_pca(n_in: int = 784, n_code: int = 30, *, seed: int = 0, scale: float = 0.01, xp=np,
-                 dtype="float32") -> DeepAutoencoder:
+def logistic_pca(
+    n_in: int = 784, n_code: int = 30, *, seed: int = 0, scale: float = 0.01, xp=np, dtype="float32"
+) -> DeepAutoencoder:
     """A single-layer autoencoder ``n_in - n_code (linear) - n_in (logistic)``, weights ``scale * randn``.
 
     Trained on cross-entropy, this is a linear encoder fitted jointly with a logistic PCA decoder (a
     Bernoulli exponential-family PCA whose codes are a linear function of the input): the one-layer
     counterpart of the deep autoencoder.
     """
-    return DeepAutoencoder([n_in, n_code], linear_code=True, xp=xp, dtype=dtype).init_random(seed, scale)
+    return DeepAutoencoder([n_in, n_code], linear_code=True, xp=xp, dtype=dtype).init_random(
+        seed, scale
+    )

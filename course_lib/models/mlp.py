@@ -7,6 +7,7 @@
 Each hidden block is  Linear -> [BatchNorm] -> activation -> [Dropout];  the last Linear has
 nothing after it.  ``weight_init=None`` picks He for ReLU and Xavier for sigmoid/tanh.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,8 +21,17 @@ ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 class MLP(nn.Sequential):
     """y = W_k^T h_{k-1} + b_k,  h_i = act(W_i^T h_{i-1} + b_i),  h_0 = x  (row-vector form: h W + b)."""
 
-    def __init__(self, sizes, activation="relu", weight_init=None, dropout=0.0, batchnorm=False,
-                 rng=None, xp=np, dtype="float32"):
+    def __init__(
+        self,
+        sizes,
+        activation="relu",
+        weight_init=None,
+        dropout=0.0,
+        batchnorm=False,
+        rng=None,
+        xp=np,
+        dtype="float32",
+    ):
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}: use one of {sorted(ACTIVATIONS)}")
         self.sizes, self.activation = list(sizes), activation
@@ -31,7 +41,9 @@ class MLP(nn.Sequential):
         rng = np.random.default_rng(rng)  # one generator for every layer, drawn in order
         layers = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            layers.append(nn.Linear(n_in, n_out, weight_init=weight_init, rng=rng, dtype=dtype, xp=xp))
+            layers.append(
+                nn.Linear(n_in, n_out, weight_init=weight_init, rng=rng, dtype=dtype, xp=xp)
+            )
             if i == len(sizes) - 2:
                 break
             if batchnorm:
@@ -46,7 +58,9 @@ class MLP(nn.Sequential):
         was_training = self.training
         self.eval()
         xp = get_array_module(x)
-        out = xp.concatenate([self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+        out = xp.concatenate(
+            [self.forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+        )
         self.train(was_training)
         return out
 

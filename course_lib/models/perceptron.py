@@ -16,6 +16,7 @@ checked; :func:`separable_dataset` draws random sets with a known separator.
 
 The perceptron updates one example at a time, so this file uses NumPy on the host throughout.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -24,10 +25,23 @@ import warnings
 import numpy as np
 
 __all__ = [
-    "ThresholdNeuron", "AND", "OR", "NOT", "NAND", "xor_network", "truth_table",
-    "BOOLEAN_INPUTS", "boolean_dataset",
-    "Perceptron", "PerceptronNotConverged",
-    "add_bias", "radius", "margin", "max_margin_separator", "novikoff_bound", "separable_dataset",
+    "ThresholdNeuron",
+    "AND",
+    "OR",
+    "NOT",
+    "NAND",
+    "xor_network",
+    "truth_table",
+    "BOOLEAN_INPUTS",
+    "boolean_dataset",
+    "Perceptron",
+    "PerceptronNotConverged",
+    "add_bias",
+    "radius",
+    "margin",
+    "max_margin_separator",
+    "novikoff_bound",
+    "separable_dataset",
 ]
 
 
@@ -51,9 +65,9 @@ class ThresholdNeuron:
         return f"ThresholdNeuron({label}w={self.weights.tolist()}, theta={self.threshold:g})"
 
 
-AND = ThresholdNeuron([1, 1], 2, "AND")     # fires only when both inputs fire
-OR = ThresholdNeuron([1, 1], 1, "OR")       # fires when at least one input fires
-NOT = ThresholdNeuron([-1], 0, "NOT")       # an inhibitory input: fires when the input is silent
+AND = ThresholdNeuron([1, 1], 2, "AND")  # fires only when both inputs fire
+OR = ThresholdNeuron([1, 1], 1, "OR")  # fires when at least one input fires
+NOT = ThresholdNeuron([-1], 0, "NOT")  # an inhibitory input: fires when the input is silent
 NAND = ThresholdNeuron([-1, -1], -1, "NAND")
 
 
@@ -84,7 +98,9 @@ def boolean_dataset(name: str):
     try:
         t = np.array(_BOOLEAN_TARGETS[name.lower()])
     except KeyError:
-        raise ValueError(f"unknown Boolean function {name!r}: use one of {sorted(_BOOLEAN_TARGETS)}") from None
+        raise ValueError(
+            f"unknown Boolean function {name!r}: use one of {sorted(_BOOLEAN_TARGETS)}"
+        ) from None
     return BOOLEAN_INPUTS.copy(), 2 * t - 1
 
 
@@ -115,15 +131,22 @@ class Perceptron:
     ``record_history``.
     """
 
-    def __init__(self, max_epochs: int = 100, lr: float = 1.0, *, shuffle: bool = False,
-                 record_history: bool = False, warn: bool = True):
+    def __init__(
+        self,
+        max_epochs: int = 100,
+        lr: float = 1.0,
+        *,
+        shuffle: bool = False,
+        record_history: bool = False,
+        warn: bool = True,
+    ):
         self.max_epochs = int(max_epochs)
         self.lr = float(lr)
         self.shuffle = shuffle
         self.record_history = record_history
         self.warn = warn
 
-    def fit(self, x, y, *, rng: np.random.Generator | None = None, w0=None) -> "Perceptron":
+    def fit(self, x, y, *, rng: np.random.Generator | None = None, w0=None) -> Perceptron:
         xb = add_bias(x)
         y = np.asarray(y)
         if not np.all(np.isin(y, (-1, 1))):
@@ -138,7 +161,7 @@ class Perceptron:
             order = rng.permutation(len(y)) if self.shuffle else range(len(y))
             mistakes = 0
             for i in order:
-                if y[i] * (w @ xb[i]) <= 0:          # wrong side, or on the boundary
+                if y[i] * (w @ xb[i]) <= 0:  # wrong side, or on the boundary
                     w += self.lr * y[i] * xb[i]
                     mistakes += 1
                     if self.record_history:
@@ -154,7 +177,10 @@ class Perceptron:
             warnings.warn(
                 f"perceptron did not converge in {self.max_epochs} epochs "
                 f"({self.mistakes_per_epoch_[-1]} mistakes in the last one): the data may not be "
-                "linearly separable", PerceptronNotConverged, stacklevel=2)
+                "linearly separable",
+                PerceptronNotConverged,
+                stacklevel=2,
+            )
         return self
 
     @property
@@ -218,12 +244,15 @@ def novikoff_bound(x, y, w=None) -> float:
         w = max_margin_separator(x, y)
     g = margin(x, y, w)
     if g <= 0:
-        raise ValueError(f"w does not separate the data (margin {g:.3g}); the bound needs gamma > 0")
+        raise ValueError(
+            f"w does not separate the data (margin {g:.3g}); the bound needs gamma > 0"
+        )
     return (radius(x) / g) ** 2
 
 
-def separable_dataset(n: int = 100, dim: int = 2, *, gamma: float = 0.1, rng=None,
-                      max_tries: int = 1000):
+def separable_dataset(
+    n: int = 100, dim: int = 2, *, gamma: float = 0.1, rng=None, max_tries: int = 1000
+):
     """``n`` points uniform in ``[-1, 1]^dim``, labelled by a random line, with a margin gap.
 
     Returns ``x (n, dim)``, ``y in {-1, +1}`` (half of each, shuffled) and the true separator
@@ -244,7 +273,9 @@ def separable_dataset(n: int = 100, dim: int = 2, *, gamma: float = 0.1, rng=Non
         if all(len(got[k]) == need[k] for k in need):
             break
     else:
-        raise ValueError(f"could not draw {n} points at distance >= {gamma} from the line; lower gamma")
+        raise ValueError(
+            f"could not draw {n} points at distance >= {gamma} from the line; lower gamma"
+        )
     x = np.array(got[1] + got[-1]).reshape(n, dim)
     y = np.array([1] * need[1] + [-1] * need[-1])
     order = rng.permutation(n)

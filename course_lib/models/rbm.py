@@ -23,6 +23,7 @@ driven by sampled hidden *states* and uses the visible and hidden probabilities 
 Everything runs on ``xp`` (NumPy or CuPy), chosen from the arrays you pass in.  Initial weights are
 drawn on the host from a NumPy generator, so NumPy and CuPy runs start from identical weights.
 """
+
 from __future__ import annotations
 
 import time
@@ -34,7 +35,9 @@ from course_lib.nn.activations import sigmoid, softplus
 from course_lib.train import History
 
 
-def momentum_schedule(epoch: int, initial: float = 0.5, final: float = 0.9, switch_after: int = 5) -> float:
+def momentum_schedule(
+    epoch: int, initial: float = 0.5, final: float = 0.9, switch_after: int = 5
+) -> float:
     """Momentum for 0-based ``epoch``: ``initial`` for the first ``switch_after`` epochs, then ``final``.
 
     The Matlab code counts epochs from 1 and switches when ``epoch > 5``: epochs 1-5 use 0.5.
@@ -63,9 +66,20 @@ class RBM:
     ``W (n_vis, n_hid)``, ``b_vis (n_vis,)``, ``b_hid (n_hid,)`` live on ``xp``.
     """
 
-    def __init__(self, n_vis: int, n_hid: int, *, hidden: str = "binary", lr: float | None = None,
-                 weight_cost: float = 0.0002, init_scale: float = 0.1, momentum=momentum_schedule,
-                 seed: int = 0, xp=np, dtype="float32"):
+    def __init__(
+        self,
+        n_vis: int,
+        n_hid: int,
+        *,
+        hidden: str = "binary",
+        lr: float | None = None,
+        weight_cost: float = 0.0002,
+        init_scale: float = 0.1,
+        momentum=momentum_schedule,
+        seed: int = 0,
+        xp=np,
+        dtype="float32",
+    ):
         if hidden not in ("binary", "linear"):
             raise ValueError(f"hidden must be 'binary' or 'linear', not {hidden!r}")
         self.n_vis, self.n_hid, self.hidden = n_vis, n_hid, hidden
@@ -156,8 +170,16 @@ class RBM:
             p += inc
         return err
 
-    def fit(self, data, *, epochs: int = 10, batch_size: int = 100, shuffle_seed: int | None = None,
-            monitor=None, verbose: bool = False) -> History:
+    def fit(
+        self,
+        data,
+        *,
+        epochs: int = 10,
+        batch_size: int = 100,
+        shuffle_seed: int | None = None,
+        monitor=None,
+        verbose: bool = False,
+    ) -> History:
         """Train on ``data (N, n_vis)`` (on ``xp``) for ``epochs`` passes of CD-1; returns the History.
 
         Batches are consecutive slices (as in the Matlab code, whose batches are fixed); pass
@@ -176,8 +198,10 @@ class RBM:
             self.history.epochs.append(row)
             if verbose:
                 extra = "".join(f"  {k} {v:.4g}" for k, v in row.items() if k.startswith("monitor"))
-                print(f"  RBM {self.n_vis}-{self.n_hid} ({self.hidden}) epoch {row['epoch']:3d}  "
-                      f"recon err {row['recon_err']:.3f}{extra}  ({row['seconds']:.1f} s)")
+                print(
+                    f"  RBM {self.n_vis}-{self.n_hid} ({self.hidden}) epoch {row['epoch']:3d}  "
+                    f"recon err {row['recon_err']:.3f}{extra}  ({row['seconds']:.1f} s)"
+                )
         history.seconds = time.perf_counter() - start
         return history
 
@@ -188,13 +212,17 @@ class RBM:
         err = 0.0
         for start in range(0, n, batch_size):
             if order is None:
-                batch = data[start:start + batch_size]
+                batch = data[start : start + batch_size]
             else:
-                batch = data[self.xp.asarray(order[start:start + batch_size])]
+                batch = data[self.xp.asarray(order[start : start + batch_size])]
             err = err + self.step(batch, epoch)
         momentum = self.momentum(epoch) if callable(self.momentum) else self.momentum
-        row = {"epoch": epoch + 1, "momentum": momentum, "recon_err": float(err) / n,
-               "seconds": time.perf_counter() - t0}
+        row = {
+            "epoch": epoch + 1,
+            "momentum": momentum,
+            "recon_err": float(err) / n,
+            "seconds": time.perf_counter() - t0,
+        }
         if monitor is not None:
             monitor = self.xp.asarray(monitor, dtype=self.dtype)
             row["monitor_free_energy"] = float(self.free_energy(monitor).mean())
@@ -205,13 +233,29 @@ class RBM:
         """Hidden means ``E[h | v]`` for all of ``data`` (what feeds the next RBM in a stack)."""
         xp = self.xp
         data = xp.asarray(data, dtype=self.dtype)
-        return xp.concatenate([self.hidden_mean(data[i:i + batch_size]) for i in range(0, data.shape[0], batch_size)])
+        return xp.concatenate(
+            [
+                self.hidden_mean(data[i : i + batch_size])
+                for i in range(0, data.shape[0], batch_size)
+            ]
+        )
 
 
-
-def pretrain_stack(data, sizes, *, epochs: int = 10, batch_size: int = 100, linear_top: bool = True,
-                   seed: int = 0, xp=None, dtype="float32", lrs=None, monitor=None, verbose: bool = False,
-                   start_from=None):
+def pretrain_stack(
+    data,
+    sizes,
+    *,
+    epochs: int = 10,
+    batch_size: int = 100,
+    linear_top: bool = True,
+    seed: int = 0,
+    xp=None,
+    dtype="float32",
+    lrs=None,
+    monitor=None,
+    verbose: bool = False,
+    start_from=None,
+):
     """Greedy layer-wise pretraining of a stack of RBMs (Hinton & Salakhutdinov 2006).
 
     ``sizes = [784, 1000, 500, 250, 30]`` trains RBMs 784-1000, 1000-500, 500-250 and 250-30; each
@@ -229,7 +273,9 @@ def pretrain_stack(data, sizes, *, epochs: int = 10, batch_size: int = 100, line
         if start_from is not None and i < len(start_from):
             r = start_from[i]
             if (r.n_vis, r.n_hid) != (n_vis, n_hid):
-                raise ValueError(f"start_from[{i}] is {r.n_vis}-{r.n_hid}, expected {n_vis}-{n_hid}")
+                raise ValueError(
+                    f"start_from[{i}] is {r.n_vis}-{r.n_hid}, expected {n_vis}-{n_hid}"
+                )
         else:
             hidden = "linear" if (top and linear_top) else "binary"
             lr = None if lrs is None else lrs[i]

@@ -13,6 +13,7 @@ are stacked bottom-up and unrolled into a :class:`~course_lib.models.autoencoder
 the host, so NumPy, CuPy and torch runs start identical and, with the same batch order, follow the
 same maths.
 """
+
 from __future__ import annotations
 
 import time
@@ -41,8 +42,17 @@ def init_layer(n_in: int, n_hid: int, seed: int, scale: float | None = None, dty
 class TiedAutoencoder(Sequential):
     """One tied-weight autoencoder layer: encoder ``(W, c)``, decoder ``(W^T, b)``, logits out."""
 
-    def __init__(self, n_in: int, n_hid: int, *, linear: bool = False, seed: int = 0, xp=np,
-                 dtype="float32", scale: float | None = None):
+    def __init__(
+        self,
+        n_in: int,
+        n_hid: int,
+        *,
+        linear: bool = False,
+        seed: int = 0,
+        xp=np,
+        dtype="float32",
+        scale: float | None = None,
+    ):
         W, c, b = init_layer(n_in, n_hid, seed, scale, dtype)
         encoder = Linear(n_in, n_hid, weight_init="zeros", dtype=dtype, xp=xp, input_grad=False)
         encoder.W[...], encoder.b[...] = xp.asarray(W), xp.asarray(c)
@@ -71,9 +81,20 @@ def layer_seeds(seed: int, n_layers: int):
     return [seed + 1000 * i for i in range(n_layers)]
 
 
-def pretrain_stacked_ae(data, sizes, *, epochs: int = 15, batch_size: int = 100, lr: float = 0.1,
-                        top_lr: float = 0.01, linear_top: bool = True, seed: int = 0, xp=None,
-                        dtype="float32", timings=None):
+def pretrain_stacked_ae(
+    data,
+    sizes,
+    *,
+    epochs: int = 15,
+    batch_size: int = 100,
+    lr: float = 0.1,
+    top_lr: float = 0.01,
+    linear_top: bool = True,
+    seed: int = 0,
+    xp=None,
+    dtype="float32",
+    timings=None,
+):
     """Greedy layer-wise pretraining of tied-weight autoencoders; returns the layers (bottom first).
 
     ``sizes = [784, 1000, 500, 250, 2]``; each layer is trained by plain SGD on consecutive batches
@@ -89,11 +110,21 @@ def pretrain_stacked_ae(data, sizes, *, epochs: int = 15, batch_size: int = 100,
     for i, (n_in, n_hid) in enumerate(zip(sizes[:-1], sizes[1:])):
         t0 = time.perf_counter()
         top = i == len(sizes) - 2
-        layer = TiedAutoencoder(n_in, n_hid, linear=top and linear_top, seed=seeds[i], xp=xp,
-                                dtype=dtype)
+        layer = TiedAutoencoder(
+            n_in, n_hid, linear=top and linear_top, seed=seeds[i], xp=xp, dtype=dtype
+        )
         sgd = optim.SGD([layer.flat.theta], [layer.flat.grad], lr=top_lr if top else lr)
-        fit(layer, SigmoidCrossEntropy(), sgd, x, epochs=epochs, batch_size=batch_size,
-            shuffle=False, last_batch="drop", progress=False)
+        fit(
+            layer,
+            SigmoidCrossEntropy(),
+            sgd,
+            x,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=False,
+            last_batch="drop",
+            progress=False,
+        )
         layers.append(layer)
         if not top:
             x = layer.encode(x)
@@ -105,5 +136,6 @@ def pretrain_stacked_ae(data, sizes, *, epochs: int = 15, batch_size: int = 100,
 
 def unroll(layers, *, xp=None, dtype=None) -> DeepAutoencoder:
     """The deep autoencoder initialised from pretrained tied layers."""
-    return DeepAutoencoder.from_layers([layer.as_tuple() for layer in layers],
-                                       linear_code=layers[-1].linear, xp=xp, dtype=dtype)
+    return DeepAutoencoder.from_layers(
+        [layer.as_tuple() for layer in layers], linear_code=layers[-1].linear, xp=xp, dtype=dtype
+    )

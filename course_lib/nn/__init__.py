@@ -6,18 +6,38 @@
     L = loss.forward(model.forward(x), labels)
     model.backward(loss.backward())          # fills model.grads in place
 """
+
 from course_lib.nn.activations import ReLU, Sigmoid, Tanh, sigmoid, softplus
 from course_lib.nn.batchnorm import BatchNorm
 from course_lib.nn.dropout import Dropout
 from course_lib.nn.flat import FlatParams
 from course_lib.nn.layer import Layer
 from course_lib.nn.linear import Linear, TiedLinear
-from course_lib.nn.losses import (MSELoss, SigmoidCrossEntropy, SoftmaxCrossEntropy, log_softmax,
-                                  softmax)
+from course_lib.nn.losses import (
+    MSELoss,
+    SigmoidCrossEntropy,
+    SoftmaxCrossEntropy,
+    log_softmax,
+    softmax,
+)
 from course_lib.nn.sequential import Sequential
 
 __all__ = [
-    "Layer", "Linear", "TiedLinear", "Sigmoid", "Tanh", "ReLU", "Dropout", "BatchNorm",
-    "Sequential", "FlatParams", "SoftmaxCrossEntropy", "SigmoidCrossEntropy", "MSELoss",
-    "sigmoid", "softplus", "softmax", "log_softmax",
+    "Layer",
+    "Linear",
+    "TiedLinear",
+    "Sigmoid",
+    "Tanh",
+    "ReLU",
+    "Dropout",
+    "BatchNorm",
+    "Sequential",
+    "FlatParams",
+    "SoftmaxCrossEntropy",
+    "SigmoidCrossEntropy",
+    "MSELoss",
+    "sigmoid",
+    "softplus",
+    "softmax",
+    "log_softmax",
 ]

@@ -1,5 +1,6 @@
 """Element-wise non-linearities: Sigmoid, Tanh, ReLU (layers), and the sigmoid and softplus
 functions the rest of the library uses.  They have no parameters."""
+
 from __future__ import annotations
 
 from course_lib.backend import get_array_module

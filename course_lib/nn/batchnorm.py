@@ -1,4 +1,5 @@
 """Batch normalisation (Ioffe & Szegedy 2015), for (N, D) and (N, C, H, W) inputs."""
+
 from __future__ import annotations
 
 import numpy as np  # the default array module for new parameters
@@ -48,7 +49,8 @@ class BatchNorm(Layer):
             raise ValueError(
                 f"BatchNorm in training mode got a batch of shape {tuple(x.shape)}: one value per "
                 "feature has no variance to normalise by. Use batches of at least 2 examples "
-                "(train.fit(..., last_batch='drop') drops a last batch of one), or call eval().")
+                "(train.fit(..., last_batch='drop') drops a last batch of one), or call eval()."
+            )
         mu = x.mean(axis=self.axes)
         var = ((x - mu.reshape(self.shape)) ** 2).mean(axis=self.axes)
         r = self.momentum
@@ -63,7 +65,8 @@ class BatchNorm(Layer):
         dxh = dout * (self.gamma.reshape(self.shape) / self.std)
         if not self.training:
             return dxh
-        return (dxh - dxh.mean(axis=axes, keepdims=True)
-                - self.xh * (dxh * self.xh).mean(axis=axes, keepdims=True))
-
-
+        return (
+            dxh
+            - dxh.mean(axis=axes, keepdims=True)
+            - self.xh * (dxh * self.xh).mean(axis=axes, keepdims=True)
+        )

@@ -1,4 +1,5 @@
 """Inverted dropout (Srivastava et al. 2014, scaled at training time)."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -13,6 +13,7 @@ Shared parameters (a weight used by two layers, e.g. a tied decoder) get one pla
 each layer keeps its own gradient buffer, and the model's backward adds them up into ``grad``
 (d L / d W is the sum of the gradients of every use of W).
 """
+
 from __future__ import annotations
 
 from course_lib.backend import get_array_module
@@ -71,8 +72,9 @@ class FlatParams:
         mask = get_array_module(self.theta).zeros_like(self.theta)
         for a in arrays:
             if id(a) not in self.views:
-                raise ValueError(f"an array of shape {a.shape} is not one of the model's parameters")
+                raise ValueError(
+                    f"an array of shape {a.shape} is not one of the model's parameters"
+                )
             start, stop = self.views[id(a)][1:]
             mask[start:stop] = 1
         return mask
-

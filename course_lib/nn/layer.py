@@ -8,6 +8,7 @@ built from the two lists updates the layer in place::
     layer.forward(x); layer.backward(dout)
     for w, g in zip(layer.params, layer.grads): w -= lr * g
 """
+
 from __future__ import annotations
 
 

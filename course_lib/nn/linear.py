@@ -1,4 +1,5 @@
 """The fully connected (affine) layer, and its weight-tied mirror image."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,8 +20,9 @@ class Linear(Layer):
 
     param_names = ("W", "b")
 
-    def __init__(self, n_in, n_out, *, weight_init="he", rng=None, dtype="float32", xp=np,
-                 input_grad=True):
+    def __init__(
+        self, n_in, n_out, *, weight_init="he", rng=None, dtype="float32", xp=np, input_grad=True
+    ):
         self.W = init.make(weight_init, (n_in, n_out), rng, xp, dtype)
         self.b = xp.zeros(n_out, dtype=dtype)
         self.dW, self.db = xp.zeros_like(self.W), xp.zeros_like(self.b)
@@ -30,8 +32,10 @@ class Linear(Layer):
         self.x_shape = x.shape
         self.x = x.reshape(x.shape[0], -1)
         if self.x.shape[1] != self.W.shape[0]:
-            raise ValueError(f"Linear({self.W.shape[0]}, {self.W.shape[1]}) got an input of shape "
-                             f"{tuple(x.shape)}: each example must have {self.W.shape[0]} numbers")
+            raise ValueError(
+                f"Linear({self.W.shape[0]}, {self.W.shape[1]}) got an input of shape "
+                f"{tuple(x.shape)}: each example must have {self.W.shape[0]} numbers"
+            )
         return self.x @ self.W + self.b
 
     def backward(self, dout):

@@ -16,6 +16,7 @@ Targets whose shape does not fit the scores are refused with the shape that was 
 broadcast (N, 1) against (N,) would otherwise give an (N, N) loss and a wrong number, silently.
 This module is the only place the library computes softmax and cross-entropy.
 """
+
 from __future__ import annotations
 
 from course_lib.backend import get_array_module
@@ -30,9 +31,11 @@ def _scale(n, reduction):
 
 def _same_shape(name, scores, targets):
     if tuple(targets.shape) != tuple(scores.shape):
-        raise ValueError(f"{name}: targets of shape {tuple(targets.shape)} for outputs of shape "
-                         f"{tuple(scores.shape)}; they must have the same shape (reshape the "
-                         f"targets to {tuple(scores.shape)})")
+        raise ValueError(
+            f"{name}: targets of shape {tuple(targets.shape)} for outputs of shape "
+            f"{tuple(scores.shape)}; they must have the same shape (reshape the "
+            f"targets to {tuple(scores.shape)})"
+        )
 
 
 def log_softmax(x):
@@ -90,14 +93,19 @@ class SoftmaxCrossEntropy:
                 f"SoftmaxCrossEntropy: labels of shape {tuple(labels.shape)} for scores of shape "
                 f"{tuple(scores.shape)}; give integer labels of shape {expected} (e.g. "
                 f"labels.reshape({', '.join(map(str, expected))})) or one-hot rows of shape "
-                f"{tuple(scores.shape)}")
+                f"{tuple(scores.shape)}"
+            )
         if labels.dtype.kind not in "iu":
-            raise ValueError(f"SoftmaxCrossEntropy: labels must be integers, got {labels.dtype} "
-                             "(use labels.astype(int), or one-hot rows of the scores' shape)")
+            raise ValueError(
+                f"SoftmaxCrossEntropy: labels must be integers, got {labels.dtype} "
+                "(use labels.astype(int), or one-hot rows of the scores' shape)"
+            )
         if labels.size and not (0 <= int(labels.min()) and int(labels.max()) < scores.shape[-1]):
-            raise ValueError(f"SoftmaxCrossEntropy: labels must lie in 0..{scores.shape[-1] - 1} "
-                             f"for {scores.shape[-1]} classes, got {int(labels.min())}.."
-                             f"{int(labels.max())}")
+            raise ValueError(
+                f"SoftmaxCrossEntropy: labels must lie in 0..{scores.shape[-1] - 1} "
+                f"for {scores.shape[-1]} classes, got {int(labels.min())}.."
+                f"{int(labels.max())}"
+            )
 
 
 class SigmoidCrossEntropy:

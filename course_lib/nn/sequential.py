@@ -1,4 +1,5 @@
 """A container that chains layers: forward left to right, backward right to left."""
+
 from __future__ import annotations
 
 from course_lib.nn.layer import Layer
@@ -61,5 +62,8 @@ class Sequential(Layer):
         return self._named("named_buffers")
 
     def _named(self, method):
-        return {f"{i}.{name}": a for i, layer in enumerate(self.layers)
-                for name, a in getattr(layer, method)().items()}
+        return {
+            f"{i}.{name}": a
+            for i, layer in enumerate(self.layers)
+            for name, a in getattr(layer, method)().items()
+        }

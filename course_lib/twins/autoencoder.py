@@ -11,6 +11,7 @@ flavours:
   captured once into a CUDA graph (``torch.cuda.CUDAGraph``) and replayed for every batch, so a step
   costs one launch.  Parameters are updated in place, so the captured addresses stay valid.
 """
+
 from __future__ import annotations
 
 import time
@@ -37,7 +38,7 @@ class TorchAutoencoder(torch.nn.Sequential):
         return model.to(device) if device is not None else model
 
     def encode(self, x):
-        for module in list(self)[:self.n_encoder]:
+        for module in list(self)[: self.n_encoder]:
             x = module(x)
         return x
 
@@ -48,8 +49,9 @@ class TorchAutoencoder(torch.nn.Sequential):
     @torch.no_grad()
     def squared_error(self, x, batch_size: int = 10000) -> float:
         """Squared reconstruction error summed over pixels, averaged over images."""
-        total = sum(float(((xb - torch.sigmoid(self(xb))) ** 2).sum())
-                    for xb in torch.split(x, batch_size))
+        total = sum(
+            float(((xb - torch.sigmoid(self(xb))) ** 2).sum()) for xb in torch.split(x, batch_size)
+        )
         return total / x.shape[0]
 
 
@@ -60,7 +62,9 @@ class SGDStepper:
     loss needs no synchronisation inside the loop.
     """
 
-    def __init__(self, params, loss_fn, lr: float, *, batch_shape, device, dtype, mode: str = "eager"):
+    def __init__(
+        self, params, loss_fn, lr: float, *, batch_shape, device, dtype, mode: str = "eager"
+    ):
         if mode not in ("eager", "graph"):
             raise ValueError(f"mode {mode!r}: use 'eager' or 'graph'")
         if mode == "graph" and torch.device(device).type != "cuda":
@@ -116,7 +120,7 @@ def sgd_epochs(stepper, x, epochs: int, batch_size: int) -> History:
     for epoch in range(1, epochs + 1):
         t0 = time.perf_counter()
         for i in range(0, n, batch_size):
-            stepper(x[i:i + batch_size])
+            stepper(x[i : i + batch_size])
         loss = stepper.take_total() / max(n // batch_size, 1)
         history.epochs.append({"epoch": epoch, "loss": loss, "seconds": time.perf_counter() - t0})
     history.seconds = time.perf_counter() - start
@@ -125,21 +129,49 @@ def sgd_epochs(stepper, x, epochs: int, batch_size: int) -> History:
 
 def _sgd(model, x, lr, batch_size, mode):
     p0 = next(model.parameters())
-    return SGDStepper(list(model.parameters()), model.loss, lr, batch_shape=(batch_size, x.shape[1]),
-                      device=p0.device, dtype=p0.dtype, mode=mode)
+    return SGDStepper(
+        list(model.parameters()),
+        model.loss,
+        lr,
+        batch_shape=(batch_size, x.shape[1]),
+        device=p0.device,
+        dtype=p0.dtype,
+        mode=mode,
+    )
 
 
-def pretrain_stacked_ae_torch(data, sizes, *, epochs: int = 15, batch_size: int = 100, lr: float = 0.1,
-                              top_lr: float = 0.01, linear_top: bool = True, seed: int = 0, device="cpu",
-                              dtype=torch.float32, mode: str = "eager", timings=None):
+def pretrain_stacked_ae_torch(
+    data,
+    sizes,
+    *,
+    epochs: int = 15,
+    batch_size: int = 100,
+    lr: float = 0.1,
+    top_lr: float = 0.01,
+    linear_top: bool = True,
+    seed: int = 0,
+    device="cpu",
+    dtype=torch.float32,
+    mode: str = "eager",
+    timings=None,
+):
     """Torch twin of :func:`course_lib.models.stacked_ae.pretrain_stacked_ae` (same initial weights)."""
-    x = data if torch.is_tensor(data) else torch.as_tensor(asnumpy(data), dtype=dtype, device=device)
+    x = (
+        data
+        if torch.is_tensor(data)
+        else torch.as_tensor(asnumpy(data), dtype=dtype, device=device)
+    )
     layers = []
     for i, (n_in, n_hid) in enumerate(zip(sizes[:-1], sizes[1:])):
         t0 = time.perf_counter()
         top = i == len(sizes) - 2
-        host = TiedAutoencoder(n_in, n_hid, linear=top and linear_top, seed=layer_seeds(seed, len(sizes) - 1)[i],
-                               dtype=numpy_dtype(dtype))
+        host = TiedAutoencoder(
+            n_in,
+            n_hid,
+            linear=top and linear_top,
+            seed=layer_seeds(seed, len(sizes) - 1)[i],
+            dtype=numpy_dtype(dtype),
+        )
         layer = TorchAutoencoder.from_numpy(host, device=device, dtype=dtype)
         sgd_epochs(_sgd(layer, x, top_lr if top else lr, batch_size, mode), x, epochs, batch_size)
         layers.append(layer)
@@ -154,17 +186,30 @@ def pretrain_stacked_ae_torch(data, sizes, *, epochs: int = 15, batch_size: int 
 
 def unroll_torch(layers, *, device="cpu", dtype=torch.float32) -> TorchAutoencoder:
     """Unroll torch tied layers into a deep :class:`TorchAutoencoder` (via the NumPy class, on the host)."""
+
     def as_tuple(layer):  # (W, b_hid, b_vis) as NumPy arrays, W (n_in, n_hid)
         return tuple(asnumpy(t) for t in (layer[0].weight.t(), layer[0].bias, layer[-1].bias))
 
-    net = DeepAutoencoder.from_layers([as_tuple(layer) for layer in layers],
-                                      linear_code=layers[-1].linear)
+    net = DeepAutoencoder.from_layers(
+        [as_tuple(layer) for layer in layers], linear_code=layers[-1].linear
+    )
     return TorchAutoencoder.from_numpy(net, device=device, dtype=dtype)
 
 
-def finetune_sgd_torch(model: TorchAutoencoder, data, *, epochs: int = 5, batch_size: int = 100,
-                       lr: float = 0.1, mode: str = "eager") -> History:
+def finetune_sgd_torch(
+    model: TorchAutoencoder,
+    data,
+    *,
+    epochs: int = 5,
+    batch_size: int = 100,
+    lr: float = 0.1,
+    mode: str = "eager",
+) -> History:
     """Plain SGD fine-tuning over consecutive batches (as ``fit(..., shuffle=False, last_batch="drop")``)."""
     p0 = next(model.parameters())
-    x = data if torch.is_tensor(data) else torch.as_tensor(asnumpy(data), dtype=p0.dtype, device=p0.device)
+    x = (
+        data
+        if torch.is_tensor(data)
+        else torch.as_tensor(asnumpy(data), dtype=p0.dtype, device=p0.device)
+    )
     return sgd_epochs(_sgd(model, x, lr, batch_size, mode), x, epochs, batch_size)

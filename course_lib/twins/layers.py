@@ -4,6 +4,7 @@ Layer ``i`` of the twin is layer ``i`` of the NumPy model.  ``nn.Linear``'s ``W`
 becomes ``torch.nn.Linear.weight`` (n_out, n_in), i.e. ``W^T``; a ``TiedLinear`` becomes a
 :class:`TiedLinear` that uses the twin of its source layer's weight, so the tie survives.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -41,8 +42,12 @@ def twin_layer(layer, made: dict, dtype):
     if isinstance(layer, nn.TiedLinear):
         return TiedLinear(made[id(layer.source)], layer.W.shape[0], dtype=dtype)
     if isinstance(layer, nn.BatchNorm):
-        return torch.nn.BatchNorm1d(layer.gamma.shape[0], eps=layer.eps,
-                                    momentum=round(1.0 - layer.momentum, 12), dtype=dtype)
+        return torch.nn.BatchNorm1d(
+            layer.gamma.shape[0],
+            eps=layer.eps,
+            momentum=round(1.0 - layer.momentum, 12),
+            dtype=dtype,
+        )
     if isinstance(layer, nn.Dropout):
         return torch.nn.Dropout(layer.p)
     if type(layer) in ACTIVATIONS:
@@ -69,8 +74,12 @@ def copy_weights(model, modules) -> None:
         elif isinstance(ours, nn.TiedLinear):
             theirs.bias.copy_(_tensor(ours.b, theirs.bias))
         elif isinstance(ours, nn.BatchNorm):
-            for name, array in [("weight", ours.gamma), ("bias", ours.beta),
-                                ("running_mean", ours.running_mean), ("running_var", ours.running_var)]:
+            for name, array in [
+                ("weight", ours.gamma),
+                ("bias", ours.beta),
+                ("running_mean", ours.running_mean),
+                ("running_var", ours.running_var),
+            ]:
                 getattr(theirs, name).copy_(_tensor(array, getattr(theirs, name)))
 
 
@@ -85,8 +94,10 @@ def numpy_order(twin) -> list[tuple[torch.Tensor, bool]]:
     transposed" (torch keeps a Linear weight as (n_out, n_in), NumPy as (n_in, n_out))."""
     out, seen = [], set()
     for module in twin:
-        for p, transposed in [(getattr(module, "weight", None), isinstance(module, torch.nn.Linear)),
-                              (getattr(module, "bias", None), False)]:
+        for p, transposed in [
+            (getattr(module, "weight", None), isinstance(module, torch.nn.Linear)),
+            (getattr(module, "bias", None), False),
+        ]:
             if p is not None and id(p) not in seen:
                 out.append((p, transposed))
                 seen.add(id(p))

@@ -9,6 +9,7 @@ torch stores W as (n_out, n_in)).  Weights are drawn by ``course_lib.init`` on t
 torch's own initialisers.  Dropout masks come from torch's generator, so they differ between
 the two models: compare them in eval mode or with ``dropout=0``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,10 +23,19 @@ from course_lib.twins.layers import twin_layers
 class TorchMLP(torch.nn.Sequential):
     """Linear -> [BatchNorm1d] -> activation -> [Dropout], repeated; a last Linear gives the scores."""
 
-    def __init__(self, sizes, activation="relu", weight_init=None, dropout=0.0, batchnorm=False,
-                 rng=None, dtype=torch.float32):
-        mlp = MLP(sizes, activation, weight_init, dropout, batchnorm, rng=rng,
-                  dtype=numpy_dtype(dtype))
+    def __init__(
+        self,
+        sizes,
+        activation="relu",
+        weight_init=None,
+        dropout=0.0,
+        batchnorm=False,
+        rng=None,
+        dtype=torch.float32,
+    ):
+        mlp = MLP(
+            sizes, activation, weight_init, dropout, batchnorm, rng=rng, dtype=numpy_dtype(dtype)
+        )
         super().__init__(*twin_layers(mlp))
 
     @classmethod
@@ -34,7 +44,6 @@ class TorchMLP(torch.nn.Sequential):
         model = cls.__new__(cls)
         torch.nn.Sequential.__init__(model, *twin_layers(mlp))
         return model.to(device) if device is not None else model
-
 
 
 def mlp_pair(sizes, seed=0, *, device="cpu", dtype="float32", xp=np, **kwargs):
