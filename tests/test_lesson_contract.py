@@ -1,4 +1,4 @@
-"""Every lesson notebook has the shape notebooks/README.md describes (the parts a program can check)."""
+"""Every lesson notebook has the shape notebooks/README.md describes (what a program can check)."""
 
 import ast
 import json
@@ -88,3 +88,15 @@ def test_recorded_claims_are_registered_and_published_numbers_are_not_typed(note
                     f"{form} (published value of {claim.id}) is typed into a cell: "
                     f'use repro.published("{claim.id}")'
                 )
+
+
+def test_committed_without_outputs_except_checked_cells(notebook):
+    """Outputs are stored only where nbval compares them: cells marked # NBVAL_CHECK_OUTPUT, whose
+    metadata says keep_output (so nbstripout, the pre-commit hook, leaves them)."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    for i, cell in enumerate(c for c in nb["cells"] if c["cell_type"] == "code"):
+        checked = "NBVAL_CHECK_OUTPUT" in "".join(cell["source"])
+        keep = cell["metadata"].get("keep_output", False)
+        assert checked == keep, f"code cell {i + 1}: # NBVAL_CHECK_OUTPUT and keep_output disagree"
+        problem = "a checked cell needs its stored output" if checked else "output to strip"
+        assert checked == bool(cell["outputs"]), f"code cell {i + 1}: {problem}"
