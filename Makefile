@@ -1,24 +1,30 @@
 # The course's two commands:
 #   make reproduce   set up .venv if needed, then run every notebook (quick profile) and write the report
-#   make test        set up .venv if needed, then run the test suite (pytest + nbval over the notebooks)
+#   make test        set up .venv if needed, then lint, run the unit tests, check the notebooks'
+#                    stored outputs, and run every lesson once (quick) with its claims gated
 # Offline, point COURSE_DATA at a folder holding the datasets, e.g. COURSE_DATA=../shared/data make test
+# Other targets: make lint | make lock (regenerate constraints.txt) | make clean-venv
 
 PYTHON ?= python3
 VENV ?= .venv
 PROFILE ?= quick
+JOBS ?= 2
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CHECKED_NOTEBOOKS := $(shell grep -l NBVAL_CHECK_OUTPUT notebooks/*.ipynb)
 
 # Notebook kernels run inside notebooks/, so a relative data folder is made absolute here.
 ifdef COURSE_DATA
 export COURSE_DATA := $(abspath $(COURSE_DATA))
 endif
 
-.PHONY: reproduce test setup clean-venv
+.PHONY: reproduce test lint setup lock clean-venv
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 10) else \
+		f"Python 3.10 or later is needed, and $(PYTHON) is {v[0]}.{v[1]}: run make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
@@ -27,8 +33,25 @@ $(STAMP): pyproject.toml constraints.txt
 reproduce: $(STAMP)
 	$(BIN)/python -m experiments run --profile $(PROFILE)
 
-test: $(STAMP)
-	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env --nbval-cell-timeout=900 -p no:cacheprovider
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider tests
+	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env $(CHECKED_NOTEBOOKS)
+	$(BIN)/python -m experiments run --profile quick --jobs $(JOBS) --strict
+
+# constraints.txt: one lock for every supported Python (3.10-3.13), made by uv from pyproject.toml.
+lock:
+	$(PYTHON) -m venv /tmp/course-lock && /tmp/course-lock/bin/pip install --quiet uv
+	echo "torch==2.13.0" > /tmp/course-lock/torch-pin.txt
+	grep '^#' constraints.txt > /tmp/course-lock/header.txt
+	grep -v '^#' constraints.txt > /tmp/course-lock/lock.txt  # uv keeps these pins where it can
+	/tmp/course-lock/bin/uv pip compile pyproject.toml --extra test --extra dev --universal \
+		--python-version 3.10 --no-annotate --no-header \
+		--constraint /tmp/course-lock/torch-pin.txt -o /tmp/course-lock/lock.txt
+	cat /tmp/course-lock/header.txt /tmp/course-lock/lock.txt > constraints.txt
 
 clean-venv:
 	rm -rf $(VENV)

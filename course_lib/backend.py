@@ -79,8 +79,8 @@ def xp_for(device: str = "cpu"):
         return cupy_module() if gpu_available() else np
     if not gpu_available():
         raise RuntimeError(
-            f"device={device!r} needs CuPy and an NVIDIA GPU, and none was found. Install the extra "
-            "with `pip install course_lib[gpu]` on a CUDA machine, or use device='cpu'."
+            f"device={device!r} needs CuPy and an NVIDIA GPU, and none was found. Install the "
+            "extra with `pip install course_lib[gpu]` on a CUDA machine, or use device='cpu'."
         )
     return cupy_module()
 
@@ -136,7 +136,8 @@ def numpy_dtype(dtype) -> np.dtype:
 
 
 def asnumpy(x) -> np.ndarray:
-    """Copy ``x`` (NumPy, CuPy or torch) to a NumPy array on the host (no copy if it already is one)."""
+    """Copy ``x`` (NumPy, CuPy or torch) to a NumPy array on the host (no copy if it already is
+    one)."""
     cp = cupy_module()
     if cp is not None and isinstance(x, cp.ndarray):
         return cp.asnumpy(x)
@@ -148,7 +149,7 @@ def asnumpy(x) -> np.ndarray:
 def seed_everything(seed: int) -> np.random.Generator:
     """Seed Python, NumPy, CuPy and torch; return a fresh ``numpy.random.Generator(seed)``."""
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - the legacy global generator, for np.random.* in cells
     cp = cupy_module()
     if cp is not None and gpu_available():
         cp.random.seed(seed)

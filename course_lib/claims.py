@@ -119,7 +119,8 @@ class Registry:
         return next((c for c in self.claims if c.id == claim_id), None)
 
     def claim(self, claim_id: str) -> Claim:
-        """The claim ``claim_id``; an :class:`UnknownClaimError` names the nearest registered ids."""
+        """The claim ``claim_id``; an :class:`UnknownClaimError` names the nearest registered
+        ids."""
         found = self.get(claim_id)
         if found is None:
             raise UnknownClaimError(
@@ -138,7 +139,8 @@ class Registry:
 
 
 def claims_dir(folder: str | Path | None = None) -> Path:
-    """``folder`` if given, else ``$COURSE_CLAIMS``, else the repository's ``experiments/claims``."""
+    """``folder`` if given, else ``$COURSE_CLAIMS``, else the repository's
+    ``experiments/claims``."""
     return Path(folder or os.environ.get(CLAIMS_ENV) or CLAIMS_DIR)
 
 
@@ -257,7 +259,8 @@ def judge(bound: dict | None, value=MISSING) -> str:
     """Status of a reproduced ``value`` against a bound ``{min, max, equals}`` (``None``: no bound).
 
     Nothing recorded is ``not run``; a recorded None, NaN or infinity always fails; otherwise
-    ``min``/``max`` are inclusive limits on a number and ``equals`` an exact match (bool, string, number).
+    ``min``/``max`` are inclusive limits on a number and ``equals`` an exact match (bool, string,
+    number).
     """
     if value is MISSING:
         return NOT_RUN

@@ -1,9 +1,9 @@
 """Early stopping on a validation number, with the best parameters kept.
 
 A training budget chosen by looking at test-set curves is tuned on the test set.  The honest way to
-decide *when to stop* is to hold out part of the training data and watch it: stop once the validation
-number has not improved by a relative ``min_rel`` for ``patience`` epochs, and go back to the epoch
-where it was lowest.  Pass it as ``stop=`` to :func:`course_lib.train.fit`.
+decide *when to stop* is to hold out part of the training data and watch it: stop once the
+validation number has not improved by a relative ``min_rel`` for ``patience`` epochs, and go back to
+the epoch where it was lowest.  Pass it as ``stop=`` to :func:`course_lib.train.fit`.
 """
 
 from __future__ import annotations

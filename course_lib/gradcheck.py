@@ -30,7 +30,8 @@ def rel_error(a, b, tiny=1e-8) -> float:
 
 
 def numeric_gradient(f, x, h=1e-5):
-    """d f / d x for a scalar f(), by central differences; x is perturbed in place, then restored."""
+    """d f / d x for a scalar f(), by central differences; x is perturbed in place, then
+    restored."""
     grad = np.zeros_like(x)
     for i in np.ndindex(x.shape):
         old = x[i]

@@ -3,11 +3,11 @@
 In a batch run, papermill passes ``profile`` and ``results_path`` into the notebook's ``parameters``
 cell and the notebook calls::
 
-    cfg = repro.profile(profile, quick=dict(n_train=6000), full=dict(n_train=60000), n_train=n_train)
-    repro.start(results_path, notebook="04_autoencoders", profile=profile, seed=seed)
-    target = repro.published("hinton2006.ae30_test_sqerr")   # 3.0, from experiments/claims/04.toml
-    repro.record("hinton2006.ae30_test_sqerr", err)        # joined with the published number
-    repro.save_figure(fig, "reconstructions", caption="...")
+    cfg = repro.profile(profile, quick=dict(n_train=6000), full=dict(n_train=60000),
+    n_train=n_train) repro.start(results_path, notebook="04_autoencoders", profile=profile,
+    seed=seed) target = repro.published("hinton2006.ae30_test_sqerr")   # 3.0, from
+    experiments/claims/04.toml repro.record("hinton2006.ae30_test_sqerr", err)        # joined with
+    the published number repro.save_figure(fig, "reconstructions", caption="...")
 
 Run interactively (``results_path=None``) the same calls only print, so a learner's notebook
 never needs a batch run around it.  The JSON file is rewritten after every call, so results
@@ -30,7 +30,8 @@ from course_lib.claims import CLAIM_ID, ID_FORM, Registry, check_profile, claims
 
 
 class Settings(dict):
-    """A lesson's settings: a dict whose keys are also attributes (``cfg.n_train == cfg["n_train"]``)."""
+    """A lesson's settings: a dict whose keys are also attributes (``cfg.n_train ==
+    cfg["n_train"]``)."""
 
     def __getattr__(self, name):
         try:
@@ -54,7 +55,8 @@ class Settings(dict):
 
 
 def _number(value) -> int | float | None:
-    """``value`` as an int or float (``"4000"`` -> 4000, ``"1e-3"`` -> 0.001); None if it is not one."""
+    """``value`` as an int or float (``"4000"`` -> 4000, ``"1e-3"`` -> 0.001); None if it is not
+    one."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -86,7 +88,8 @@ def profile(name: str, *, quick: dict, full: dict, **overrides) -> Settings:
     Each override that is not None replaces the profile's value, converted to its type when that is
     int or float, so a notebook passes its parameters straight in::
 
-        cfg = repro.profile(profile, quick=dict(n_train=6000), full=dict(n_train=60000), n_train=n_train)
+        cfg = repro.profile(profile, quick=dict(n_train=6000), full=dict(n_train=60000),
+        n_train=n_train)
 
     An unknown profile, an override the profiles do not have, a value that does not convert, or
     ``quick`` and ``full`` with different keys raise :class:`ValueError`.
@@ -117,8 +120,9 @@ def _registry(folder: Path) -> Registry:
 def published(claim_id: str):
     """The published value (number, bool or string) of the registered claim ``claim_id``.
 
-    Read from the claims folder (``$COURSE_CLAIMS`` or the repository's ``experiments/claims``), once
-    per process; an unknown id raises :class:`course_lib.claims.UnknownClaimError` (a KeyError).
+    Read from the claims folder (``$COURSE_CLAIMS`` or the repository's ``experiments/claims``),
+    once per process; an unknown id raises :class:`course_lib.claims.UnknownClaimError` (a
+    KeyError).
     """
     return _registry(claims_dir().resolve()).claim(claim_id).published
 
@@ -157,7 +161,8 @@ class Recorder:
         return None if self.path is None else self.path.with_name(self.path.stem + "_figures")
 
     def record(self, claim_id: str, value, *, note: str = "") -> None:
-        """Record the reproduced ``value`` of claim ``claim_id`` (e.g. ``"lecun1998.lenet5_test_error"``)."""
+        """Record the reproduced ``value`` of claim ``claim_id`` (e.g.
+        ``"lecun1998.lenet5_test_error"``)."""
         if not CLAIM_ID.match(claim_id):
             raise ValueError(f"claim id {claim_id!r} is not of the form {ID_FORM}")
         value = _plain(value)
@@ -167,7 +172,8 @@ class Recorder:
         self._write()
 
     def save_figure(self, fig, name: str, *, caption: str = "") -> Path | None:
-        """Save a matplotlib figure for the report as ``<name>.png``; interactive runs save nothing."""
+        """Save a matplotlib figure for the report as ``<name>.png``; interactive runs save
+        nothing."""
         if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
             raise ValueError(f"figure name {name!r} may hold only letters, digits, '_' and '-'")
         if self.figure_dir is None:
@@ -209,7 +215,8 @@ _active: Recorder | None = None
 
 
 def start(results_path=None, *, notebook=None, profile=None, seed=None) -> Recorder:
-    """Begin recording for this notebook; ``results_path=None`` records to nothing (interactive use)."""
+    """Begin recording for this notebook; ``results_path=None`` records to nothing (interactive
+    use)."""
     global _active
     _active = Recorder(results_path, notebook=notebook, profile=profile, seed=seed)
     return _active

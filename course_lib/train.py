@@ -31,8 +31,8 @@ LAST_BATCH = ("keep", "drop")
 
 @dataclass
 class History:
-    """One row per epoch (``epoch``, ``loss``, ``seconds`` and whatever ``evaluate`` added), the loss
-    of every step (empty for loops that keep none), and the wall time of the whole run."""
+    """One row per epoch (``epoch``, ``loss``, ``seconds`` and whatever ``evaluate`` added), the
+    loss of every step (empty for loops that keep none), and the wall time of the whole run."""
 
     epochs: list = field(default_factory=list)
     steps: list = field(default_factory=list)
@@ -217,7 +217,8 @@ def cg_minimize(f, x0, *, line_searches: int = 3):
 
 
 def flat_loss(model, loss, x, y, grad_mask=None):
-    """``f(theta) -> (loss, grad)`` on one batch, both float64 on the host, for :func:`cg_minimize`."""
+    """``f(theta) -> (loss, grad)`` on one batch, both float64 on the host, for
+    :func:`cg_minimize`."""
     flat = model.flat
     xp, dtype = get_array_module(flat.theta), flat.theta.dtype
 
@@ -248,7 +249,8 @@ def fit_cg(
     progress=True,
     desc=None,
 ) -> History:
-    """Train ``model`` by conjugate gradients on batches, the recipe of Hinton & Salakhutdinov (2006).
+    """Train ``model`` by conjugate gradients on batches, the recipe of Hinton & Salakhutdinov
+    (2006).
 
     Each epoch visits a fresh permutation of the data in batches of ``batch_size`` (a short last
     batch is dropped); on each batch ``line_searches`` CG iterations run from the current

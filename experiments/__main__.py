@@ -1,4 +1,5 @@
-"""Command line: ``python -m experiments {list,run,report,check,bench}`` (installed as ``course-repro``).
+"""Command line: ``python -m experiments {list,run,report,check,bench}`` (installed as
+``course-repro``).
 
 python -m experiments list
 python -m experiments run --profile quick [--only 04 06] [--out DIR] [--timeout S] [--fresh]
@@ -58,8 +59,9 @@ def cmd_list(args) -> int:
 
 
 def cmd_run(args) -> int:
-    """Execute notebooks; exit 1 when a notebook failed to execute, and with ``--strict`` also when a
-    claim with a bound for the profile fails or is unconfirmed (otherwise failed claims are findings)."""
+    """Execute notebooks; exit 1 when a notebook failed to execute, and with ``--strict`` also when
+    a claim with a bound for the profile fails or is unconfirmed (otherwise failed claims are
+    findings)."""
     from experiments.runner import default_out, parse_params, parse_shard, run_batch
 
     params = parse_params(args.param)
@@ -96,7 +98,8 @@ def cmd_run(args) -> int:
 
 
 def show_gate(data: dict, names=None) -> int:
-    """Print the claims gate's verdict on a report's data (one line per problem); 1 if it fails, else 0."""
+    """Print the claims gate's verdict on a report's data (one line per problem); 1 if it fails,
+    else 0."""
     from experiments.report import gate, gate_passed
 
     problems = gate(data, names)

@@ -15,7 +15,8 @@ NOTEBOOK_NAME = re.compile(r"^(\d{2})_([A-Za-z0-9_-]+)\.ipynb$")
 
 @dataclass(frozen=True)
 class Notebook:
-    """One lesson notebook, e.g. ``04_autoencoders.ipynb``: lesson ``"04"``, slug ``"autoencoders"``."""
+    """One lesson notebook, e.g. ``04_autoencoders.ipynb``: lesson ``"04"``, slug
+    ``"autoencoders"``."""
 
     path: Path
     lesson: str
@@ -29,7 +30,8 @@ class Notebook:
 
 
 def notebook_title(path: Path) -> str:
-    """The text of the first markdown heading, or ``""`` when there is none (or the file is unreadable)."""
+    """The text of the first markdown heading, or ``""`` when there is none (or the file is
+    unreadable)."""
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception:  # noqa: BLE001 - a broken notebook is reported when it is run, not here
@@ -44,7 +46,8 @@ def notebook_title(path: Path) -> str:
 
 
 def find_notebooks(folder: str | Path) -> list[Notebook]:
-    """Every ``NN_slug.ipynb`` in ``folder``, in lesson order; two notebooks for one lesson is an error."""
+    """Every ``NN_slug.ipynb`` in ``folder``, in lesson order; two notebooks for one lesson is an
+    error."""
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(f"notebook folder {folder} does not exist")
@@ -66,7 +69,8 @@ def find_notebooks(folder: str | Path) -> list[Notebook]:
 
 
 def select(notebooks: list[Notebook], only: list[str] | None) -> list[Notebook]:
-    """The notebooks named in ``only`` (``"4"``, ``"04"`` or ``"04_slug"``); all when ``only`` is empty."""
+    """The notebooks named in ``only`` (``"4"``, ``"04"`` or ``"04_slug"``); all when ``only`` is
+    empty."""
     if not only:
         return notebooks
     by_lesson = {nb.lesson: nb for nb in notebooks}

@@ -133,7 +133,8 @@ def notebook_entry(name, lesson, title, meta, results, claims, profile) -> dict:
 
 
 def provenance(meta: dict) -> dict:
-    """What a notebook's results came from: code (commit and course_lib fingerprint), seed, device."""
+    """What a notebook's results came from: code (commit and course_lib fingerprint), seed,
+    device."""
     library = meta.get("library_sha256")
     code = git_line(meta.get("git")) + (f", course_lib {library[:12]}" if library else "")
     return {"code": code, "seed": meta.get("seed"), "device": meta.get("device")}
@@ -166,7 +167,8 @@ def read_run(run_dir: Path) -> dict:
 
 
 def one_of(runs: list[tuple[Path, dict]], key: str, what: str, hint: str):
-    """The value of ``key`` that every run.json shares; an error naming each folder's when they differ."""
+    """The value of ``key`` that every run.json shares; an error naming each folder's when they
+    differ."""
     values = {run.get(key) for _, run in runs}
     if len(values) > 1:
         each = ", ".join(f"{folder}: {run.get(key)}" for folder, run in runs)
@@ -181,8 +183,8 @@ def same_run(a: tuple[Path, dict], b: tuple[Path, dict], name: str) -> bool:
 
 
 def where_each_ran(runs: list[tuple[Path, dict]], profile: str) -> dict[str, tuple[Path, dict]]:
-    """For each notebook with a meta in some folder: that folder and the meta.  A folder whose meta is
-    of this profile wins over one whose meta is left from an earlier run of another profile."""
+    """For each notebook with a meta in some folder: that folder and the meta.  A folder whose meta
+    is of this profile wins over one whose meta is left from an earlier run of another profile."""
     found: dict[str, list[tuple[Path, dict]]] = {}
     for folder, _ in runs:
         for path in sorted((folder / "meta").glob("*.json")):
@@ -195,9 +197,9 @@ def where_each_ran(runs: list[tuple[Path, dict]], profile: str) -> dict[str, tup
         for other in current[1:]:
             if not same_run(current[0], other, name):
                 raise UserError(
-                    f"notebook {name} ran in two of the run folders, {current[0][0]} and {other[0]}; "
-                    f"a merged report takes each notebook from one folder: leave one of the "
-                    f"two out, or run the notebook again into one of them"
+                    f"notebook {name} ran in two of the run folders, {current[0][0]} and "
+                    f"{other[0]}; a merged report takes each notebook from one folder: leave one "
+                    "of the two out, or run the notebook again into one of them"
                 )
         chosen[name] = (current or places)[0]
     return chosen
@@ -300,8 +302,8 @@ def build(run_dirs, *, claims_dir=None, notebooks_dir=None) -> dict:
 
 
 def in_scope(data: dict, names=None) -> list[dict]:
-    """The notebooks a gate judges: ``names`` (a run's selection), or else every notebook that ran in
-    the folders or that one of their runs selected."""
+    """The notebooks a gate judges: ``names`` (a run's selection), or else every notebook that ran
+    in the folders or that one of their runs selected."""
     if names is not None:
         return [nb for nb in data["notebooks"] if nb["name"] in set(names)]
     selected = {name for r in data["runs"] for name in r["selected"]}
@@ -312,15 +314,15 @@ def gate(data: dict, names=None) -> list[str]:
     """Why ``data`` fails the claims gate, one line each; an empty list when it passes.
 
     It fails on a notebook in scope (see :func:`in_scope`) that is not ``ok``, on a claim of such a
-    notebook that has a bound for the profile and is judged ``fail`` or ``unconfirmed``, and, when no
-    ``names`` are given, on a run folder whose run did not finish.  Claims without a bound and claims
-    of lessons not yet written never fail it.
+    notebook that has a bound for the profile and is judged ``fail`` or ``unconfirmed``, and, when
+    no ``names`` are given, on a run folder whose run did not finish.  Claims without a bound and
+    claims of lessons not yet written never fail it.
     """
     problems = []
     if names is None:
         problems += [
-            f"run folder {r['run_dir']} did not finish (status {r['status']}); run the same command "
-            f"again to resume"
+            f"run folder {r['run_dir']} did not finish (status {r['status']}); "
+            "run the same command again to resume"
             for r in data["runs"]
             if r["status"] != "done"
         ]
@@ -337,7 +339,8 @@ def gate(data: dict, names=None) -> list[str]:
 
 
 def notebook_problem(nb: dict) -> str:
-    """One line for a notebook that did not end ``ok``: its status, error, cell and traceback file."""
+    """One line for a notebook that did not end ``ok``: its status, error, cell and traceback
+    file."""
     line = f"notebook {nb['name']}: {nb['status']}"
     err = nb.get("error")
     if nb["status"] == "not run":
@@ -362,8 +365,8 @@ def gate_passed(data: dict, names=None) -> str:
     passed = sum(row["status"] == PASS for row in rows)
     unrecorded = sum(row["status"] == NOT_RUN for row in rows)
     return (
-        f"claims gate passed: {len(scope)} notebook(s) ok, {passed} claim(s) with a {data['profile']} "
-        f"bound pass"
+        f"claims gate passed: {len(scope)} notebook(s) ok, "
+        f"{passed} claim(s) with a {data['profile']} bound pass"
         + (f", {unrecorded} with a bound not recorded by its notebook" if unrecorded else "")
     )
 
@@ -434,7 +437,8 @@ def machines_text(data: dict) -> str:
 
 
 def shards_text(runs: list[dict]) -> str:
-    """Which shards of a selection the folders hold, and which are missing: ``2 of 4 (missing 3, 4)``."""
+    """Which shards of a selection the folders hold, and which are missing: ``2 of 4 (missing 3,
+    4)``."""
     parts = []
     for count in sorted({r["shard"]["count"] for r in runs if r["shard"]}):
         have = sorted(
@@ -461,7 +465,8 @@ MD_SPECIAL = re.compile(
 
 
 def md_cell(text) -> str:
-    """``text`` as literal Markdown on one line (such as a table cell): special characters escaped."""
+    """``text`` as literal Markdown on one line (such as a table cell): special characters
+    escaped."""
     return MD_SPECIAL.sub(lambda m: "\\" + m.group(0), str(text)).replace("\n", " ")
 
 
@@ -490,7 +495,8 @@ def title(data: dict) -> str:
 
 
 def error_lines(nb: dict, base: str) -> list[str]:
-    """Where and how a notebook stopped: the source cell, the error, the executed notebook, the cell's start."""
+    """Where and how a notebook stopped: the source cell, the error, the executed notebook, the
+    cell's start."""
     err = nb["error"]
     what = "Interrupted" if nb["status"] == "interrupted" else "Failed"
     where = f" in cell {err['cell']} of the source notebook" if err.get("cell") else ""
@@ -502,8 +508,8 @@ def error_lines(nb: dict, base: str) -> list[str]:
 
 
 def to_markdown(data: dict, report_dir: str | Path | None = None) -> str:
-    """The report as Markdown, to be read from ``report_dir`` (default: the first run folder): figure and
-    notebook paths are relative to it, from each notebook's own run folder."""
+    """The report as Markdown, to be read from ``report_dir`` (default: the first run folder):
+    figure and notebook paths are relative to it, from each notebook's own run folder."""
     p = data["profile"]
     report_dir = Path(report_dir or data["run_dir"])
     out = [f"# {title(data)}", "", "## Summary", ""]
@@ -583,7 +589,8 @@ def to_markdown(data: dict, report_dir: str | Path | None = None) -> str:
 # ---------------------------------------------------------------- HTML
 
 CSS = """
-body { font: 15px/1.5 system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
+body { font: 15px/1.5 system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
+       color: #222; }
 table { border-collapse: collapse; margin: 0.5em 0 1.5em; width: 100%; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.5em; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
@@ -607,7 +614,8 @@ CSS_CLASS = {
 
 
 class ReportRenderer(mistune.HTMLRenderer):
-    """mistune's HTML, with a status class on every table cell and bold text that is exactly a status."""
+    """mistune's HTML, with a status class on every table cell and bold text that is exactly a
+    status."""
 
     def table_cell(self, text: str, align: str | None = None, head: bool = False) -> str:
         tag = "th" if head else "td"
@@ -627,7 +635,8 @@ def status_class(text: str) -> str | None:
 
 
 def to_html(markdown: str, title: str) -> str:
-    """The page for the report's Markdown: its HTML (raw HTML in the text escaped) in a small head."""
+    """The page for the report's Markdown: its HTML (raw HTML in the text escaped) in a small
+    head."""
     render = mistune.create_markdown(
         escape=True, renderer=ReportRenderer(escape=True), plugins=["table"]
     )
@@ -641,8 +650,8 @@ def to_html(markdown: str, title: str) -> str:
 def write_report(
     run_dirs, out: str | Path | None = None, *, claims_dir=None, notebooks_dir=None
 ) -> tuple[Path, Path]:
-    """Write ``report.md`` and ``report.html`` for one run folder (into ``out``, default the run folder)
-    or for several merged into one report (``out`` required)."""
+    """Write ``report.md`` and ``report.html`` for one run folder (into ``out``, default the run
+    folder) or for several merged into one report (``out`` required)."""
     folders = run_folders(run_dirs)
     if out is None and len(folders) > 1:
         raise UserError(

@@ -9,22 +9,25 @@ A run folder holds, per notebook ``NN_slug``::
                                   settings, commit, library fingerprint, versions
 
 and ``run.json`` for the run as a whole, plus ``report.md`` / ``report.html``.  A notebook whose
-meta says ``ok`` for the same profile, seed, device, extra parameters, notebook file and library code
-(every ``*.py`` of ``course_lib``) is skipped on the next run; interrupted and failed ones are
+meta says ``ok`` for the same profile, seed, device, extra parameters, notebook file and library
+code (every ``*.py`` of ``course_lib``) is skipped on the next run; interrupted and failed ones are
 executed again.  Each meta records the commit, library fingerprint and seed its results came from.
 
 A failure's ``error`` names the failing cell as its number in the source notebook (1-based, markdown
-cells counted, papermill's injected parameters cell not) and the executed notebook with the traceback.
-Kernels talk over ipc sockets and are stopped at once when a notebook ends, fails or is interrupted.
+cells counted, papermill's injected parameters cell not) and the executed notebook with the
+traceback. Kernels talk over ipc sockets and are stopped at once when a notebook ends, fails or is
+interrupted.
 
-Extra parameters (``--param finetune=adam``) go to the notebooks whose parameters cell declares them.
+Extra parameters (``--param finetune=adam``) go to the notebooks whose parameters cell declares
+them.
 
 ``jobs`` notebooks run side by side, each in its own kernel: a thread pool whose workers each call
 :func:`run_notebook`.  Nothing process-wide changes while they run: a kernel's working folder and
 environment (the claims folder, and with ``jobs > 1`` its share of the CPU threads) are given to its
 kernel manager, never set with ``os.chdir`` or in ``os.environ``.  ``shard=(i, n)`` runs the i-th of
 n disjoint slices of the selected notebooks (notebook k, counted from 0 in lesson order, goes to
-slice ``k % n + 1``), so one selection can be spread over several machines, each into its own folder.
+slice ``k % n + 1``), so one selection can be spread over several machines, each into its own
+folder.
 """
 
 from __future__ import annotations
@@ -71,8 +74,9 @@ LITERAL_START = re.compile(
 )  # how a number, list, tuple, dict or quoted string starts
 LIBRARY = Path(course_lib.__file__).resolve().parent
 CHANGED = {"input_sha256": "notebook changed", "library_sha256": "library changed"}
-# What the numeric libraries read at start-up for their thread pools: OpenMP (torch's intra-op threads
-# too), OpenBLAS (NumPy's wheels), MKL (torch's CPU build reads it as well), Accelerate (NumPy on macOS).
+# What the numeric libraries read at start-up for their thread pools: OpenMP (torch's intra-op
+# threads too), OpenBLAS (NumPy's wheels), MKL (torch's CPU build reads it as well), Accelerate
+# (NumPy on macOS).
 THREAD_VARS = (
     "OMP_NUM_THREADS",
     "OPENBLAS_NUM_THREADS",
@@ -145,7 +149,8 @@ def params_for(notebooks: list[Notebook], params: dict) -> dict[str, dict]:
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:
-    """``"2/4"`` -> ``(2, 4)``, the second of four slices; ``None`` stays ``None``; anything else is an error."""
+    """``"2/4"`` -> ``(2, 4)``, the second of four slices; ``None`` stays ``None``; anything else is
+    an error."""
     if text is None:
         return None
     match = SHARD.match(str(text))
@@ -159,8 +164,9 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
 
 
 def shard_of(notebooks: list[Notebook], shard: tuple[int, int] | None) -> list[Notebook]:
-    """Slice ``shard = (i, n)`` of ``notebooks`` (lesson order): the k-th notebook, counted from 0, is in
-    slice ``k % n + 1``; every notebook for ``None``.  The n slices are disjoint and cover them all."""
+    """Slice ``shard = (i, n)`` of ``notebooks`` (lesson order): the k-th notebook, counted from 0,
+    is in slice ``k % n + 1``; every notebook for ``None``.  The n slices are disjoint and cover
+    them all."""
     if shard is None:
         return notebooks
     index, count = shard
@@ -172,12 +178,14 @@ def shard_text(shard: tuple[int, int] | None) -> str | None:
 
 
 def default_out(profile: str, shard: tuple[int, int] | None = None) -> Path:
-    """``runs/<profile>``, or ``runs/<profile>-<i>of<n>`` for a shard (each shard has its own folder)."""
+    """``runs/<profile>``, or ``runs/<profile>-<i>of<n>`` for a shard (each shard has its own
+    folder)."""
     return REPO / "runs" / (profile if shard is None else f"{profile}-{shard[0]}of{shard[1]}")
 
 
 def cpu_count() -> int:
-    """The CPUs this process may run on (its affinity: what taskset, SLURM or a container grants)."""
+    """The CPUs this process may run on (its affinity: what taskset, SLURM or a container
+    grants)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -226,7 +234,8 @@ def sha256(path: Path) -> str:
 
 
 def library_fingerprint(folder: Path = LIBRARY) -> str:
-    """sha256 over the sorted relative paths and contents of every ``*.py`` file under ``folder``."""
+    """sha256 over the sorted relative paths and contents of every ``*.py`` file under
+    ``folder``."""
     digest = hashlib.sha256()
     for rel in sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.py")):
         data = (folder / rel).read_bytes()
@@ -242,7 +251,8 @@ def excerpt(source: str) -> str:
 
 
 class CellWatch:
-    """nbclient ``timeout_func``: a per-cell limit, capped by what is left of a whole-notebook limit."""
+    """nbclient ``timeout_func``: a per-cell limit, capped by what is left of a whole-notebook
+    limit."""
 
     def __init__(self, per_cell: float | None, whole: float | None):
         self.per_cell = per_cell
@@ -261,9 +271,9 @@ class CellWatch:
 
 class IpcKernelManager(AsyncKernelManager):
     """Kernels on local ipc sockets instead of TCP ports, so ipykernel has no TCP-without-encryption
-    warning to print; the sockets are files in the temp folder (a fresh name per kernel), removed with
-    the kernel.  :meth:`for_notebook` makes a subclass that also starts its kernel in a given folder
-    with extra environment variables and reports the launched kernel, so nothing process-wide
+    warning to print; the sockets are files in the temp folder (a fresh name per kernel), removed
+    with the kernel.  :meth:`for_notebook` makes a subclass that also starts its kernel in a given
+    folder with extra environment variables and reports the launched kernel, so nothing process-wide
     (``os.chdir``, ``os.environ``) has to change while other notebooks run."""
 
     transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
@@ -303,7 +313,8 @@ class IpcKernelManager(AsyncKernelManager):
 
 
 def kill_kernel(manager) -> None:
-    """SIGKILL a kernel's process group (the kernel and whatever it started); one already gone is fine."""
+    """SIGKILL a kernel's process group (the kernel and whatever it started); one already gone is
+    fine."""
     provisioner = getattr(manager, "provisioner", None)
     process, pgid = getattr(provisioner, "process", None), getattr(provisioner, "pgid", None)
     try:
@@ -318,8 +329,8 @@ def kill_kernel(manager) -> None:
 
 
 class Kernels:
-    """The kernels of a run that are alive, by notebook, so Ctrl-C (seen by the main thread only) can
-    stop every one of them while worker threads wait on their replies."""
+    """The kernels of a run that are alive, by notebook, so Ctrl-C (seen by the main thread only)
+    can stop every one of them while worker threads wait on their replies."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -342,7 +353,8 @@ class Kernels:
         return not self.stopping.is_set()
 
     def stop_all(self) -> None:
-        """Mark the run as stopping and kill every live kernel; their notebooks end as ``interrupted``."""
+        """Mark the run as stopping and kill every live kernel; their notebooks end as
+        ``interrupted``."""
         self.stopping.set()
         with self._lock:
             live = list(self._live.values())
@@ -360,7 +372,8 @@ def is_injected(cell) -> bool:
 
 
 def executed_cells(path: Path) -> list:
-    """The cells papermill executed (without the error notes it adds after a failure); [] if unreadable."""
+    """The cells papermill executed (without the error notes it adds after a failure); [] if
+    unreadable."""
     from papermill.execute import ERROR_MARKER_TAG
 
     try:
@@ -371,7 +384,8 @@ def executed_cells(path: Path) -> list:
 
 
 def failing_cell(cells: list, index: int | None) -> int | None:
-    """Index of the cell that stopped a run: ``index`` when papermill names it, else the last one started."""
+    """Index of the cell that stopped a run: ``index`` when papermill names it, else the last one
+    started."""
     if index is not None:
         return index
     started = [
@@ -383,8 +397,9 @@ def failing_cell(cells: list, index: int | None) -> int | None:
 
 
 def source_cell(cells: list, index: int | None) -> int | None:
-    """Executed cell ``index`` as a 1-based cell number of the source notebook (markdown cells counted,
-    papermill's injected parameters cell not); ``None`` for the injected cell itself or no cell."""
+    """Executed cell ``index`` as a 1-based cell number of the source notebook (markdown cells
+    counted, papermill's injected parameters cell not); ``None`` for the injected cell itself or no
+    cell."""
     if index is None or index >= len(cells) or is_injected(cells[index]):
         return None
     return index + 1 - sum(map(is_injected, cells[:index]))
@@ -397,8 +412,8 @@ def error_summary(
     watch: CellWatch,
     notebook_timeout: float | None,
 ) -> dict:
-    """Exception name and message, the failing cell (number in the source notebook and an excerpt) and
-    the executed notebook holding the traceback (relative to the run folder)."""
+    """Exception name and message, the failing cell (number in the source notebook and an excerpt)
+    and the executed notebook holding the traceback (relative to the run folder)."""
     from papermill.exceptions import PapermillExecutionError
 
     cells = executed_cells(executed)
@@ -445,11 +460,13 @@ def run_notebook(
     kernel_env: dict[str, str] | None = None,
     kernels: Kernels | None = None,
 ) -> dict:
-    """Execute one notebook into ``out``; return its meta (status ``ok``, ``failed`` or ``interrupted``).
+    """Execute one notebook into ``out``; return its meta (status ``ok``, ``failed`` or
+    ``interrupted``).
 
     The kernel runs in the notebook's folder with ``kernel_env`` added to its environment.  A kernel
-    stopped by ``kernels.stop_all()`` (Ctrl-C seen by another thread) marks the meta ``interrupted``;
-    Ctrl-C in this thread stops the kernel, marks the meta ``interrupted`` and raises KeyboardInterrupt.
+    stopped by ``kernels.stop_all()`` (Ctrl-C seen by another thread) marks the meta
+    ``interrupted``; Ctrl-C in this thread stops the kernel, marks the meta ``interrupted`` and
+    raises KeyboardInterrupt.
     """
     import papermill as pm
 
@@ -490,7 +507,8 @@ def run_notebook(
     watch = CellWatch(timeout, notebook_timeout)
     t0 = time.perf_counter()
     try:
-        # no cwd= here: papermill would os.chdir the whole process; the kernel manager gets the folder
+        # no cwd= here: papermill would os.chdir the whole process; the kernel manager gets the
+        # folder instead
         pm.execute_notebook(
             str(nb.path),
             str(executed),
@@ -537,8 +555,8 @@ def finish(meta_path: Path, meta: dict, t0: float) -> dict:
 
 
 def absolute_data_paths(environ=os.environ) -> None:
-    """Make ``COURSE_DATA``, ``COURSE_CACHE`` and ``COURSE_CLAIMS`` absolute: each notebook's kernel runs
-    in its own folder."""
+    """Make ``COURSE_DATA``, ``COURSE_CACHE`` and ``COURSE_CLAIMS`` absolute: each notebook's kernel
+    runs in its own folder."""
     for var in ("COURSE_DATA", "COURSE_CACHE", CLAIMS_ENV):
         if environ.get(var):
             environ[var] = os.path.abspath(environ[var])
@@ -548,7 +566,8 @@ def absolute_data_paths(environ=os.environ) -> None:
 def run_folder(out: Path):
     """Create the run folder and hold an exclusive lock on ``<out>/.lock`` while the block runs.
 
-    The lock is an ``flock`` on the open file, so a crashed run releases it; the file names the holder.
+    The lock is an ``flock`` on the open file, so a crashed run releases it; the file names the
+    holder.
     """
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file; give a folder for the run")
@@ -610,13 +629,15 @@ def run_batch(
     jobs: int = 1,
     shard: str | tuple[int, int] | None = None,
 ) -> dict[str, str]:
-    """Run the selected notebooks into ``out`` (default :func:`default_out`); return ``{name: status}``.
+    """Run the selected notebooks into ``out`` (default :func:`default_out`); return ``{name:
+    status}``.
 
     ``timeout`` limits each cell, ``notebook_timeout`` each notebook (seconds; ``None``: no limit).
-    ``params`` are extra notebook parameters, each passed to the notebooks that declare it.  ``jobs``
-    notebooks run at once, each kernel with its share of the CPU threads (see :func:`thread_share`);
-    ``shard`` (``"i/n"`` or ``(i, n)``) keeps the i-th of n slices of the selection (see :func:`shard_of`).
-    Everything is checked, and the run folder locked, before the first notebook starts.
+    ``params`` are extra notebook parameters, each passed to the notebooks that declare it.
+    ``jobs`` notebooks run at once, each kernel with its share of the CPU threads (see
+    :func:`thread_share`); ``shard`` (``"i/n"`` or ``(i, n)``) keeps the i-th of n slices of the
+    selection (see :func:`shard_of`). Everything is checked, and the run folder locked, before the
+    first notebook starts.
     """
     check_profile(profile)
     jobs = check_jobs(jobs)
@@ -682,7 +703,8 @@ def run_batch(
         write_json(out / "run.json", run)
         if not notebooks:
             print(
-                f"shard {shard_text(shard)} holds none of the {len(chosen)} selected notebook(s); nothing to run"
+                f"shard {shard_text(shard)} holds none of the {len(chosen)} selected "
+                "notebook(s); nothing to run"
             )
         base = {
             "profile": profile,
@@ -737,11 +759,12 @@ def run_each(
     jobs: int = 1,
     kernel_env: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """Execute each notebook unless its earlier run in ``out`` still holds, up to ``jobs`` at once; one
-    line per notebook as it ends, and a table of wall times at the end (after Ctrl-C too).
+    """Execute each notebook unless its earlier run in ``out`` still holds, up to ``jobs`` at once;
+    one line per notebook as it ends, and a table of wall times at the end (after Ctrl-C too).
 
-    ``base`` holds the settings every notebook shares, ``shares`` each one's extra parameters.  Ctrl-C
-    stops every running kernel, waits for their notebooks to be marked ``interrupted`` and re-raises.
+    ``base`` holds the settings every notebook shares, ``shares`` each one's extra parameters.
+    Ctrl-C stops every running kernel, waits for their notebooks to be marked ``interrupted`` and
+    re-raises.
     """
     t0 = time.perf_counter()
     statuses: dict[str, str] = {}
@@ -830,9 +853,9 @@ def run_each(
 
 
 def with_own_event_loop(function, *args, **kwargs):
-    """Call ``function`` in a fresh context of this (worker) thread, so that the event loop jupyter's
-    helpers make for it is its own, then close that loop together with the tasks nbclient leaves
-    pending (when the thread ended, the garbage collector would complain about them)."""
+    """Call ``function`` in a fresh context of this (worker) thread, so that the event loop
+    jupyter's helpers make for it is its own, then close that loop together with the tasks nbclient
+    leaves pending (when the thread ended, the garbage collector would complain about them)."""
     from jupyter_core.utils import ensure_event_loop  # the loop jupyter_client and nbclient run on
 
     def run():
@@ -855,7 +878,8 @@ def with_own_event_loop(function, *args, **kwargs):
 def wall_table(
     notebooks: list[Notebook], rows: dict[str, tuple], elapsed: float, context: dict
 ) -> str:
-    """Every selected notebook with its status and wall time, then the total: where a run's time went."""
+    """Every selected notebook with its status and wall time, then the total: where a run's time
+    went."""
     jobs, threads = context.get("jobs", 1), context.get("threads_per_kernel")
     how = f"{jobs} at a time, {threads} thread(s) per kernel" if jobs > 1 else "one at a time"
     lines = [
@@ -870,13 +894,15 @@ def wall_table(
         shown = "—" if wall is None else f"{wall:.1f} s"
         lines.append(f"  {nb.name:<32} {status:<11} {shown:>10}" + (f"  ({note})" if note else ""))
     lines.append(
-        f"  {'total':<32} {'':<11} {total:>8.1f} s  (notebooks run now; the run took {elapsed:.1f} s)"
+        f"  {'total':<32} {'':<11} {total:>8.1f} s  "
+        f"(notebooks run now; the run took {elapsed:.1f} s)"
     )
     return "\n".join(lines)
 
 
 def summary_line(meta: dict, reason: str) -> str:
-    """The runner's one line for an executed notebook: status, wall time, why it ran, what failed."""
+    """The runner's one line for an executed notebook: status, wall time, why it ran, what
+    failed."""
     line = f"{meta['notebook']:<32} {meta['status']:<7} {meta['wall_s']:8.1f} s  ({reason})"
     error = meta["error"]
     if error:

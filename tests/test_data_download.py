@@ -91,7 +91,8 @@ def test_offline_forbids_even_an_explicit_download(data_dir, serve, empty_cache,
 def test_upstream_aozora_zip_is_converted_to_the_checked_utf8_text(
     data_dir, serve, empty_cache, tmp_path, monkeypatch
 ):
-    """Aozora serves Shift_JIS with CRLF in a zip; the download converts it and checks the result."""
+    """Aozora serves Shift_JIS with CRLF in a zip; the download converts it and checks the
+    result."""
     import zipfile
     from dataclasses import replace
 

@@ -16,7 +16,8 @@ class Net:
 
 
 def feed(stopper, values):
-    """Epoch numbers at which ``stopper`` said stop, feeding ``values`` as ``val``; theta = epoch."""
+    """Epoch numbers at which ``stopper`` said stop, feeding ``values`` as ``val``; theta =
+    epoch."""
     net, said = Net(), []
     for epoch, value in enumerate(values, 1):
         net.theta[:] = epoch

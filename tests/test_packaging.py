@@ -13,7 +13,8 @@ CONDA_NAMES = {"pytorch": "torch"}  # conda package name -> PyPI name
 
 
 def _name_and_spec(requirement: str) -> tuple[str, str]:
-    """``"tomli>=1.1; python_version < '3.11'"`` -> ``("tomli", ">=1.1")`` (markers and comments dropped)."""
+    """``"tomli>=1.1; python_version < '3.11'"`` -> ``("tomli", ">=1.1")`` (markers and comments
+    dropped)."""
     requirement = requirement.split(";")[0].split("#")[0]
     match = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", requirement)
     return match.group(1).lower().replace("_", "-"), match.group(2).replace(" ", "")

@@ -1,4 +1,5 @@
-"""McCulloch-Pitts units and Rosenblatt's perceptron: truth tables, convergence, Novikoff's bound."""
+"""McCulloch-Pitts units and Rosenblatt's perceptron: truth tables, convergence, Novikoff's
+bound."""
 
 import warnings
 

@@ -1,4 +1,5 @@
-"""Pass/fail logic and the Markdown/HTML report, on a hand-made run folder (no notebook is executed)."""
+"""Pass/fail logic and the Markdown/HTML report, on a hand-made run folder (no notebook is
+executed)."""
 
 import json
 import math
@@ -64,8 +65,8 @@ def write_json(path, data):
 
 @pytest.fixture
 def run_dir(tmp_path):
-    """A run folder with one ok notebook (a pass, a fail, an unregistered value, a figure), one failed
-    notebook, and claims for a lesson that has no notebook yet."""
+    """A run folder with one ok notebook (a pass, a fail, an unregistered value, a figure), one
+    failed notebook, and claims for a lesson that has no notebook yet."""
     claims = tmp_path / "claims"
     claims.mkdir()
     (claims / "01.toml").write_text(
@@ -182,8 +183,8 @@ def test_markdown_and_html(run_dir):
     )
     assert '<img src="results/01_alpha_figures/curve.png" alt="Loss &lt;curve&gt;" />' in page
     assert (
-        "1 pass, 1 fail, 1 recorded — no bound, 1 unconfirmed — notebook did not finish, 0 not run, "
-        "1 notebook failed"
+        "1 pass, 1 fail, 1 recorded — no bound, 1 unconfirmed — notebook did not finish, "
+        "0 not run, 1 notebook failed"
     ) in md
     assert '<td class="st pass">pass</td>' in page and '<td class="st fail">fail</td>' in page
     assert '<td class="st unconfirmed">unconfirmed — notebook did not finish</td>' in page
@@ -242,7 +243,8 @@ def test_json_is_read_and_written_by_the_library(tmp_path):
 
 def test_html_is_the_markdown_rendered_with_user_text_escaped():
     md = (
-        "# Report\n\n| claim | status |\n|---|---|\n| x \\<b\\> | pass |\n| y | recorded — no bound |\n\n"
+        "# Report\n\n| claim | status |\n|---|---|\n"
+        "| x \\<b\\> | pass |\n| y | recorded — no bound |\n\n"
         "<script>alert(1)</script>\n\n**interrupted** and **claims**\n\n[x](javascript:alert(1))\n"
     )
     page = to_html(md, "T <1>")
@@ -299,8 +301,8 @@ def test_notebooks_from_different_commits_or_seeds_each_name_theirs(run_dir):
     assert "- **profile**: quick (seed several, see each lesson, device cpu)" in md
     assert "; code aaaaaaaaaaaa, course_lib ffffffffffff, seed 3, device cpu" in md
     assert (
-        "; code bbbbbbbbbbbb (with uncommitted changes), course_lib ffffffffffff, seed 4, device cpu"
-        in md
+        "; code bbbbbbbbbbbb (with uncommitted changes), course_lib ffffffffffff, "
+        "seed 4, device cpu" in md
     )
     set_provenance(
         run_dir, "02_beta", "a" * 40, 3, library="e" * 64

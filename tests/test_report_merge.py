@@ -1,4 +1,5 @@
-"""Several run folders in one report, and the claims gate on report data (hand-made folders, no kernels)."""
+"""Several run folders in one report, and the claims gate on report data (hand-made folders, no
+kernels)."""
 
 import json
 import shutil
@@ -48,8 +49,8 @@ def claims(tmp_path):
 
 
 def shard_folder(root, claims, index, count, notebooks, *, status="done", profile="quick"):
-    """A run folder as `run --shard index/count` leaves it: run.json, and per notebook (name, status,
-    {claim: value}) a meta, results and one figure file."""
+    """A run folder as `run --shard index/count` leaves it: run.json, and per notebook (name,
+    status, {claim: value}) a meta, results and one figure file."""
     run = root / f"quick-{index}"
     write_json(
         run / "run.json",
@@ -206,7 +207,8 @@ def test_gate_fails_on_missed_bounds_and_failed_notebooks_only(shards, tmp_path,
     )
     problems = gate(build([broken]))
     assert problems == [
-        f"run folder {broken} did not finish (status interrupted); run the same command again to resume",
+        f"run folder {broken} did not finish (status interrupted); "
+        "run the same command again to resume",
         f"notebook 02_beta: failed — ValueError: boom (cell 4 of the source notebook; traceback in "
         f"{broken / 'executed' / '02_beta.ipynb'})",
         f"claim b.missed (02_beta): reproduced 1, bound ≤ 2 (quick): {UNCONFIRMED}",

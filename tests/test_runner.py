@@ -1,4 +1,5 @@
-"""Batch runs of tiny generated notebooks: outputs, failures, resume, timeouts, and the command line.
+"""Batch runs of tiny generated notebooks: outputs, failures, resume, timeouts, and the command
+line.
 
 Each executed notebook starts a kernel (a few seconds), so the tests use as few as they can.
 """
@@ -137,7 +138,8 @@ def test_run_records_everything_and_keeps_going_after_a_failure(
     assert good["wall_s"] > 0 and good["started"] and good["ended"] and "python" in good["versions"]
     assert bad["error"]["ename"] == "ValueError" and "boom in lesson two" in bad["error"]["evalue"]
     assert "raise ValueError" in bad["error"]["cell_excerpt"]
-    # the third cell of the source (markdown, parameters, code); papermill's injected cell is not counted
+    # the third cell of the source (markdown, parameters, code); papermill's injected cell is
+    # not counted
     assert bad["error"]["cell"] == 3 and bad["error"]["executed"] == "executed/02_bad.ipynb"
 
     results = read(out / "results" / "01_good.json")

@@ -1,5 +1,6 @@
-"""The claims gate on a real run: `run --strict` and `check` fail on a claim whose quick bound it misses,
-pass when the bound holds; claims without a bound and lessons not yet written never fail it."""
+"""The claims gate on a real run: `run --strict` and `check` fail on a claim whose quick bound it
+misses, pass when the bound holds; claims without a bound and lessons not yet written never fail
+it."""
 
 import sys
 from pathlib import Path

@@ -1,4 +1,5 @@
-"""Ctrl-C during a batch run: the kernel stops, the notebook is marked interrupted, one line, exit 130."""
+"""Ctrl-C during a batch run: the kernel stops, the notebook is marked interrupted, one line, exit
+130."""
 
 import json
 import signal

@@ -1,4 +1,5 @@
-"""`run --jobs N`: notebooks side by side, each kernel in its own folder with its share of the CPU threads."""
+"""`run --jobs N`: notebooks side by side, each kernel in its own folder with its share of the CPU
+threads."""
 
 import os
 import sys

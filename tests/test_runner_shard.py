@@ -1,4 +1,5 @@
-"""`run --shard I/N`: disjoint slices of the selection, each into its own folder, merged by `report`/`check`."""
+"""`run --shard I/N`: disjoint slices of the selection, each into its own folder, merged by
+`report`/`check`."""
 
 import sys
 from pathlib import Path

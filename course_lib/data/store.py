@@ -168,7 +168,8 @@ def _missing_message(e: Entry, roots, target: Path, reason: str) -> str:
 
 
 def _looked_in(e: Entry, roots) -> str:
-    """The folders searched, as absolute paths (a relative COURSE_DATA is relative to the current folder)."""
+    """The folders searched, as absolute paths (a relative COURSE_DATA is relative to the current
+    folder)."""
     return "Looked in:\n" + "\n".join(
         f"  {os.path.abspath(root / e.path)}  ({origin})" for root, origin in roots
     )
@@ -218,7 +219,8 @@ def _progressbar():
 
 
 def _aozora_zip_to_utf8(zip_path: Path, target: Path) -> None:
-    """Aozora Bunko's zip (one Shift_JIS text with CRLF line ends) -> UTF-8 with BOM, LF line ends."""
+    """Aozora Bunko's zip (one Shift_JIS text with CRLF line ends) -> UTF-8 with BOM, LF line
+    ends."""
     with zipfile.ZipFile(zip_path) as z:
         (member,) = [n for n in z.namelist() if n.endswith(".txt")]
         text = z.read(member).decode("cp932").replace("\r\n", "\n")

@@ -55,7 +55,8 @@ class Analogy(NamedTuple):
 def load_analogies(data_dir=None) -> list[Analogy]:
     """The word2vec analogy questions: 19,544 in 14 sections (the first five semantic).
 
-    Words keep the file's case (``Athens Greece Baghdad Iraq``); lowercase them for a lowercase corpus.
+    Words keep the file's case (``Athens Greece Baghdad Iraq``); lowercase them for a lowercase
+    corpus.
     """
     questions, section = [], None
     for line in locate("questions-words", data_dir).read_text(encoding="utf-8").splitlines():

@@ -1,4 +1,5 @@
-"""Deep autoencoders and deep classifiers (Hinton & Salakhutdinov 2006), built from ``course_lib.nn``.
+"""Deep autoencoders and deep classifiers (Hinton & Salakhutdinov 2006), built from
+``course_lib.nn``.
 
 A :class:`DeepAutoencoder` is a stack of ``nn.Linear`` layers with logistic units,
 ``784-1000-500-250-30-250-500-1000-784``: the code layer is linear, the output layer gives logits
@@ -114,7 +115,8 @@ class DeepAutoencoder(FlatNet):
     def from_layers(cls, layers, *, linear_code: bool = True, xp=None, dtype=None):
         """Unroll pretrained layers ``[(W, b_hid, b_vis), ...]`` (bottom first).
 
-        Encoder layer ``l`` gets ``(W_l, b_hid_l)``; the mirrored decoder layer ``(W_l^T, b_vis_l)``.
+        Encoder layer ``l`` gets ``(W_l, b_hid_l)``; the mirrored decoder layer ``(W_l^T,
+        b_vis_l)``.
         """
         W0 = layers[0][0]
         xp = xp or get_array_module(W0)
@@ -143,7 +145,8 @@ class DeepAutoencoder(FlatNet):
         return self.batched(lambda xb: sigmoid(self.forward(xb)), x, batch_size)
 
     def squared_error(self, x, batch_size: int = 10000) -> float:
-        """Squared reconstruction error summed over pixels, averaged over images (the paper's unit)."""
+        """Squared reconstruction error summed over pixels, averaged over images (the paper's
+        unit)."""
         x = get_array_module(self.theta).asarray(x, dtype=self.theta.dtype)
         total = sum(
             float(((xb - self.reconstruct(xb)) ** 2).sum())
@@ -163,7 +166,8 @@ class DeepClassifier(FlatNet):
     def from_rbms(
         cls, rbms, n_classes: int = 10, *, seed: int = 0, scale: float = 0.1, xp=None, dtype=None
     ):
-        """Hidden layers from the RBMs' ``(W, b_hid)``; the output layer ``scale * randn``, biases 0."""
+        """Hidden layers from the RBMs' ``(W, b_hid)``; the output layer ``scale * randn``, biases
+        0."""
         sizes = [rbms[0].n_vis] + [r.n_hid for r in rbms] + [n_classes]
         net = cls(sizes, xp=xp or rbms[0].xp, dtype=dtype or rbms[0].dtype)
         top = scale * np.random.default_rng(seed).standard_normal((sizes[-2], n_classes))
@@ -188,7 +192,8 @@ class DeepClassifier(FlatNet):
 def logistic_pca(
     n_in: int = 784, n_code: int = 30, *, seed: int = 0, scale: float = 0.01, xp=np, dtype="float32"
 ) -> DeepAutoencoder:
-    """A single-layer autoencoder ``n_in - n_code (linear) - n_in (logistic)``, weights ``scale * randn``.
+    """A single-layer autoencoder ``n_in - n_code (linear) - n_in (logistic)``, weights ``scale *
+    randn``.
 
     Trained on cross-entropy, this is a linear encoder fitted jointly with a logistic PCA decoder (a
     Bernoulli exponential-family PCA whose codes are a linear function of the input): the one-layer

@@ -19,7 +19,8 @@ ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 
 
 class MLP(nn.Sequential):
-    """y = W_k^T h_{k-1} + b_k,  h_i = act(W_i^T h_{i-1} + b_i),  h_0 = x  (row-vector form: h W + b)."""
+    """y = W_k^T h_{k-1} + b_k,  h_i = act(W_i^T h_{i-1} + b_i),  h_0 = x  (row-vector form: h W +
+    b)."""
 
     def __init__(
         self,

@@ -49,7 +49,8 @@ __all__ = [
 # McCulloch-Pitts: a threshold unit with fixed weights
 # --------------------------------------------------------------------------------------------
 class ThresholdNeuron:
-    """McCulloch-Pitts unit: ``y = 1 if sum_j w_j x_j >= theta else 0`` (inputs and output in {0, 1})."""
+    """McCulloch-Pitts unit: ``y = 1 if sum_j w_j x_j >= theta else 0`` (inputs and output in {0,
+    1})."""
 
     def __init__(self, weights, threshold: float, name: str = ""):
         self.weights = np.asarray(weights, dtype=float)
@@ -94,7 +95,8 @@ _BOOLEAN_TARGETS = {
 
 
 def boolean_dataset(name: str):
-    """The four inputs of a 2-input Boolean function and labels in {-1, +1} (``"and"``, ``"or"``, ``"nand"``, ``"xor"``)."""
+    """The four inputs of a 2-input Boolean function and labels in {-1, +1} (``"and"``, ``"or"``,
+    ``"nand"``, ``"xor"``)."""
     try:
         t = np.array(_BOOLEAN_TARGETS[name.lower()])
     except KeyError:
@@ -210,7 +212,8 @@ def radius(x, *, bias: bool = True) -> float:
 
 
 def margin(x, y, w, *, bias: bool = True) -> float:
-    """Margin of the separator ``w`` (``d + 1`` entries when ``bias``): ``min_i y_i w . x~_i / ||w||``.
+    """Margin of the separator ``w`` (``d + 1`` entries when ``bias``): ``min_i y_i w . x~_i /
+    ||w||``.
 
     Positive when ``w`` separates the data; zero or negative when it does not.
     """

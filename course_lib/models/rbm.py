@@ -38,7 +38,8 @@ from course_lib.train import History
 def momentum_schedule(
     epoch: int, initial: float = 0.5, final: float = 0.9, switch_after: int = 5
 ) -> float:
-    """Momentum for 0-based ``epoch``: ``initial`` for the first ``switch_after`` epochs, then ``final``.
+    """Momentum for 0-based ``epoch``: ``initial`` for the first ``switch_after`` epochs, then
+    ``final``.
 
     The Matlab code counts epochs from 1 and switches when ``epoch > 5``: epochs 1-5 use 0.5.
     """
@@ -121,7 +122,8 @@ class RBM:
 
     # ------------------------------------------------------------------ monitoring
     def free_energy(self, v):
-        """Free energy per case ``F(v) = -log sum_h exp(-E(v, h))`` (up to a constant for linear units).
+        """Free energy per case ``F(v) = -log sum_h exp(-E(v, h))`` (up to a constant for linear
+        units).
 
         Binary hidden: ``F(v) = -v b - sum_j softplus(v W + c)_j``;
         linear-Gaussian hidden: ``F(v) = -v b - sum_j (v W + c)_j^2 / 2``.
@@ -134,7 +136,8 @@ class RBM:
         return -(v @ self.b_vis) - hid_term
 
     def reconstruction_error(self, v) -> float:
-        """Squared error per case between ``v`` and its mean-field reconstruction, summed over units."""
+        """Squared error per case between ``v`` and its mean-field reconstruction, summed over
+        units."""
         r = self.reconstruct(v)
         return float(((v - r) ** 2).sum() / v.shape[0])
 
@@ -157,9 +160,11 @@ class RBM:
         return [dW, db_vis, db_hid], err
 
     def step(self, v0, epoch: int = 0):
-        """Update the parameters from one batch; returns the batch's summed reconstruction error (xp scalar).
+        """Update the parameters from one batch; returns the batch's summed reconstruction error (xp
+        scalar).
 
-        ``inc = momentum * inc + lr * (grad - weight_cost * W)`` (weight cost on ``W`` only); ``W += inc``.
+        ``inc = momentum * inc + lr * (grad - weight_cost * W)`` (weight cost on ``W`` only); ``W +=
+        inc``.
         """
         grads, err = self.cd1_gradients(v0)
         grads[0] = grads[0] - self.weight_cost * self.W
@@ -180,7 +185,8 @@ class RBM:
         monitor=None,
         verbose: bool = False,
     ) -> History:
-        """Train on ``data (N, n_vis)`` (on ``xp``) for ``epochs`` passes of CD-1; returns the History.
+        """Train on ``data (N, n_vis)`` (on ``xp``) for ``epochs`` passes of CD-1; returns the
+        History.
 
         Batches are consecutive slices (as in the Matlab code, whose batches are fixed); pass
         ``shuffle_seed`` to draw a fresh permutation each epoch.  Each epoch's row has ``epoch``,

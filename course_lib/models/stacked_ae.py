@@ -28,8 +28,9 @@ from course_lib.train import fit
 
 
 def init_layer(n_in: int, n_hid: int, seed: int, scale: float | None = None, dtype="float32"):
-    """Host arrays ``(W, c, b)`` for one layer: ``W ~ U(-r, r)`` with ``r = 4 sqrt(6 / (n_in + n_hid))``
-    (the usual choice for logistic units) unless ``scale`` is given (then ``scale * randn``); biases 0."""
+    """Host arrays ``(W, c, b)`` for one layer: ``W ~ U(-r, r)`` with ``r = 4 sqrt(6 / (n_in +
+    n_hid))`` (the usual choice for logistic units) unless ``scale`` is given (then ``scale *
+    randn``); biases 0."""
     rng = np.random.default_rng(seed)
     if scale is None:
         r = 4.0 * np.sqrt(6.0 / (n_in + n_hid))

@@ -20,7 +20,8 @@ from course_lib.backend import get_array_module
 
 
 class FlatParams:
-    """``theta`` (every distinct parameter, concatenated) and ``grad`` (its gradient) for ``model``."""
+    """``theta`` (every distinct parameter, concatenated) and ``grad`` (its gradient) for
+    ``model``."""
 
     def __init__(self, model):
         slots = model.slots()

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 
 class Layer:
-    """Base class: ``forward(x)``, ``backward(dout)``, ``params``/``grads``, ``train()``/``eval()``."""
+    """Base class: ``forward(x)``, ``backward(dout)``, ``params``/``grads``,
+    ``train()``/``eval()``."""
 
     param_names: tuple[str, ...] = ()
     buffer_names: tuple[str, ...] = ()  # state that is saved but not learned (running statistics)
@@ -34,7 +35,8 @@ class Layer:
         return [getattr(self, "d" + name) for name in self.param_names]
 
     def slots(self):
-        """``(owner, name)`` of every parameter, in ``params`` order: where a flat view rebinds it."""
+        """``(owner, name)`` of every parameter, in ``params`` order: where a flat view rebinds
+        it."""
         return [(self, name) for name in self.param_names]
 
     def named_params(self) -> dict:

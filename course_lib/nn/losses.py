@@ -109,7 +109,7 @@ class SoftmaxCrossEntropy:
 
 
 class SigmoidCrossEntropy:
-    """l_n = sum_d [ softplus(z) - t z ]_nd  on logits z, targets t in [0, 1];   dz = (sigma(z) - t) / N.
+    """l_n = sum_d [softplus(z) - t z]_nd on logits z, targets t in [0, 1]; dz = (sigma(z) - t) / N.
 
     softplus(z) - t z = -t log sigma(z) - (1 - t) log(1 - sigma(z)) is the binary cross-entropy,
     written so it never takes log(0):  softplus(z) = log(1 + e^z), computed stably.

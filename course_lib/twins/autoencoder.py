@@ -43,7 +43,8 @@ class TorchAutoencoder(torch.nn.Sequential):
         return x
 
     def loss(self, x):
-        """Cross-entropy of the logistic outputs against ``x``: summed over pixels, mean over cases."""
+        """Cross-entropy of the logistic outputs against ``x``: summed over pixels, mean over
+        cases."""
         return F.binary_cross_entropy_with_logits(self(x), x, reduction="sum") / x.shape[0]
 
     @torch.no_grad()
@@ -75,7 +76,8 @@ class SGDStepper:
             self._capture(batch_shape, device, dtype)
 
     def _capture(self, batch_shape, device, dtype):
-        """Warm up on a side stream (as the capture API asks), undo the warm-up, capture one step."""
+        """Warm up on a side stream (as the capture API asks), undo the warm-up, capture one
+        step."""
         self.static_x = torch.zeros(batch_shape, device=device, dtype=dtype)
         saved = [p.detach().clone() for p in self.params]
         side = torch.cuda.Stream(device)
@@ -155,7 +157,8 @@ def pretrain_stacked_ae_torch(
     mode: str = "eager",
     timings=None,
 ):
-    """Torch twin of :func:`course_lib.models.stacked_ae.pretrain_stacked_ae` (same initial weights)."""
+    """Torch twin of :func:`course_lib.models.stacked_ae.pretrain_stacked_ae` (same initial
+    weights)."""
     x = (
         data
         if torch.is_tensor(data)
@@ -185,7 +188,8 @@ def pretrain_stacked_ae_torch(
 
 
 def unroll_torch(layers, *, device="cpu", dtype=torch.float32) -> TorchAutoencoder:
-    """Unroll torch tied layers into a deep :class:`TorchAutoencoder` (via the NumPy class, on the host)."""
+    """Unroll torch tied layers into a deep :class:`TorchAutoencoder` (via the NumPy class, on the
+    host)."""
 
     def as_tuple(layer):  # (W, b_hid, b_vis) as NumPy arrays, W (n_in, n_hid)
         return tuple(asnumpy(t) for t in (layer[0].weight.t(), layer[0].bias, layer[-1].bias))
@@ -205,7 +209,8 @@ def finetune_sgd_torch(
     lr: float = 0.1,
     mode: str = "eager",
 ) -> History:
-    """Plain SGD fine-tuning over consecutive batches (as ``fit(..., shuffle=False, last_batch="drop")``)."""
+    """Plain SGD fine-tuning over consecutive batches (as ``fit(..., shuffle=False,
+    last_batch="drop")``)."""
     p0 = next(model.parameters())
     x = (
         data

@@ -18,7 +18,8 @@ ACTIVATIONS = {nn.Sigmoid: torch.nn.Sigmoid, nn.Tanh: torch.nn.Tanh, nn.ReLU: to
 
 
 class TiedLinear(torch.nn.Module):
-    """y = x W_s^T + b with W_s the (n_in, n_out) weight of ``source``'s NumPy twin: F.linear(x, weight^T)."""
+    """y = x W_s^T + b with W_s the (n_in, n_out) weight of ``source``'s NumPy twin: F.linear(x,
+    weight^T)."""
 
     def __init__(self, source: torch.nn.Linear, n_out: int, *, dtype=torch.float32):
         super().__init__()
@@ -66,7 +67,8 @@ def twin_layers(model, dtype=None) -> list:
 
 @torch.no_grad()
 def copy_weights(model, modules) -> None:
-    """Copy every parameter (and BatchNorm running statistic) of ``model`` into its twin ``modules``."""
+    """Copy every parameter (and BatchNorm running statistic) of ``model`` into its twin
+    ``modules``."""
     for ours, theirs in zip(model.layers, modules):
         if isinstance(ours, nn.Linear):
             theirs.weight.copy_(_tensor(asnumpy(ours.W).T, theirs.weight))

@@ -21,7 +21,8 @@ from course_lib.twins.layers import twin_layers
 
 
 class TorchMLP(torch.nn.Sequential):
-    """Linear -> [BatchNorm1d] -> activation -> [Dropout], repeated; a last Linear gives the scores."""
+    """Linear -> [BatchNorm1d] -> activation -> [Dropout], repeated; a last Linear gives the
+    scores."""
 
     def __init__(
         self,
