@@ -318,9 +318,8 @@ def kill_kernel(manager) -> None:
     provisioner = getattr(manager, "provisioner", None)
     process, pgid = getattr(provisioner, "process", None), getattr(provisioner, "pgid", None)
     try:
-        if (
-            pgid and hasattr(os, "killpg") and pgid != os.getpgrp()
-        ):  # kernels start in their own session
+        # kernels start in their own session, so their process group is theirs alone
+        if pgid and hasattr(os, "killpg") and pgid != os.getpgrp():
             os.killpg(pgid, signal.SIGKILL)
         elif process is not None:
             process.kill()
@@ -442,9 +441,8 @@ def needs_run(meta: dict | None, settings: dict) -> str | None:
     if meta.get("status") != "ok":
         return f"{meta.get('status', 'unknown')} earlier"
     for key, value in settings.items():
-        if (
-            meta.get(key, {} if key == "params" else None) != value
-        ):  # metas before --param had no params
+        # metas written before --param existed have no params
+        if meta.get(key, {} if key == "params" else None) != value:
             return CHANGED.get(key, f"{key} changed")
     return None
 
@@ -816,6 +814,7 @@ def run_each(
         desc=f"{base['profile']} run",
         unit="notebook",
         file=sys.stderr,
+        disable=None,  # no bar when stderr is not a terminal (a CI log): the lines below remain
     )
     papermill_log = logging.getLogger("papermill")  # nbclient logs through it
     papermill_log.addFilter(kernels.quiet)
@@ -832,9 +831,8 @@ def run_each(
             for future in sorted(done, key=lambda f: futures[f][0].lesson):
                 collect(future)
                 bar.update(1)
-    except (
-        BaseException
-    ):  # Ctrl-C (or a bug): stop every kernel, then record what the stopped notebooks say
+    except BaseException:
+        # Ctrl-C (or a bug): stop every kernel, then record what the stopped notebooks say
         kernels.stop_all()
         left = [f for f in futures if f not in collected and not f.cancel()]
         for future in wait(left, timeout=STOP_WAIT_S).done:
