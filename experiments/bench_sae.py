@@ -62,6 +62,66 @@ def _load_images(n: int, data_dir=None) -> np.ndarray:
     return np.ascontiguousarray(m.x_train[:n], dtype=np.float32)
 
 
+def array_route(backend: str, x: np.ndarray, dtype: str):
+    """NumPy or CuPy, the hand-written backward passes: ``(data, pretrain, finetune, sync)``."""
+    from course_lib import optim
+    from course_lib.backend import synchronize, xp_for
+    from course_lib.models.stacked_ae import pretrain_stacked_ae, unroll
+    from course_lib.nn import SigmoidCrossEntropy
+    from course_lib.train import fit
+
+    xp = xp_for(backend)
+
+    def pretrain(data, sizes, **kw):
+        return pretrain_stacked_ae(data, sizes, xp=xp, dtype=dtype, **kw)
+
+    def finetune(layers, data, *, epochs, batch_size, lr):
+        net = unroll(layers)
+        sgd = optim.SGD([net.flat.theta], [net.flat.grad], lr=lr)
+        loss = SigmoidCrossEntropy()
+        hist = fit(
+            net,
+            loss,
+            sgd,
+            data,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=False,
+            last_batch="drop",
+            progress=False,
+        )
+        return net, hist
+
+    return xp.asarray(x, dtype=dtype), pretrain, finetune, lambda: synchronize(xp)
+
+
+def torch_route(backend: str, x: np.ndarray, dtype: str):
+    """torch on the CPU or a GPU (eager, or each step replayed from a CUDA graph): autograd."""
+    import torch
+
+    from course_lib.backend import synchronize, torch_dtype
+    from course_lib.twins.autoencoder import (
+        finetune_sgd_torch,
+        pretrain_stacked_ae_torch,
+        unroll_torch,
+    )
+
+    device = torch.device("cpu" if backend == "torch-cpu" else "cuda")
+    mode = "graph" if backend == "torch-cuda-graph" else "eager"
+    tdtype = torch_dtype(dtype)
+
+    def pretrain(data, sizes, **kw):
+        return pretrain_stacked_ae_torch(data, sizes, device=device, dtype=tdtype, mode=mode, **kw)
+
+    def finetune(layers, data, *, epochs, batch_size, lr):
+        net = unroll_torch(layers, device=device, dtype=tdtype)
+        hist = finetune_sgd_torch(net, data, epochs=epochs, batch_size=batch_size, lr=lr, mode=mode)
+        return net, hist
+
+    data = torch.as_tensor(x, dtype=tdtype, device=device)
+    return data, pretrain, finetune, lambda: synchronize(device)
+
+
 def run_protocol(
     backend: str,
     x: np.ndarray,
@@ -77,85 +137,28 @@ def run_protocol(
     dtype: str = "float32",
 ) -> dict:
     """One timed run of the protocol on ``backend``; returns times (s) and the final error."""
+    route = array_route if backend in ("numpy", "cupy") else torch_route
+    data, pretrain, finetune, sync = route(backend, x, dtype)
     layer_s: list[float] = []
-    if backend in ("numpy", "cupy"):
-        from course_lib import optim
-        from course_lib.backend import synchronize, xp_for
-        from course_lib.models.stacked_ae import pretrain_stacked_ae, unroll
-        from course_lib.nn import SigmoidCrossEntropy
-        from course_lib.train import fit
-
-        xp = xp_for(backend)
-        xd = xp.asarray(x, dtype=dtype)
-        synchronize(xp)
-        t0 = time.perf_counter()
-        layers = pretrain_stacked_ae(
-            xd,
-            sizes,
-            epochs=pretrain_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            top_lr=top_lr,
-            seed=seed,
-            xp=xp,
-            dtype=dtype,
-            timings=layer_s,
-        )
-        synchronize(xp)
-        t1 = time.perf_counter()
-        net = unroll(layers)
-        sgd = optim.SGD([net.flat.theta], [net.flat.grad], lr=finetune_lr)
-        hist = fit(
-            net,
-            SigmoidCrossEntropy(),
-            sgd,
-            xd,
-            epochs=finetune_epochs,
-            batch_size=batch_size,
-            shuffle=False,
-            last_batch="drop",
-            progress=False,
-        )
-        synchronize(xp)
-    else:
-        import torch
-
-        from course_lib.backend import synchronize, torch_dtype
-        from course_lib.twins.autoencoder import (
-            finetune_sgd_torch,
-            pretrain_stacked_ae_torch,
-            unroll_torch,
-        )
-
-        device = torch.device("cpu" if backend == "torch-cpu" else "cuda")
-        mode = "graph" if backend == "torch-cuda-graph" else "eager"
-        tdtype = torch_dtype(dtype)
-        xd = torch.as_tensor(x, dtype=tdtype, device=device)
-        synchronize(device)
-        t0 = time.perf_counter()
-        layers = pretrain_stacked_ae_torch(
-            xd,
-            sizes,
-            epochs=pretrain_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            top_lr=top_lr,
-            seed=seed,
-            device=device,
-            dtype=tdtype,
-            mode=mode,
-            timings=layer_s,
-        )
-        synchronize(device)
-        t1 = time.perf_counter()
-        net = unroll_torch(layers, device=device, dtype=tdtype)
-        hist = finetune_sgd_torch(
-            net, xd, epochs=finetune_epochs, batch_size=batch_size, lr=finetune_lr, mode=mode
-        )
-        synchronize(device)
+    sync()
+    t0 = time.perf_counter()
+    layers = pretrain(
+        data,
+        sizes,
+        epochs=pretrain_epochs,
+        batch_size=batch_size,
+        lr=lr,
+        top_lr=top_lr,
+        seed=seed,
+        timings=layer_s,
+    )
+    sync()
+    t1 = time.perf_counter()
+    net, hist = finetune(
+        layers, data, epochs=finetune_epochs, batch_size=batch_size, lr=finetune_lr
+    )
+    sync()
     t2 = time.perf_counter()
-    err = net.squared_error(xd)
-    last_loss = hist.last["loss"] if len(hist) else None
     return {
         "backend": backend,
         "batch_size": batch_size,
@@ -163,8 +166,8 @@ def run_protocol(
         "finetune_s": t2 - t1,
         "total_s": t2 - t0,
         "pretrain_layer_s": layer_s,
-        "final_train_loss": last_loss,
-        "recon_sqerr": float(err),
+        "final_train_loss": hist.last["loss"] if len(hist) else None,
+        "recon_sqerr": float(net.squared_error(data)),
     }
 
 
