@@ -192,16 +192,8 @@ def fit(
         return _floats(losses), {}
 
     bar = _progress(epochs * len(batches(len(x), batch_size, None, last_batch)), desc, progress)
-    return _epochs(
-        model,
-        epochs,
-        run_epoch,
-        grad_mask=grad_mask,
-        mask_epochs=mask_epochs,
-        evaluate=evaluate,
-        stop=stop,
-        bar=bar,
-    )
+    hooks = dict(grad_mask=grad_mask, mask_epochs=mask_epochs, evaluate=evaluate, stop=stop)
+    return _epochs(model, epochs, run_epoch, bar=bar, **hooks)
 
 
 def cg_minimize(f, x0, *, line_searches: int = 3):
@@ -276,13 +268,5 @@ def fit_cg(
         return losses, {"nfev": nfev}
 
     bar = _progress(epochs * len(batches(len(x), batch_size, None, "drop")), desc, progress)
-    return _epochs(
-        model,
-        epochs,
-        run_epoch,
-        grad_mask=grad_mask,
-        mask_epochs=mask_epochs,
-        evaluate=evaluate,
-        stop=stop,
-        bar=bar,
-    )
+    hooks = dict(grad_mask=grad_mask, mask_epochs=mask_epochs, evaluate=evaluate, stop=stop)
+    return _epochs(model, epochs, run_epoch, bar=bar, **hooks)
