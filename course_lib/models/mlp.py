@@ -13,12 +13,12 @@ from __future__ import annotations
 import numpy as np
 
 from course_lib import nn
-from course_lib.backend import get_array_module
+from course_lib.models.classifier import Classifier
 
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 
 
-class MLP(nn.Sequential):
+class MLP(Classifier):
     """y = W_k^T h_{k-1} + b_k,  h_i = act(W_i^T h_{i-1} + b_i),  h_0 = x  (row-vector form: h W +
     b)."""
 
@@ -53,24 +53,3 @@ class MLP(nn.Sequential):
             if dropout:
                 layers.append(nn.Dropout(dropout, rng=rng))
         super().__init__(*layers)
-
-    def predict(self, x, batch_size=1000):
-        """Scores (logits) in eval mode, in batches; the model's train/eval mode is restored."""
-        was_training = self.training
-        self.eval()
-        xp = get_array_module(x)
-        out = xp.concatenate(
-            [self.forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
-        )
-        self.train(was_training)
-        return out
-
-    def accuracy(self, x, labels, batch_size=1000):
-        """Fraction of rows whose arg-max score is the label (integer labels or one-hot rows)."""
-        if labels.ndim == 2:
-            labels = labels.argmax(axis=1)
-        return float((self.predict(x, batch_size).argmax(axis=1) == labels).mean())
-
-    def error(self, x, labels, batch_size=1000):
-        """1 - accuracy: the test error the papers report."""
-        return 1.0 - self.accuracy(x, labels, batch_size)
