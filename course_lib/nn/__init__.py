@@ -9,6 +9,7 @@
 
 from course_lib.nn.activations import ReLU, Sigmoid, Tanh, sigmoid, softplus
 from course_lib.nn.batchnorm import BatchNorm
+from course_lib.nn.conv import Conv2d, Flatten
 from course_lib.nn.dropout import Dropout
 from course_lib.nn.flat import FlatParams
 from course_lib.nn.layer import Layer
@@ -25,6 +26,8 @@ from course_lib.nn.sequential import Sequential
 __all__ = [
     "Layer",
     "Linear",
+    "Conv2d",
+    "Flatten",
     "TiedLinear",
     "Sigmoid",
     "Tanh",
