@@ -21,6 +21,8 @@ from course_lib.nn.losses import (
     log_softmax,
     softmax,
 )
+from course_lib.nn.lrn import LocalResponseNorm
+from course_lib.nn.pooling import AvgPool2d, MaxPool2d
 from course_lib.nn.sequential import Sequential
 
 __all__ = [
@@ -28,6 +30,9 @@ __all__ = [
     "Linear",
     "Conv2d",
     "Flatten",
+    "MaxPool2d",
+    "AvgPool2d",
+    "LocalResponseNorm",
     "TiedLinear",
     "Sigmoid",
     "Tanh",
