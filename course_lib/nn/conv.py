@@ -64,7 +64,7 @@ def _windows(kh, kw, sh, sw, ho, wo):
             yield p, q, slice(p, p + sh * (ho - 1) + 1, sh), slice(q, q + sw * (wo - 1) + 1, sw)
 
 
-def im2col(x, kh, kw, stride=1, padding=0):
+def im2col(x, kh, kw, stride=1, padding=0, out=None):
     """The receptive fields of x (N, C, H, W) as the columns of a (C*kh*kw, N*H_out*W_out) matrix.
 
         cols[(c, p, q), (n, i, j)] = x_pad[n, c, i*s_h + p, j*s_w + q]
@@ -74,6 +74,8 @@ def im2col(x, kh, kw, stride=1, padding=0):
     Vectorised as one strided slice per kernel offset (p, q): the offset's pixel for every example,
     channel and output position at once, so the Python loop runs kh*kw times whatever the image
     size.  ``stride`` and ``padding`` are ints or (h, w) pairs; works on NumPy and CuPy arrays.
+    ``out``, a C-contiguous array of the result's shape and dtype, is filled instead of a new one
+    (a layer reuses its buffer: a fresh 100 MB array costs its page faults on every call).
     """
     xp = get_array_module(x)
     (sh, sw), (ph, pw) = _pair(stride, "stride"), _pair(padding, "padding")
@@ -86,10 +88,18 @@ def im2col(x, kh, kw, stride=1, padding=0):
         x_pad = x
     # channels first in the column matrix: each (c, p, q) row is N*H_out*W_out contiguous numbers
     x_pad = x_pad.transpose(1, 0, 2, 3)
-    cols = xp.empty((c, kh, kw, n, ho, wo), dtype=x.dtype)
+    shape = (c * kh * kw, n * ho * wo)
+    if out is None:
+        out = xp.empty(shape, dtype=x.dtype)
+    elif out.shape != shape or out.dtype != x.dtype or not out.flags.c_contiguous:
+        raise ValueError(
+            f"out must be a C-contiguous {x.dtype} array of shape {shape}, got "
+            f"{out.dtype} {tuple(out.shape)}"
+        )
+    cols = out.reshape(c, kh, kw, n, ho, wo)  # a view: filling it fills out
     for p, q, rows, columns in _windows(kh, kw, sh, sw, ho, wo):
         cols[:, p, q] = x_pad[:, :, rows, columns]
-    return cols.reshape(c * kh * kw, n * ho * wo)
+    return out
 
 
 def col2im(cols, x_shape, kh, kw, stride=1, padding=0):
@@ -124,7 +134,8 @@ class Conv2d(Layer):
     (C*kh*kw, N*H_out*W_out), ``W_r = W.reshape(O, C*kh*kw)`` and ``dY`` the gradient of y as
     (O, N*H_out*W_out):
 
-        forward:   Y = W_r X + b           (one matrix product; Y is y with channels first)
+        forward:   Y = W_r X + b           (one matrix product; Y is y with channels first,
+                                            and y is returned as a transposed view of it)
         backward:  db = sum over the columns of dY
                    dW = dY X^T             (one matrix product, reshaped to (O, C, kh, kw))
                    dx = col2im(W_r^T dY)   (the gradient of each column, added back onto pixels)
@@ -133,6 +144,11 @@ class Conv2d(Layer):
     ``stride`` and ``padding`` are ints or (h, w) pairs.  ``input_grad=False`` skips dx
     (``backward`` returns None), as for the first layer of a network.  W is initialised like a
     Linear weight with fan_in = C*kh*kw (``init.fans``); b starts at 0.
+
+    Memory: X has kh*kw copies of every input pixel (AlexNet's second layer, batch 128: 0.9 GB in
+    float32).  The layer keeps one such buffer and reuses it: forward fills it with X, backward
+    overwrites it with W_r^T dY once dW is computed (so a second backward needs a new forward),
+    and the next forward of the same shape fills it again.
     """
 
     param_names = ("W", "b")
@@ -183,12 +199,22 @@ class Conv2d(Layer):
         except ValueError as err:
             raise ValueError(f"{self!r}: {err}") from None
         self.x_shape = x.shape
-        self.cols = im2col(x, kh, kw, self.stride, self.padding)
+        work, shape = getattr(self, "_work", None), (c * kh * kw, x.shape[0] * ho * wo)
+        if work is not None and (
+            work.shape != shape or work.dtype != x.dtype or type(work) is not type(x)
+        ):
+            work = None  # another batch size, dtype or device: a new buffer
+        self.cols = self._work = im2col(x, kh, kw, self.stride, self.padding, out=work)
         y = self.W.reshape(o, -1) @ self.cols  # (O, N*H_out*W_out)
         y += self.b[:, None]
         return y.reshape(o, x.shape[0], ho, wo).transpose(1, 0, 2, 3)
 
     def backward(self, dout):
+        if getattr(self, "cols", None) is None:
+            raise RuntimeError(
+                f"{self!r}: backward needs a forward before it (each backward uses up the "
+                "columns its forward made)"
+            )
         xp = get_array_module(dout)
         o, c, kh, kw = self.W.shape
         dy = xp.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(o, -1)
@@ -196,7 +222,8 @@ class Conv2d(Layer):
         self.dW[...] = (dy @ self.cols.T).reshape(self.W.shape)
         if not self.input_grad:
             return None
-        dcols = self.W.reshape(o, -1).T @ dy
+        dcols = xp.matmul(self.W.reshape(o, -1).T, dy, out=self.cols)  # X is no longer needed
+        self.cols = None
         return col2im(dcols, self.x_shape, kh, kw, self.stride, self.padding)
 
 
