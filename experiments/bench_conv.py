@@ -6,9 +6,9 @@ and AlexNet's five (batch 16 at 227x227: 3 -> 96 11x11 stride 4; 96x27x27 -> 256
 forward and one backward pass (dW, db and dx: every layer computes the input gradient, ours with
 ``input_grad=True`` and torch's with ``x.requires_grad``), in float32, on the same random input and
 weights, with the same number of threads (torch's ``get_num_threads()`` and NumPy's BLAS threads
-are both recorded).  One untimed warm-up pass first, then the median of ``--repeats`` passes,
-ours and torch's taking turns.
-The ratio is ours / torch per layer; the course's target is a ratio of at most 3.
+are both recorded).  One untimed warm-up pass first, then the median of ``--repeats`` passes
+(ours, then torch's, each after a pause of ``--settle`` seconds: see :func:`time_passes`).  The
+ratio is ours / torch per layer; the course's target is a ratio of at most 3.
 
 ``--batch`` replaces every layer's batch size and ``--scale`` multiplies the channel counts (not
 the image's 1 or 3 channels), for a quick run.  The load average before and after is stored, so a
@@ -134,26 +134,27 @@ def _medians(times) -> dict:
     }
 
 
-def time_passes(runs: dict, repeats: int, warmup: int = 1) -> dict:
+def time_passes(runs: dict, repeats: int, warmup: int = 1, settle_s: float = 0.3) -> dict:
     """Medians (ms) of forward, backward and their sum over ``repeats`` calls of each run.
 
-    The runs take turns (ours, torch's, ours, ...), so a background job slows both alike.
+    One run after the other, each after its warm-up and a pause of ``settle_s``: NumPy's BLAS
+    threads and torch's OpenMP threads keep spinning for a while after their last job, so runs
+    taking turns would slow each other down (torch by up to 2x on two cores).
     """
-    for run in runs.values():
+    timed = {}
+    for name, run in runs.items():
+        time.sleep(settle_s)
         for _ in range(warmup):
             run()
-    times: dict = {name: [] for name in runs}
-    for _ in range(repeats):
-        for name, run in runs.items():
-            times[name].append(run()[:2])
-    return {name: _medians(t) for name, t in times.items()}
+        timed[name] = _medians([run()[:2] for _ in range(repeats)])
+    return timed
 
 
-def bench_layer(spec: dict, repeats: int, warmup: int = 1, seed: int = 0) -> dict:
+def bench_layer(spec: dict, repeats: int, warmup: int = 1, seed: int = 0, settle_s=0.3) -> dict:
     """One layer, ours and torch's: times, the ratio, and how far the two outputs differ."""
     x, w, b, dout = _inputs(spec, seed)
     runs = {"ours": ours_pass(spec, x, w, b, dout), "torch": torch_pass(spec, x, w, b, dout)}
-    timed = time_passes(runs, repeats, warmup)
+    timed = time_passes(runs, repeats, warmup, settle_s)
     y_ours, y_torch = np.asarray(runs["ours"]()[2]), runs["torch"]()[2]
     diff = float(np.abs(y_ours - y_torch).max() / max(np.abs(y_torch).max(), 1e-30))
     ratio = timed["ours"]["ms"] / timed["torch"]["ms"]
@@ -204,6 +205,9 @@ def parse_args(argv=None):
     p.add_argument("--only", default="", help="comma-separated layer-name prefixes (lenet,...)")
     p.add_argument("--repeats", type=int, default=5, help="timed passes per layer (median)")
     p.add_argument("--warmup", type=int, default=1, help="untimed passes first")
+    p.add_argument(
+        "--settle", type=float, default=0.3, help="seconds of pause before each timed run"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--note", default="", help="free text stored in the JSON")
     p.add_argument("--out", default=None, help="JSON path to write (default: print only)")
@@ -231,6 +235,7 @@ def main(argv=None) -> dict:
             "batch": args.batch,
             "scale": args.scale,
             "seed": args.seed,
+            "settle_s": args.settle,
             "torch_threads": torch.get_num_threads(),
             "blas_threads": _blas_threads(),
             "timed": "one forward + one backward (dW, db and dx)",
@@ -239,7 +244,7 @@ def main(argv=None) -> dict:
         "layers": [],
     }
     for spec in specs:
-        r = bench_layer(spec, args.repeats, args.warmup, args.seed)
+        r = bench_layer(spec, args.repeats, args.warmup, args.seed, args.settle)
         out["layers"].append(r)
         print(
             f"[bench_conv] {r['name']:14s} ours {r['ours']['ms']:9.2f} ms  "

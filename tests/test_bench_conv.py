@@ -10,7 +10,8 @@ from experiments import bench_conv
 def test_tiny_run_writes_json(tmp_path):
     out = tmp_path / "conv.json"
     res = bench_conv.main(
-        ["--batch", "1", "--scale", "0.05", "--repeats", "2", "--note", "tiny", "--out", str(out)]
+        ["--batch", "1", "--scale", "0.05", "--repeats", "2", "--settle", "0", "--note", "tiny"]
+        + ["--out", str(out)]
     )
     saved = json.loads(out.read_text())
     assert saved == json.loads(json.dumps(res))

@@ -108,10 +108,10 @@ def test_im2col_and_col2im_are_torch_unfold_and_fold(shape, o, k, s, p):
     n, c, h, w = shape
     x = torch.tensor(randn(*shape))
     unfolded = F.unfold(x, (kh, kw), padding=p, stride=s)  # (N, C*kh*kw, L), rows (c, p, q)
-    expected = unfolded.permute(1, 0, 2).reshape(c * kh * kw, -1).numpy()
+    expected = unfolded.permute(1, 2, 0).reshape(c * kh * kw, -1).numpy()  # columns (i, j, n)
     assert np.array_equal(im2col(x.numpy(), kh, kw, s, p), expected)
     cols = randn(*expected.shape, seed=3)
-    as_torch = torch.tensor(cols).reshape(c * kh * kw, n, -1).permute(1, 0, 2)
+    as_torch = torch.tensor(cols).reshape(c * kh * kw, -1, n).permute(2, 0, 1)
     folded = F.fold(as_torch, (h, w), (kh, kw), padding=p, stride=s)
     assert rel_error(col2im(cols, shape, kh, kw, s, p), folded) < 1e-12
 
