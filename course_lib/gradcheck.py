@@ -52,7 +52,7 @@ def numeric_gradient_array(f, x, dout, h=1e-5):
         x[i] = old + h
         plus = f().copy()
         x[i] = old - h
-        minus = f()
+        minus = f().copy()  # a forward may return a view of x (Flatten), changed next
         x[i] = old
         grad[i] = np.sum((plus - minus) * dout) / (2 * h)
     return grad

@@ -246,3 +246,9 @@ def test_conv2d_on_cupy_matches_numpy():
     assert rel_error(cpu.forward(x), gpu.forward(cp.asarray(x))) < 1e-12
     assert rel_error(cpu.backward(dout), gpu.backward(cp.asarray(dout))) < 1e-12
     assert rel_error(cpu.dW, gpu.dW) < 1e-12 and rel_error(cpu.db, gpu.db) < 1e-12
+
+
+def test_numeric_gradient_of_a_layer_that_returns_a_view_of_its_input():
+    """Flatten returns a view of x; the finite differences must not see x change under them."""
+    errors = check_layer(nn.Flatten(), randn(2, 3, 4, 5))
+    assert max(errors.values()) < 1e-8

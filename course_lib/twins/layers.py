@@ -42,6 +42,18 @@ def twin_layer(layer, made: dict, dtype):
         return made[id(layer)]
     if isinstance(layer, nn.TiedLinear):
         return TiedLinear(made[id(layer.source)], layer.W.shape[0], dtype=dtype)
+    if isinstance(layer, nn.Conv2d):
+        out_c, in_c, kh, kw = layer.W.shape
+        conv = torch.nn.Conv2d(in_c, out_c, (kh, kw), layer.stride, layer.padding, dtype=dtype)
+        made[id(layer)] = conv
+        return conv
+    if isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d)):
+        pool = torch.nn.MaxPool2d if isinstance(layer, nn.MaxPool2d) else torch.nn.AvgPool2d
+        return pool(layer.kernel_size, layer.stride, layer.padding)
+    if isinstance(layer, nn.LocalResponseNorm):  # torch divides alpha by the window size
+        return torch.nn.LocalResponseNorm(layer.size, layer.alpha * layer.size, layer.beta, layer.k)
+    if isinstance(layer, nn.Flatten):
+        return torch.nn.Flatten()
     if isinstance(layer, nn.BatchNorm):
         return torch.nn.BatchNorm1d(
             layer.gamma.shape[0],
@@ -72,6 +84,9 @@ def copy_weights(model, modules) -> None:
     for ours, theirs in zip(model.layers, modules):
         if isinstance(ours, nn.Linear):
             theirs.weight.copy_(_tensor(asnumpy(ours.W).T, theirs.weight))
+            theirs.bias.copy_(_tensor(ours.b, theirs.bias))
+        elif isinstance(ours, nn.Conv2d):  # the same (out, in, kh, kw) layout
+            theirs.weight.copy_(_tensor(ours.W, theirs.weight))
             theirs.bias.copy_(_tensor(ours.b, theirs.bias))
         elif isinstance(ours, nn.TiedLinear):
             theirs.bias.copy_(_tensor(ours.b, theirs.bias))
