@@ -1,0 +1,352 @@
+"""Time AlexNet training in images per minute: the from-scratch NumPy path and its torch CPU twin,
+each in float32 and float64.
+
+Seed 001 (Kishida 2015) trained an AlexNet-style network written from scratch in Java and timed it
+in images per minute (the ``seed001.*_img_per_min`` claims in ``experiments/claims/07.toml``):
+Core i7 CPU 15, GTX 970 95 (float; 75 in double).  This benchmark redoes that table on today's
+stacks.  Nets: ``alexnet`` (:class:`course_lib.models.alexnet.AlexNet`, the paper's network with
+its two towers merged, 1000 classes) and ``seed`` (:class:`~course_lib.models.alexnet.SeedNet`,
+the talk's C-P-N-C-P-N-F-F network, 256 classes; ``--width`` scales AlexNet only).  Backends:
+``numpy`` (the hand-written backward pass and :class:`course_lib.optim.Momentum`), ``torch-cpu``
+(the twin from :func:`course_lib.twins.layers.to_torch`, autograd and ``torch.optim.SGD`` with
+momentum), and on a CUDA machine ``cupy`` (the same NumPy code on the GPU) and ``torch-cuda``.  A
+backend this machine cannot run is listed under ``skipped`` with the reason, never timed.
+
+One step is what training does: forward, softmax cross-entropy, backward, a momentum-SGD update of
+every parameter (lr 0.01, momentum 0.9, dropout on), on a batch of random images and labels (the
+time does not depend on the pixel values).  The weights are the paper's initialisation.  Each
+(net, backend, dtype) is built afresh, runs ``--warmup`` untimed steps, then ``--steps`` timed
+steps, each read after the device has finished (a step ends by reading its loss back to the host);
+images per minute = 60 x batch / the median step time.  torch and NumPy's BLAS get the same
+number of threads (``--threads``, default torch's), and each run starts after a pause of
+``--settle`` seconds (BLAS and OpenMP threads spin for a while after their last job and would slow
+the next run down).  The load average before and after is stored, so a result measured on a busy
+machine says so.  :func:`layer_costs` gives each layer's output shape, parameters and forward
+FLOPs (2 x multiply-adds of the convolutions and fully connected layers).
+
+    python -m experiments bench alexnet --out experiments/results/alexnet_speed_cpu_2core.json
+    python -m experiments bench alexnet --in-size 99 --width 0.125 --batch 4 --steps 2   # seconds
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import statistics
+import time
+
+import numpy as np
+
+from course_lib.backend import describe_machine, get_array_module, gpu_available, synchronize
+from course_lib.repro import write_json
+
+NETS = ("alexnet", "seed")
+BACKENDS = ("numpy", "torch-cpu", "cupy", "torch-cuda")
+GPU_BACKENDS = ("cupy", "torch-cuda")
+DTYPES = ("float32", "float64")
+LR, MOMENTUM = 0.01, 0.9
+
+
+def unavailable_reason(backend: str) -> str | None:
+    """Why ``backend`` cannot run here, or ``None`` when it can."""
+    if backend not in BACKENDS:
+        return f"unknown backend (choose from {', '.join(BACKENDS)})"
+    if backend == "cupy" and not gpu_available():
+        return "CuPy with an NVIDIA GPU not found"
+    if backend == "torch-cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            return f"torch {torch.__version__} sees no CUDA GPU"
+    return None
+
+
+def build_net(name: str, *, in_size=227, width=1.0, dtype="float32", seed=0, xp=np):
+    """The network ``name`` ("alexnet" or "seed") for 3-channel ``in_size`` images, paper init."""
+    from course_lib.models.alexnet import AlexNet, SeedNet
+
+    if name == "alexnet":
+        net = AlexNet(in_size=in_size, width=width, rng=seed, dtype=dtype, xp=xp)
+    elif name == "seed":
+        net = SeedNet(in_size=in_size, rng=seed, dtype=dtype, xp=xp)
+    else:
+        raise ValueError(f"unknown net {name!r}: choose from {', '.join(NETS)}")
+    return net.init_paper(seed)
+
+
+def layer_costs(net, in_size: int | None = None) -> list[dict]:
+    """One row per layer of ``net`` (a course_lib ConvNet): name, output shape (one image),
+    parameters and forward FLOPs (2 x multiply-adds; 0 for ReLU, LRN, pooling, dropout).
+
+    The shapes come from a forward pass of one zero image in eval mode.
+    """
+    size = in_size or net.in_size
+    xp = get_array_module(net.params[0])
+    x = xp.zeros((1, net.in_channels, size, size), dtype=net.params[0].dtype)
+    was_training = net.training
+    net.eval()
+    rows = []
+    for layer in net.layers:
+        y = layer.forward(x)
+        kind = type(layer).__name__
+        params = sum(int(p.size) for p in layer.params)
+        if kind == "Conv2d":
+            macs = y.size * int(np.prod(layer.W.shape[1:]))
+        elif kind == "Linear":
+            macs = int(np.prod(layer.W.shape))
+        else:
+            macs = 0
+        rows.append(dict(layer=kind, out_shape=list(y.shape[1:]), params=params, flops=2 * macs))
+        x = y
+    net.train(was_training)
+    return rows
+
+
+def _data(net, batch: int, dtype: str, seed: int):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, net.in_channels, net.in_size, net.in_size)).astype(dtype)
+    return x, rng.integers(0, net.n_classes, batch)
+
+
+def numpy_step(net, x, y):
+    """A function running one training step of ``net`` on (x, y) with our layers and Momentum."""
+    from course_lib import nn, optim
+
+    loss = nn.SoftmaxCrossEntropy()
+    opt = optim.Momentum(net.params, net.grads, lr=LR, momentum=MOMENTUM)
+    net.train()
+
+    def step():
+        value = loss.forward(net.forward(x), y)
+        net.backward(loss.backward())
+        opt.step()
+        return float(value)
+
+    return step
+
+
+def torch_step(net, x, y, device="cpu"):
+    """The same step on the torch twin of ``net`` (same weights and dtype), by autograd."""
+    import torch
+    import torch.nn.functional as F
+
+    from course_lib.twins.layers import to_torch
+
+    twin = to_torch(net, device=device).train()
+    opt = torch.optim.SGD(twin.parameters(), lr=LR, momentum=MOMENTUM)
+    xt, yt = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        value = F.cross_entropy(twin(xt), yt)
+        value.backward()
+        opt.step()
+        return float(value.detach())
+
+    return step
+
+
+def time_run(
+    net_name, backend, dtype, *, in_size, width, batch, steps, warmup, seed=0, settle_s=1.0
+):
+    """Build, warm up and time one (net, backend, dtype): median seconds per step and img/min."""
+    from course_lib.backend import xp_for
+
+    xp = xp_for("cuda") if backend == "cupy" else np
+    net = build_net(net_name, in_size=in_size, width=width, dtype=dtype, seed=seed, xp=xp)
+    x, y = _data(net, batch, dtype, seed)
+    costs = layer_costs(net)
+    if backend in ("numpy", "cupy"):
+        step, device = numpy_step(net, xp.asarray(x), xp.asarray(y)), xp
+    else:
+        device = "cuda" if backend == "torch-cuda" else "cpu"
+        step = torch_step(net, x, y, device)
+        del net  # the twin holds its own copy of the weights
+    gc.collect()
+    time.sleep(settle_s)
+    losses = [step() for _ in range(warmup)]
+    times = []
+    for _ in range(steps):
+        synchronize(device)
+        t0 = time.perf_counter()
+        losses.append(step())
+        synchronize(device)
+        times.append(time.perf_counter() - t0)
+    median = statistics.median(times)
+    return {
+        "net": net_name,
+        "backend": backend,
+        "dtype": dtype,
+        "parameters": sum(r["params"] for r in costs),
+        "gflop_forward_per_image": sum(r["flops"] for r in costs) / 1e9,
+        "s_per_step": median,
+        "all_s": [round(t, 4) for t in times],
+        "img_per_min": 60 * batch / median,
+        "losses": losses,
+    }
+
+
+def ratios(runs: list[dict]) -> dict:
+    """float32/float64 speed per (net, backend), and ours/torch's speed per (net, dtype) on the
+    CPU (numpy / torch-cpu) and on a GPU (cupy / torch-cuda)."""
+    speed = {(r["net"], r["backend"], r["dtype"]): r["img_per_min"] for r in runs}
+    out = {"float_over_double": {}, "numpy_over_torch": {}, "cupy_over_torch_cuda": {}}
+    pairs = {
+        "numpy": ("torch-cpu", "numpy_over_torch"),
+        "cupy": ("torch-cuda", "cupy_over_torch_cuda"),
+    }
+    for net, backend, dtype in speed:
+        if dtype == "float32" and (net, backend, "float64") in speed:
+            value = speed[net, backend, "float32"] / speed[net, backend, "float64"]
+            out["float_over_double"][f"{net}/{backend}"] = value
+        if backend in pairs and (net, pairs[backend][0], dtype) in speed:
+            value = speed[net, backend, dtype] / speed[net, pairs[backend][0], dtype]
+            out[pairs[backend][1]][f"{net}/{dtype}"] = value
+    return out
+
+
+def format_table(res: dict, title: str = "AlexNet training speed") -> str:
+    """A result as text: the machine, the settings, then images/min per net, backend and dtype."""
+    m, s = res["machine"], res["settings"]
+    lines = [
+        f"{title}: {s['in_size']}x{s['in_size']} input, width {s['width']:g}, batch {s['batch']}, "
+        f"median of {s['steps']} steps (load average before {res['load_before'][0]:.2f}, "
+        f"after {res['load_after'][0]:.2f})",
+        f"  machine: {m['processor']}, {m['cpu_count']} CPUs, GPU: {m['gpu']}, torch "
+        f"{m.get('torch')} ({s['threads']} threads), numpy {m['numpy']}",
+        f"  {'net':8s} {'backend':10s} {'dtype':8s} {'params':>11s} {'GFLOP/img':>9s} "
+        f"{'s/step':>8s} {'img/min':>9s}",
+    ]
+    for r in res["runs"]:
+        lines.append(
+            f"  {r['net']:8s} {r['backend']:10s} {r['dtype']:8s} {r['parameters']:11,d} "
+            f"{r['gflop_forward_per_image']:9.3f} {r['s_per_step']:8.3f} {r['img_per_min']:9,.0f}"
+        )
+    for kind, values in res["ratios"].items():
+        if values or kind != "cupy_over_torch_cuda":
+            shown = ", ".join(f"{k} {v:.2f}" for k, v in values.items())
+            lines.append(f"  {kind.replace('_', ' ')}: {shown or '-'}")
+    lines += [f"  {s['backend']:10s} skipped: {s['reason']}" for s in res.get("skipped", [])]
+    return "\n".join(lines)
+
+
+def _limit_threads(threads: int):
+    """Give torch and NumPy's BLAS ``threads`` threads; returns the BLAS limiter (or None)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None
+    return threadpool_limits(threads)
+
+
+def _blas_threads():
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    return {i["internal_api"]: i["num_threads"] for i in threadpool_info()}
+
+
+def _names(text: str, allowed: tuple, what: str) -> list[str]:
+    names = [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [n for n in names if n not in allowed]
+    if unknown or not names:
+        raise SystemExit(f"--{what} {text!r}: choose from {', '.join(allowed)}")
+    return names
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(
+        prog="python -m experiments bench alexnet",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--nets", default=",".join(NETS), help="comma-separated: alexnet, seed")
+    p.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated")
+    p.add_argument("--dtypes", default=",".join(DTYPES), help="comma-separated")
+    p.add_argument("--in-size", type=int, default=227, help="image side (the paper's: 227)")
+    p.add_argument("--width", type=float, default=1.0, help="AlexNet's filter/unit scale")
+    p.add_argument("--batch", type=int, default=16, help="images per step")
+    p.add_argument("--steps", type=int, default=5, help="timed steps per run (median)")
+    p.add_argument("--warmup", type=int, default=1, help="untimed steps first")
+    p.add_argument("--threads", type=int, default=None, help="torch and BLAS threads")
+    p.add_argument("--settle", type=float, default=1.0, help="seconds of pause before each run")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--note", default="", help="free text stored in the JSON")
+    p.add_argument("--out", default=None, help="JSON path to write (default: print only)")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> dict:
+    import torch
+
+    args = parse_args(argv)
+    nets = _names(args.nets, NETS, "nets")
+    backends = _names(args.backends, BACKENDS, "backends")
+    dtypes = _names(args.dtypes, DTYPES, "dtypes")
+    threads_before = torch.get_num_threads()
+    threads = args.threads or threads_before
+    limiter = _limit_threads(threads)
+    settings = {
+        "nets": nets,
+        "in_size": args.in_size,
+        "width": args.width,
+        "batch": args.batch,
+        "steps": args.steps,
+        "warmup": args.warmup,
+        "threads": threads,
+        "blas_threads": _blas_threads(),
+        "settle_s": args.settle,
+        "seed": args.seed,
+        "timed": "one training step: forward, softmax cross-entropy, backward, momentum-SGD "
+        f"update (lr {LR}, momentum {MOMENTUM}), dropout on, paper init",
+    }
+    out = {
+        "benchmark": "alexnet_speed",
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "machine": describe_machine(),
+        "note": args.note,
+        "load_before": list(os.getloadavg()),
+        "settings": settings,
+        "runs": [],
+        "skipped": [],
+    }
+    for backend in list(backends):
+        reason = unavailable_reason(backend)
+        if reason is not None:
+            backends.remove(backend)
+            out["skipped"].append({"backend": backend, "reason": reason})
+            print(f"[bench_alexnet] {backend}: skipped ({reason})")
+    common = dict(in_size=args.in_size, width=args.width, batch=args.batch, steps=args.steps)
+    for net in nets:
+        for dtype in dtypes:
+            for backend in backends:
+                r = time_run(
+                    net, backend, dtype, warmup=args.warmup, seed=args.seed,
+                    settle_s=args.settle, **common,
+                )  # fmt: skip
+                out["runs"].append(r)
+                print(
+                    f"[bench_alexnet] {net:8s} {backend:10s} {dtype}: {r['s_per_step']:8.3f} "
+                    f"s/step  {r['img_per_min']:9,.0f} img/min"
+                )
+                gc.collect()
+    torch.set_num_threads(threads_before)
+    if limiter is not None:
+        limiter.restore_original_limits()
+    out["load_after"] = list(os.getloadavg())
+    out["ratios"] = ratios(out["runs"])
+    out["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+    print(format_table(out))
+    if args.out:
+        write_json(args.out, out)
+        print(f"[bench_alexnet] wrote {args.out}")
+    return out
+
+
+if __name__ == "__main__":
+    main()
