@@ -21,8 +21,8 @@ images per minute = 60 x batch / the median step time.  torch and NumPy's BLAS g
 number of threads (``--threads``, default torch's), and each run starts after a pause of
 ``--settle`` seconds (BLAS and OpenMP threads spin for a while after their last job and would slow
 the next run down).  The load average before and after is stored, so a result measured on a busy
-machine says so.  :func:`layer_costs` gives each layer's output shape, parameters and forward
-FLOPs (2 x multiply-adds of the convolutions and fully connected layers).
+machine says so.  :func:`course_lib.models.alexnet.layer_costs` gives each layer's output shape,
+parameters and forward FLOPs (2 x multiply-adds of the convolutions and fully connected layers).
 
     python -m experiments bench alexnet --out experiments/results/alexnet_speed_cpu_2core.json
     python -m experiments bench alexnet --in-size 99 --width 0.125 --batch 4 --steps 2   # seconds
@@ -38,7 +38,8 @@ import time
 
 import numpy as np
 
-from course_lib.backend import describe_machine, get_array_module, gpu_available, synchronize
+from course_lib.backend import describe_machine, gpu_available, synchronize
+from course_lib.models.alexnet import layer_costs
 from course_lib.repro import write_json
 
 NETS = ("alexnet", "seed")
@@ -73,34 +74,6 @@ def build_net(name: str, *, in_size=227, width=1.0, dtype="float32", seed=0, xp=
     else:
         raise ValueError(f"unknown net {name!r}: choose from {', '.join(NETS)}")
     return net.init_paper(seed)
-
-
-def layer_costs(net, in_size: int | None = None) -> list[dict]:
-    """One row per layer of ``net`` (a course_lib ConvNet): name, output shape (one image),
-    parameters and forward FLOPs (2 x multiply-adds; 0 for ReLU, LRN, pooling, dropout).
-
-    The shapes come from a forward pass of one zero image in eval mode.
-    """
-    size = in_size or net.in_size
-    xp = get_array_module(net.params[0])
-    x = xp.zeros((1, net.in_channels, size, size), dtype=net.params[0].dtype)
-    was_training = net.training
-    net.eval()
-    rows = []
-    for layer in net.layers:
-        y = layer.forward(x)
-        kind = type(layer).__name__
-        params = sum(int(p.size) for p in layer.params)
-        if kind == "Conv2d":
-            macs = y.size * int(np.prod(layer.W.shape[1:]))
-        elif kind == "Linear":
-            macs = int(np.prod(layer.W.shape))
-        else:
-            macs = 0
-        rows.append(dict(layer=kind, out_shape=list(y.shape[1:]), params=params, flops=2 * macs))
-        x = y
-    net.train(was_training)
-    return rows
 
 
 def _data(net, batch: int, dtype: str, seed: int):

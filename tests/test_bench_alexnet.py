@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from course_lib.models.alexnet import layer_costs
 from experiments import bench_alexnet
 
 
@@ -49,7 +50,7 @@ def test_tiny_run_writes_json(tmp_path):
 
 def test_layer_costs_at_the_papers_size():
     net = bench_alexnet.build_net("alexnet")  # 227x227x3, width 1, the towers merged
-    rows = bench_alexnet.layer_costs(net)
+    rows = layer_costs(net)
     assert sum(r["params"] for r in rows) == net.parameter_count() == 62_378_344
     conv1 = rows[0]
     assert conv1["layer"] == "Conv2d" and conv1["out_shape"] == [96, 55, 55]

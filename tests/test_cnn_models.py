@@ -92,3 +92,17 @@ def test_seed_net_is_c_p_n_c_p_n_f_f():
     ]
     assert [c.W.shape[0] for c in net.convs] == [48, 96] and net.linears[0].W.shape[1] == 1024
     assert net.predict(images(3).astype("float32")).shape == (3, 10)
+
+
+def test_convnet_weight_init_and_layer_costs_of_a_small_net():
+    from course_lib.models.alexnet import ConvNet, layer_costs
+
+    net = ConvNet([(4, 5, 1, 2, True), (6, 3, 1, 0, "pool")], [7], in_channels=1, in_size=12,
+                  n_classes=3, weight_init=0.5, rng=0)  # fmt: skip
+    assert abs(float(net.convs[0].W.std()) - 0.5) < 0.15  # a sigma, not He's sqrt(2/25)
+    rows = layer_costs(net)
+    conv1, conv2 = (r for r in rows if r["layer"] == "Conv2d")
+    assert conv1["out_shape"] == [4, 12, 12] and conv1["flops"] == 2 * 4 * 12 * 12 * 1 * 5 * 5
+    assert conv2["out_shape"] == [6, 3, 3] and conv2["flops"] == 2 * 6 * 3 * 3 * 4 * 3 * 3
+    assert rows[-1]["out_shape"] == [3] and sum(r["params"] for r in rows) == net.parameter_count()
+    assert net.training  # restored after the eval-mode pass

@@ -5,7 +5,7 @@ import pytest
 
 from course_lib import nn, optim
 from course_lib.models.mlp import MLP
-from course_lib.train import History, batches, fit, fit_cg
+from course_lib.train import History, batches, epochs_to_reach, fit, fit_cg
 
 
 def test_batches_keep_or_drop_the_short_last_one():
@@ -46,3 +46,13 @@ def test_autoencoder_targets_default_to_the_inputs_and_cg_builds_its_flat_view()
     )
     h = fit_cg(model, nn.SigmoidCrossEntropy(), x, epochs=2, batch_size=20, progress=False)
     assert model.flat is not None and h["loss"][1] < h["loss"][0] and len(h.steps) == 4
+
+
+def test_epochs_to_reach_interpolates_between_epochs():
+    curve = [90.0, 40.0, 20.0, 10.0]  # before training, then after epochs 1, 2, 3
+    assert epochs_to_reach(curve, 30.0) == pytest.approx(1.5)  # halfway from 40 to 20
+    assert epochs_to_reach(curve, 20.0) == 2.0  # reached exactly at epoch 2
+    assert epochs_to_reach(curve, 65.0) == pytest.approx(0.5)
+    assert epochs_to_reach(curve, 95.0) == 0.0
+    assert epochs_to_reach(curve, 5.0) == float("inf")
+    assert epochs_to_reach(np.array([50.0, 60.0, 40.0]), 45.0) == pytest.approx(1.75)

@@ -45,7 +45,8 @@ class ConvNet(Classifier):
 
     ``convs`` lists ``(filters, kernel, stride, padding, after)`` with ``after`` True for
     LRN + pooling, ``"pool"`` for pooling alone, False for nothing; ``hidden`` the fully connected
-    hidden sizes.
+    hidden sizes.  ``weight_init`` is any :func:`course_lib.init.make` spec ("he", "xavier", a
+    sigma); :meth:`init_paper` overwrites it with the paper's scheme.
     """
 
     def __init__(
@@ -61,6 +62,7 @@ class ConvNet(Classifier):
         overlap=True,
         dropout=0.5,
         order="CNP",
+        weight_init="he",
         rng=None,
         dtype="float32",
         xp=np,
@@ -71,7 +73,7 @@ class ConvNet(Classifier):
                 f"or 'CPN', got {activation!r} and {order!r}"
             )
         rng = np.random.default_rng(rng)
-        self.kw = dict(weight_init="he", rng=rng, dtype=dtype, xp=xp)
+        self.kw = dict(weight_init=weight_init, rng=rng, dtype=dtype, xp=xp)
         self.act, self.order = ACTIVATIONS[activation], order
         self.pool = (3, 2) if overlap else (2, 2)
         layers, channels, size = [], in_channels, in_size
@@ -165,3 +167,33 @@ class SeedNet(ConvNet):
             n_classes=n_classes,
             **options,
         )
+
+
+def layer_costs(net, in_size: int | None = None) -> list[dict]:
+    """One row per layer of ``net`` (a :class:`ConvNet`): its kind, output shape (one image),
+    parameters and forward FLOPs (2 x the multiply-adds of a convolution or fully connected layer;
+    0 for ReLU, LRN, pooling and dropout, whose cost is small beside them).
+
+    The shapes come from a forward pass of one zero image in eval mode.  For a convolution with
+    output (O, H', W') and filters (O, C, kh, kw) the multiply-adds are O H' W' C kh kw.
+    """
+    size = in_size or net.in_size
+    xp = get_array_module(net.params[0])
+    x = xp.zeros((1, net.in_channels, size, size), dtype=net.params[0].dtype)
+    was_training = net.training
+    net.eval()
+    rows = []
+    for layer in net.layers:
+        y = layer.forward(x)
+        kind = type(layer).__name__
+        params = sum(int(p.size) for p in layer.params)
+        if isinstance(layer, nn.Conv2d):
+            macs = int(y.size) * int(np.prod(layer.W.shape[1:]))
+        elif isinstance(layer, nn.Linear):
+            macs = int(np.prod(layer.W.shape))
+        else:
+            macs = 0
+        rows.append(dict(layer=kind, out_shape=list(y.shape[1:]), params=params, flops=2 * macs))
+        x = y
+    net.train(was_training)
+    return rows
