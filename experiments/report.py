@@ -33,6 +33,7 @@ from course_lib.claims import (
     judge,
     load_claims,
 )
+from course_lib.exercises import exercises_for
 from course_lib.repro import read_json
 from experiments import NOTEBOOKS, UserError
 from experiments.catalog import find_notebooks
@@ -129,6 +130,7 @@ def notebook_entry(name, lesson, title, meta, results, claims, profile) -> dict:
         "rows": rows,
         "figures": figures,
         "provenance": provenance(meta) if use else None,
+        "exercises": len(exercises_for(lesson)),
     }
 
 
@@ -515,9 +517,9 @@ def to_markdown(data: dict, report_dir: str | Path | None = None) -> str:
     out = [f"# {title(data)}", "", "## Summary", ""]
     out += [f"- **{k}**: {md_cell(v)}" for k, v in run_facts(data)] + [""]
     out += md_table(
-        ["lesson", "notebook", "status", "wall time"],
+        ["lesson", "notebook", "status", "wall time", "exercises"],
         [
-            [nb["lesson"], nb["name"], nb["status"], duration(nb["wall_s"])]
+            [nb["lesson"], nb["name"], nb["status"], duration(nb["wall_s"]), nb["exercises"]]
             for nb in data["notebooks"]
         ],
     )

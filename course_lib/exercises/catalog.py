@@ -1,0 +1,135 @@
+"""The exercises: for each, the inputs it is checked on and what a wrong answer usually means.
+
+An exercise's ``cases(rng)`` returns a list of argument tuples, the first ones small and awkward
+(a batch of one, odd sizes); the learner's function and the reference get fresh copies of each.
+``hint`` is printed when the values are wrong; ``gradient`` (optional) is the forward function
+whose numeric gradient (central differences) a backward exercise's answer must equal, so the
+message can say whether a wrong answer is wrong calculus or a wrong reference to the inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str  # "LL.name": the lesson number, then the function's name in the solutions
+    title: str
+    cases: Callable  # rng -> list of argument tuples
+    hint: str = ""
+    rtol: float = 1e-6
+    gradient: Callable | None = field(default=None)  # forward(*args[:-1]) for dout = args[-1]
+
+    @property
+    def lesson(self) -> str:
+        return self.id.split(".")[0]
+
+    @property
+    def name(self) -> str:
+        return self.id.split(".", 1)[1]
+
+
+def _normal(rng, *shape):
+    return rng.standard_normal(shape)
+
+
+def _sigmoid_cases(rng):
+    return [(_normal(rng, *s), _normal(rng, *s)) for s in [(1,), (3, 5), (2, 3, 4)]]
+
+
+def _linear_cases(rng):
+    out = []
+    for n, d, m in [(1, 3, 2), (5, 4, 3), (7, 1, 6)]:
+        out.append((_normal(rng, n, d), _normal(rng, d, m), _normal(rng, n, m)))
+    return out
+
+
+def _perceptron_cases(rng):
+    out = []
+    for d in (2, 3, 5):
+        w, x = _normal(rng, d), _normal(rng, d)
+        b = float(rng.standard_normal())
+        for y in (1, -1):  # one case that is a mistake, one that may not be
+            out.append((w, b, x, y, 0.5))
+    return out
+
+
+def _conv_cases(rng):
+    shapes = [((1, 1, 5, 5), (2, 1, 3, 3), 0), ((2, 3, 6, 7), (4, 3, 3, 2), 1),
+              ((3, 2, 4, 4), (1, 2, 1, 1), 0)]  # fmt: skip
+    return [(_normal(rng, *xs), _normal(rng, *ws), _normal(rng, ws[0]), p) for xs, ws, p in shapes]
+
+
+def _relu_cases(rng):
+    return [(_normal(rng, *s), _normal(rng, *s)) for s in [(1,), (4, 3), (2, 3, 2, 2)]]
+
+
+def _lrn_cases(rng):
+    return [(30 * _normal(rng, *s),) for s in [(1, 1, 2, 2), (2, 7, 3, 3), (1, 3, 1, 4)]]
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+EXERCISES = {
+    e.id: e
+    for e in [
+        Exercise(
+            "01.perceptron_update",
+            "Rosenblatt's rule: if sign(w.x + b) != y, w += lr y x and b += lr y",
+            _perceptron_cases,
+            hint="only a mistake changes anything; a point on the boundary (w.x + b = 0) counts "
+            "as a mistake; return new w and b rather than changing the ones you were given",
+        ),
+        Exercise(
+            "02.sigmoid_backward",
+            "dL/dx of y = sigmoid(x), given dout = dL/dy",
+            _sigmoid_cases,
+            hint="the derivative of sigmoid is y (1 - y) with y = sigmoid(x), multiplied "
+            "element-wise by dout (not a matrix product)",
+            gradient=_sigmoid,
+        ),
+        Exercise(
+            "02.linear_backward",
+            "dx, dW, db of y = x W + b, given dout = dL/dy",
+            _linear_cases,
+            hint="match the shapes: dx = dout W^T has x's shape, dW = x^T dout has W's, db sums "
+            "dout over the batch (axis 0)",
+        ),
+        Exercise(
+            "06.conv2d_im2col",
+            "A convolution layer's forward pass as im2col and one matrix product",
+            _conv_cases,
+            hint="im2col(x, kh, kw, stride, padding) gives columns (C*kh*kw, H_out*W_out*N) with "
+            "the image index fastest; W.reshape(O, -1) @ cols + b[:, None] is (O, H_out*W_out*N): "
+            "reshape to (O, H_out, W_out, N), then transpose to (N, O, H_out, W_out)",
+            rtol=1e-6,
+        ),
+        Exercise(
+            "07.relu_backward",
+            "dL/dx of y = max(0, x), given dout: the kernel seed 001 got wrong",
+            _relu_cases,
+            hint="the derivative is (x > 0) times dout, element by element: check that dout is "
+            "multiplied in, not added, and that negative inputs pass nothing back",
+            gradient=lambda x: np.maximum(0, x),
+        ),
+        Exercise(
+            "07.local_response_norm",
+            "AlexNet's local response normalisation (k=2, n=5, alpha=1e-4, beta=0.75)",
+            _lrn_cases,
+            hint="b[:, i] = a[:, i] / (k + alpha * sum of a[:, j]**2 over j from max(0, i-2) to "
+            "min(C-1, i+2))**beta: the sum runs over neighbouring maps (axis 1), includes map i "
+            "itself, and alpha is not divided by n",
+        ),
+    ]
+}
+
+
+def exercises_for(lesson: str) -> list[Exercise]:
+    """The exercises of lesson ``lesson`` ("02"), in order."""
+    return [e for e in EXERCISES.values() if e.lesson == lesson]

@@ -1,0 +1,43 @@
+"""Reference answers to the exercises (kept out of the lessons; the checks compare with these)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from course_lib.nn.conv import conv_output_shape, im2col
+
+
+def perceptron_update(w, b, x, y, lr):
+    """Rosenblatt's rule; returns new (w, b)."""
+    if y * (w @ x + b) <= 0:
+        return w + lr * y * x, b + lr * y
+    return w.copy(), b
+
+
+def sigmoid_backward(x, dout):
+    y = 1 / (1 + np.exp(-x))
+    return dout * y * (1 - y)
+
+
+def linear_backward(x, W, dout):
+    return dout @ W.T, x.T @ dout, dout.sum(axis=0)
+
+
+def conv2d_im2col(x, W, b, padding):
+    o, c, kh, kw = W.shape
+    ho, wo = conv_output_shape(x.shape, kh, kw, (1, 1), (padding, padding))
+    cols = im2col(x, kh, kw, stride=1, padding=padding)
+    y = W.reshape(o, -1) @ cols + b[:, None]
+    return y.reshape(o, ho, wo, x.shape[0]).transpose(3, 0, 1, 2)
+
+
+def relu_backward(x, dout):
+    return (x > 0) * dout
+
+
+def local_response_norm(a, k=2.0, n=5, alpha=1e-4, beta=0.75):
+    squares = np.zeros_like(a)
+    for i in range(a.shape[1]):
+        lo, hi = max(0, i - n // 2), min(a.shape[1] - 1, i + n // 2)
+        squares[:, i] = (a[:, lo : hi + 1] ** 2).sum(axis=1)
+    return a / (k + alpha * squares) ** beta

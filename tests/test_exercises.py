@@ -1,0 +1,81 @@
+"""Every exercise is solvable (its reference passes) and every check can fail (a typical wrong
+answer is caught, with a message that says what is wrong)."""
+
+import types
+
+import numpy as np
+import pytest
+
+from course_lib.exercises import EXERCISES, check, exercises_for, solutions, use_solutions
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+WRONG = {  # exercise -> (a typical mistake, words the message must contain)
+    "01.perceptron_update": (lambda w, b, x, y, lr: (w + lr * y * x, b + lr * y), "wrong values"),
+    "02.sigmoid_backward": (lambda x, d: d * _sigmoid(x), "numeric gradient"),
+    "02.linear_backward": (lambda x, W, d: (d @ W.T, x.T @ d, d.sum(axis=1)), "shape"),
+    "06.conv2d_im2col": (
+        lambda x, W, b, p: solutions.conv2d_im2col(x, W, 0 * b, p),
+        "wrong values",
+    ),
+    "07.relu_backward": (lambda x, d: np.where(x >= 0, 1.0, 0 * d), "numeric gradient"),
+    "07.local_response_norm": (
+        lambda a: solutions.local_response_norm(a, alpha=1e-4 / 5),
+        "wrong values",
+    ),
+}
+
+
+@pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
+def test_the_reference_passes(exercise_id, capsys):
+    reference = getattr(solutions, EXERCISES[exercise_id].name)
+    assert check(exercise_id, reference)
+    assert capsys.readouterr().out.startswith(f"✓ {exercise_id}")
+
+
+@pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
+def test_a_wrong_answer_fails_with_a_reason(exercise_id):
+    wrong, words = WRONG[exercise_id]
+    result = check(exercise_id, wrong, quiet=True)
+    assert not result and words in result.message and "case" in result.message
+
+
+def test_every_lesson_with_exercises_is_covered_by_a_wrong_answer():
+    assert set(WRONG) == set(EXERCISES)
+    assert [e.id for e in exercises_for("07")] == ["07.relu_backward", "07.local_response_norm"]
+
+
+def test_mutated_input_unwritten_and_crashing_answers():
+    def in_place(x, dout):
+        x *= 0
+        return dout
+
+    assert "changed its input x in place" in check("07.relu_backward", in_place, quiet=True).message
+
+    def unwritten(x, dout):
+        raise NotImplementedError
+
+    assert "not written yet" in check("02.sigmoid_backward", unwritten, quiet=True).message
+    crash = check("02.sigmoid_backward", lambda x: x, quiet=True)
+    assert "raised TypeError" in crash.message
+    wrong_dtype = check(
+        "07.relu_backward", lambda x, d: ((x > 0) * d).astype("float32"), quiet=True
+    )
+    assert "dtype float32, expected float64" in wrong_dtype.message
+    with pytest.raises(KeyError, match="no exercise '99.nothing'"):
+        check("99.nothing", lambda: None)
+
+
+def test_a_teachers_own_answers(monkeypatch):
+    strict = types.SimpleNamespace(relu_backward=lambda x, d: 0 * d)  # a different "truth"
+    use_solutions(strict)
+    try:
+        assert not check("07.relu_backward", solutions.relu_backward, quiet=True)
+    finally:
+        use_solutions(None)
+    assert check("07.relu_backward", solutions.relu_backward, quiet=True)
+    monkeypatch.setenv("COURSE_SOLUTIONS", "course_lib.exercises.solutions")
+    assert check("07.relu_backward", solutions.relu_backward, quiet=True)
