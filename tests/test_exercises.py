@@ -14,6 +14,17 @@ def _sigmoid(x):
 
 
 WRONG = {  # exercise -> (a typical mistake, words the message must contain)
+    "00.xor_by_hand": (lambda X: (X.sum(axis=1) > 0).astype(int), "wrong values"),  # OR
+    "03.momentum_step": (lambda w, v, g, lr, mu: (w - lr * g, mu * v - lr * g), "wrong values"),
+    "03.dropout_forward": (lambda x, mask, p: x * mask, "wrong values"),
+    "04.rbm_free_energy": (
+        lambda v, W, b, c: -v @ b - np.logaddexp(0, v @ W + c).sum(axis=0),
+        "shape",
+    ),
+    "05.tied_autoencoder": (
+        lambda x, W, c, b: 1 / (1 + np.exp(-((1 / (1 + np.exp(-(x @ W + c)))) @ W.T))),
+        "wrong values",
+    ),
     "01.perceptron_update": (lambda w, b, x, y, lr: (w + lr * y * x, b + lr * y), "wrong values"),
     "02.sigmoid_backward": (lambda x, d: d * _sigmoid(x), "numeric gradient"),
     "02.linear_backward": (lambda x, W, d: (d @ W.T, x.T @ d, d.sum(axis=1)), "shape"),
@@ -45,6 +56,8 @@ def test_a_wrong_answer_fails_with_a_reason(exercise_id):
 
 def test_every_lesson_with_exercises_is_covered_by_a_wrong_answer():
     assert set(WRONG) == set(EXERCISES)
+    assert {e.lesson for e in EXERCISES.values()} >= {"00", "01", "02", "03", "04", "05", "06"}
+    assert check("00.xor_by_hand", lambda X: (X[:, 0] != X[:, 1]).astype(bool), quiet=True)
     assert [e.id for e in exercises_for("07")] == ["07.relu_backward", "07.local_response_norm"]
 
 

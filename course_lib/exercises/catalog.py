@@ -23,6 +23,7 @@ class Exercise:
     hint: str = ""
     rtol: float = 1e-6
     gradient: Callable | None = field(default=None)  # forward(*args[:-1]) for dout = args[-1]
+    any_number_type: bool = False  # accept ints, bools or floats alike (compared as float64)
 
     @property
     def lesson(self) -> str:
@@ -76,9 +77,49 @@ def _sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
 
+def _xor_cases(rng):
+    corners = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    return [(corners,), (corners[rng.permutation(4)],), (corners[rng.integers(0, 4, 9)],)]
+
+
+def _momentum_cases(rng):
+    return [(_normal(rng, *s), _normal(rng, *s), _normal(rng, *s), 0.1, 0.9)
+            for s in [(1,), (3, 4), (2, 2, 3)]]  # fmt: skip
+
+
+def _dropout_cases(rng):
+    out = []
+    for shape, p in [((1, 3), 0.5), ((4, 5), 0.2), ((2, 3, 4), 0.8)]:
+        out.append((_normal(rng, *shape), (rng.random(shape) >= p).astype(float), p))
+    return out
+
+
+def _free_energy_cases(rng):
+    out = []
+    for n, v, h in [(1, 3, 2), (5, 6, 4), (2, 1, 7)]:
+        data = (rng.random((n, v)) < 0.5).astype(float)
+        out.append((data, 0.5 * _normal(rng, v, h), _normal(rng, v), _normal(rng, h)))
+    return out
+
+
+def _autoencoder_cases(rng):
+    out = []
+    for n, d, h in [(1, 4, 2), (6, 5, 3), (3, 2, 5)]:
+        out.append((rng.random((n, d)), 0.5 * _normal(rng, d, h), _normal(rng, h), _normal(rng, d)))
+    return out
+
+
 EXERCISES = {
     e.id: e
     for e in [
+        Exercise(
+            "00.xor_by_hand",
+            "XOR from threshold units: a hidden layer of two, then one output unit",
+            _xor_cases,
+            hint="one hidden unit for OR, one for AND (or NAND); the output fires for OR and not "
+            "AND. A threshold unit is (x @ w + b > 0), applied to every row of the batch at once",
+            any_number_type=True,
+        ),
         Exercise(
             "01.perceptron_update",
             "Rosenblatt's rule: if sign(w.x + b) != y, w += lr y x and b += lr y",
@@ -100,6 +141,34 @@ EXERCISES = {
             _linear_cases,
             hint="match the shapes: dx = dout W^T has x's shape, dW = x^T dout has W's, db sums "
             "dout over the batch (axis 0)",
+        ),
+        Exercise(
+            "03.momentum_step",
+            "One step of SGD with momentum: v <- mu v - lr g, then w <- w + v",
+            _momentum_cases,
+            hint="update the velocity first and move the weights by the new velocity; return new "
+            "(w, v) arrays rather than changing the ones you were given",
+        ),
+        Exercise(
+            "03.dropout_forward",
+            "Inverted dropout at training time: keep the units where mask is 1, scaled by 1/(1-p)",
+            _dropout_cases,
+            hint="x * mask / (1 - p): dividing by the keep probability makes the expected output "
+            "equal to x, so nothing changes at test time",
+        ),
+        Exercise(
+            "04.rbm_free_energy",
+            "The free energy of a binary RBM, one value per visible vector",
+            _free_energy_cases,
+            hint="F(v) = -v.b - sum_j log(1 + exp(v W + c)_j), one number per row; np.logaddexp(0, "
+            "z) computes log(1 + exp(z)) without overflow",
+        ),
+        Exercise(
+            "05.tied_autoencoder",
+            "A tied-weight autoencoder's reconstruction: sigmoid(sigmoid(x W + c) W^T + b)",
+            _autoencoder_cases,
+            hint="the decoder uses the encoder's W transposed (no weights of its own), with the "
+            "visible bias b; both layers are sigmoid",
         ),
         Exercise(
             "06.conv2d_im2col",

@@ -65,6 +65,8 @@ def _compare(ex: Exercise, got, expected, args, names) -> str | None:
     for k, (g, e) in enumerate(zip(got_t, exp_t)):
         which = f"output {k + 1} of {len(exp_t)}" if len(exp_t) > 1 else "the output"
         g, e = np.asarray(g), np.asarray(e)
+        if ex.any_number_type and g.dtype.kind in "biuf":
+            g, e = g.astype(np.float64), e.astype(np.float64)
         if g.shape != e.shape:
             return f"{which} has shape {g.shape}, expected {e.shape}"
         if g.dtype.kind != e.dtype.kind or (e.dtype.kind == "f" and g.dtype != e.dtype):

@@ -7,6 +7,12 @@ import numpy as np
 from course_lib.nn.conv import conv_output_shape, im2col
 
 
+def xor_by_hand(X):
+    """XOR of the two columns of X by two layers of threshold units."""
+    hidden = (X @ np.array([[1.0, 1.0], [1.0, 1.0]]) + np.array([-0.5, -1.5]) > 0).astype(float)
+    return (hidden @ np.array([1.0, -1.0]) - 0.5 > 0).astype(float)
+
+
 def perceptron_update(w, b, x, y, lr):
     """Rosenblatt's rule; returns new (w, b)."""
     if y * (w @ x + b) <= 0:
@@ -21,6 +27,26 @@ def sigmoid_backward(x, dout):
 
 def linear_backward(x, W, dout):
     return dout @ W.T, x.T @ dout, dout.sum(axis=0)
+
+
+def momentum_step(w, v, grad, lr, mu):
+    v = mu * v - lr * grad
+    return w + v, v
+
+
+def dropout_forward(x, mask, p):
+    return x * mask / (1 - p)
+
+
+def rbm_free_energy(v, W, b, c):
+    return -v @ b - np.logaddexp(0, v @ W + c).sum(axis=1)
+
+
+def tied_autoencoder(x, W, c, b):
+    def sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+
+    return sigmoid(sigmoid(x @ W + c) @ W.T + b)
 
 
 def conv2d_im2col(x, W, b, padding):
