@@ -11,6 +11,7 @@ from course_lib.nn.activations import ReLU, Sigmoid, Tanh, sigmoid, softplus
 from course_lib.nn.batchnorm import BatchNorm
 from course_lib.nn.conv import Conv2d, Flatten
 from course_lib.nn.dropout import Dropout
+from course_lib.nn.embedding import Embedding, scatter_add
 from course_lib.nn.flat import FlatParams
 from course_lib.nn.layer import Layer
 from course_lib.nn.linear import Linear, TiedLinear
@@ -38,6 +39,8 @@ __all__ = [
     "Tanh",
     "ReLU",
     "Dropout",
+    "Embedding",
+    "scatter_add",
     "BatchNorm",
     "Sequential",
     "FlatParams",
