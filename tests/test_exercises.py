@@ -26,6 +26,17 @@ WRONG = {  # exercise -> (a typical mistake, words the message must contain)
         "wrong values",
     ),
     "01.perceptron_update": (lambda w, b, x, y, lr: (w + lr * y * x, b + lr * y), "wrong values"),
+    "01.mistake_bound": (
+        lambda X, y, w: (np.linalg.norm(X, axis=1).max() / (y * (X @ w)).min()) ** 2,
+        "wrong values",
+    ),
+    "04.cd1_weight_gradient": (lambda v0, h0, v1, h1: v0.T @ h0 - v1.T @ h1, "wrong values"),
+    "06.maxpool_overlapping": (
+        lambda x: x[
+            :, :, : 2 * ((x.shape[2] - 3) // 2) + 1 : 2, : 2 * ((x.shape[3] - 3) // 2) + 1 : 2
+        ],
+        "wrong values",
+    ),
     "02.sigmoid_backward": (lambda x, d: d * _sigmoid(x), "numeric gradient"),
     "02.linear_backward": (lambda x, W, d: (d @ W.T, x.T @ d, d.sum(axis=1)), "shape"),
     "06.conv2d_im2col": (

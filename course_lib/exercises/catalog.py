@@ -73,6 +73,27 @@ def _lrn_cases(rng):
     return [(30 * _normal(rng, *s),) for s in [(1, 1, 2, 2), (2, 7, 3, 3), (1, 3, 1, 4)]]
 
 
+def _maxpool_cases(rng):
+    return [(_normal(rng, *s),) for s in [(1, 1, 3, 3), (2, 3, 7, 7), (1, 2, 5, 8)]]
+
+
+def _bound_cases(rng):
+    out = []
+    for n, d in [(4, 2), (20, 3), (7, 5)]:
+        w = _normal(rng, d)
+        X = _normal(rng, n, d)
+        y = np.where(X @ w > 0, 1.0, -1.0)
+        out.append((X, y, w))
+    return out
+
+
+def _cd_cases(rng):
+    out = []
+    for n, v, h in [(1, 3, 2), (6, 5, 4), (3, 1, 6)]:
+        out.append(tuple(rng.random((n, k)) for k in (v, h, v, h)))
+    return out
+
+
 def _sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
@@ -128,6 +149,13 @@ EXERCISES = {
             "as a mistake; return new w and b rather than changing the ones you were given",
         ),
         Exercise(
+            "01.mistake_bound",
+            "Novikoff's bound (R / gamma)^2 for data X, labels y and a separating w",
+            _bound_cases,
+            hint="R is the largest norm of a row of X; gamma is the smallest margin y_i (w.x_i) / "
+            "|w| (divide by the norm of w, so that scaling w changes nothing)",
+        ),
+        Exercise(
             "02.sigmoid_backward",
             "dL/dx of y = sigmoid(x), given dout = dL/dy",
             _sigmoid_cases,
@@ -164,6 +192,13 @@ EXERCISES = {
             "z) computes log(1 + exp(z)) without overflow",
         ),
         Exercise(
+            "04.cd1_weight_gradient",
+            "Contrastive divergence: the weight update <v h>_data - <v h>_reconstruction, per case",
+            _cd_cases,
+            hint="(v0^T h0 - v1^T h1) / N with v (N, V) and h (N, H): a (V, H) matrix, averaged "
+            "over the N cases of the batch",
+        ),
+        Exercise(
             "05.tied_autoencoder",
             "A tied-weight autoencoder's reconstruction: sigmoid(sigmoid(x W + c) W^T + b)",
             _autoencoder_cases,
@@ -178,6 +213,13 @@ EXERCISES = {
             "the image index fastest; W.reshape(O, -1) @ cols + b[:, None] is (O, H_out*W_out*N): "
             "reshape to (O, H_out, W_out, N), then transpose to (N, O, H_out, W_out)",
             rtol=1e-6,
+        ),
+        Exercise(
+            "06.maxpool_overlapping",
+            "AlexNet's overlapping max pooling: 3x3 windows, stride 2, no padding",
+            _maxpool_cases,
+            hint="the output is (H - 3) // 2 + 1 high; output (i, j) is the maximum of "
+            "x[..., 2i:2i+3, 2j:2j+3]: nine strided slices and np.maximum, no loop over pixels",
         ),
         Exercise(
             "07.relu_backward",

@@ -20,6 +20,12 @@ def perceptron_update(w, b, x, y, lr):
     return w.copy(), b
 
 
+def mistake_bound(X, y, w):
+    R = np.linalg.norm(X, axis=1).max()
+    gamma = (y * (X @ w)).min() / np.linalg.norm(w)
+    return (R / gamma) ** 2
+
+
 def sigmoid_backward(x, dout):
     y = 1 / (1 + np.exp(-x))
     return dout * y * (1 - y)
@@ -42,6 +48,10 @@ def rbm_free_energy(v, W, b, c):
     return -v @ b - np.logaddexp(0, v @ W + c).sum(axis=1)
 
 
+def cd1_weight_gradient(v0, h0, v1, h1):
+    return (v0.T @ h0 - v1.T @ h1) / len(v0)
+
+
 def tied_autoencoder(x, W, c, b):
     def sigmoid(z):
         return 1 / (1 + np.exp(-z))
@@ -55,6 +65,15 @@ def conv2d_im2col(x, W, b, padding):
     cols = im2col(x, kh, kw, stride=1, padding=padding)
     y = W.reshape(o, -1) @ cols + b[:, None]
     return y.reshape(o, ho, wo, x.shape[0]).transpose(3, 0, 1, 2)
+
+
+def maxpool_overlapping(x):
+    ho, wo = (x.shape[2] - 3) // 2 + 1, (x.shape[3] - 3) // 2 + 1
+    out = np.full(x.shape[:2] + (ho, wo), -np.inf)
+    for di in range(3):
+        for dj in range(3):
+            out = np.maximum(out, x[:, :, di : di + 2 * ho - 1 : 2, dj : dj + 2 * wo - 1 : 2])
+    return out
 
 
 def relu_backward(x, dout):
