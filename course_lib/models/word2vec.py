@@ -107,7 +107,7 @@ class Word2Vec:
         sample: float = 1e-3,
         alpha: float = 0.025,
         min_alpha: float = 1e-4,
-        batch: int = 256,
+        batch: int = 1024,
         seed: int = 0,
         dtype="float32",
         xp=np,
