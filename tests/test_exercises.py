@@ -37,6 +37,8 @@ WRONG = {  # exercise -> (a typical mistake, words the message must contain)
         ],
         "wrong values",
     ),
+    "08.nearest_by_cosine": (lambda W, i, k: np.argsort(-(W @ W[i]))[:k], "wrong values"),
+    "08.keep_probability": (lambda f, t: np.minimum(1.0, np.sqrt(t / f)), "wrong values"),
     "02.sigmoid_backward": (lambda x, d: d * _sigmoid(x), "numeric gradient"),
     "02.linear_backward": (lambda x, W, d: (d @ W.T, x.T @ d, d.sum(axis=1)), "shape"),
     "06.conv2d_im2col": (

@@ -94,6 +94,17 @@ def _cd_cases(rng):
     return out
 
 
+def _nearest_cases(rng):
+    return [
+        (_normal(rng, n, d), i, k) for n, d, i, k in [(3, 2, 0, 1), (20, 5, 7, 4), (9, 3, 8, 8)]
+    ]
+
+
+def _keep_cases(rng):
+    freqs = [np.array([0.5]), rng.random(10) * 0.01, np.array([1e-6, 1e-3, 2e-3, 0.1])]
+    return [(f, t) for f, t in zip(freqs, (1e-3, 1e-4, 1e-3))]
+
+
 def _sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
@@ -236,6 +247,21 @@ EXERCISES = {
             hint="b[:, i] = a[:, i] / (k + alpha * sum of a[:, j]**2 over j from max(0, i-2) to "
             "min(C-1, i+2))**beta: the sum runs over neighbouring maps (axis 1), includes map i "
             "itself, and alpha is not divided by n",
+        ),
+        Exercise(
+            "08.nearest_by_cosine",
+            "The k words most similar by cosine to word i (not i itself), most similar first",
+            _nearest_cases,
+            hint="normalise every row to length 1, then one matrix-vector product gives all the "
+            "cosines; leave out i before taking the top k (np.argsort of the negated scores)",
+            any_number_type=True,
+        ),
+        Exercise(
+            "08.keep_probability",
+            "word2vec's subsampling: the probability of keeping a word of frequency f",
+            _keep_cases,
+            hint="the C tool keeps a word with probability (sqrt(f / t) + 1) * t / f, at most 1: "
+            "rare words are always kept, a word 100 times above t about 11% of the time",
         ),
     ]
 }

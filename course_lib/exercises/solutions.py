@@ -86,3 +86,14 @@ def local_response_norm(a, k=2.0, n=5, alpha=1e-4, beta=0.75):
         lo, hi = max(0, i - n // 2), min(a.shape[1] - 1, i + n // 2)
         squares[:, i] = (a[:, lo : hi + 1] ** 2).sum(axis=1)
     return a / (k + alpha * squares) ** beta
+
+
+def nearest_by_cosine(W, i, k):
+    unit = W / np.linalg.norm(W, axis=1, keepdims=True)
+    scores = unit @ unit[i]
+    scores[i] = -np.inf
+    return np.argsort(-scores, kind="stable")[:k]
+
+
+def keep_probability(freq, t):
+    return np.minimum(1.0, (np.sqrt(freq / t) + 1) * t / freq)
