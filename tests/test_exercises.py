@@ -39,6 +39,8 @@ WRONG = {  # exercise -> (a typical mistake, words the message must contain)
     ),
     "08.nearest_by_cosine": (lambda W, i, k: np.argsort(-(W @ W[i]))[:k], "wrong values"),
     "08.keep_probability": (lambda f, t: np.minimum(1.0, np.sqrt(t / f)), "wrong values"),
+    "00.matmul_flops": (lambda a, b: a[0] * a[1] * b[1], "wrong values"),
+    "05.tied_weight_gradient": (lambda x, h, dh, dout: x.T @ dh, "wrong values"),
     "02.sigmoid_backward": (lambda x, d: d * _sigmoid(x), "numeric gradient"),
     "02.linear_backward": (lambda x, W, d: (d @ W.T, x.T @ d, d.sum(axis=1)), "shape"),
     "06.conv2d_im2col": (
@@ -69,7 +71,9 @@ def test_a_wrong_answer_fails_with_a_reason(exercise_id):
 
 def test_every_lesson_with_exercises_is_covered_by_a_wrong_answer():
     assert set(WRONG) == set(EXERCISES)
-    assert {e.lesson for e in EXERCISES.values()} >= {"00", "01", "02", "03", "04", "05", "06"}
+    lessons = {e.lesson for e in EXERCISES.values()}
+    assert lessons >= {"00", "01", "02", "03", "04", "05", "06"}
+    assert all(2 <= len(exercises_for(lesson)) <= 4 for lesson in lessons)
     assert check("00.xor_by_hand", lambda X: (X[:, 0] != X[:, 1]).astype(bool), quiet=True)
     assert [e.id for e in exercises_for("07")] == ["07.relu_backward", "07.local_response_norm"]
 

@@ -100,3 +100,16 @@ def test_committed_without_outputs_except_checked_cells(notebook):
         assert checked == keep, f"code cell {i + 1}: # NBVAL_CHECK_OUTPUT and keep_output disagree"
         problem = "a checked cell needs its stored output" if checked else "output to strip"
         assert checked == bool(cell["outputs"]), f"code cell {i + 1}: {problem}"
+
+
+def test_exercises_before_what_it_means_each_checked(notebook):
+    from course_lib.exercises import exercises_for
+
+    lesson = notebook.name[:2]
+    wanted = [e.id for e in exercises_for(lesson)]
+    assert 2 <= len(wanted) <= 4, f"lesson {lesson} has {len(wanted)} exercises (2-4 wanted)"
+    source = "\n".join(code_cells(notebook))
+    checked = re.findall(r'check\("(\d\d\.[a-z_0-9]+)"', source)
+    assert checked == wanted, f"the notebook checks {checked}, the catalog lists {wanted}"
+    headings = [s.split("\n")[0] for kind, s, _ in cells(notebook) if kind == "markdown"]
+    assert "## Exercises" in headings, "an '## Exercises' section before '## What it means'"

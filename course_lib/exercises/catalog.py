@@ -105,6 +105,17 @@ def _keep_cases(rng):
     return [(f, t) for f, t in zip(freqs, (1e-3, 1e-4, 1e-3))]
 
 
+def _flops_cases(rng):
+    return [((1, 1), (1, 1)), ((3, 4), (4, 5)), ((2000, 784), (784, 500))]
+
+
+def _tied_grad_cases(rng):
+    out = []
+    for n, d, h in [(1, 3, 2), (5, 4, 6), (2, 7, 1)]:
+        out.append((_normal(rng, n, d), _normal(rng, n, h), _normal(rng, n, h), _normal(rng, n, d)))
+    return out
+
+
 def _sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
@@ -150,6 +161,14 @@ EXERCISES = {
             _xor_cases,
             hint="one hidden unit for OR, one for AND (or NAND); the output fires for OR and not "
             "AND. A threshold unit is (x @ w + b > 0), applied to every row of the batch at once",
+            any_number_type=True,
+        ),
+        Exercise(
+            "00.matmul_flops",
+            "Floating-point operations of a matrix product A @ B, given the two shapes",
+            _flops_cases,
+            hint="each of the m x n outputs is a dot product of length k: k multiplications and "
+            "k additions (counting k - 1 additions is also seen; the convention here is 2 m k n)",
             any_number_type=True,
         ),
         Exercise(
@@ -215,6 +234,13 @@ EXERCISES = {
             _autoencoder_cases,
             hint="the decoder uses the encoder's W transposed (no weights of its own), with the "
             "visible bias b; both layers are sigmoid",
+        ),
+        Exercise(
+            "05.tied_weight_gradient",
+            "The gradient of a tied weight: the encoder's part plus the decoder's part",
+            _tied_grad_cases,
+            hint="W is used twice, h = f(x W + c) and x_hat = g(h W^T + b); its gradient is the "
+            "sum of both uses: x^T d_hidden + (h^T d_out)^T, a (D, H) matrix",
         ),
         Exercise(
             "06.conv2d_im2col",

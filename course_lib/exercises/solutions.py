@@ -97,3 +97,13 @@ def nearest_by_cosine(W, i, k):
 
 def keep_probability(freq, t):
     return np.minimum(1.0, (np.sqrt(freq / t) + 1) * t / freq)
+
+
+def matmul_flops(a_shape, b_shape):
+    (m, k), (_, n) = a_shape, b_shape
+    return 2 * m * k * n
+
+
+def tied_weight_gradient(x, h, d_hidden, d_out):
+    """x (N, D), h (N, H); d_hidden = dL/d(x W + c) (N, H), d_out = dL/d(h W^T + b) (N, D)."""
+    return x.T @ d_hidden + d_out.T @ h
