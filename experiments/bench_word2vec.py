@@ -1,17 +1,17 @@
 """word2vec from scratch against gensim: training words per second and analogy accuracy.
 
 Both train on the same sentences with the same settings (gensim's names: ``--dim 100 --window 5
---negative 5 --min-count 5 --sample 1e-3 --epochs 5``, alpha 0.025 falling linearly to 1e-4),
-each with ``--threads`` threads (ours: :class:`course_lib.models.word2vec.Word2Vec` on NumPy,
-whose BLAS gets that many threads; gensim: that many workers).  Only ``train`` is timed, not the
-vocabulary.  words/s = epochs x corpus tokens / training seconds, the way gensim counts raw words
-(subsampled words are counted: they were read).  Both sets of vectors are scored by the same
-evaluator, :meth:`course_lib.nlp.WordVectors.evaluate` on questions-words.txt (3CosAdd and 3CosMul,
-the ``--restrict`` most frequent words, questions with a word outside them counted as OOV); gensim's
-own ``evaluate_word_analogies`` on its vectors is stored too, as a check of ours.  ``ratios``
-holds ours/gensim words per second and ours minus gensim accuracy in points, per model.  gensim is
-the optional extra ``course_lib[reference]``; without it its runs are skipped with the reason.
-The load average before and after is stored: a result measured on a busy machine says so.
+--negative 5 --min-count 5 --sample 1e-3 --epochs 5``, alpha 0.025 falling linearly to 1e-4), each
+with ``--threads`` threads (ours: :class:`course_lib.models.word2vec.Word2Vec` on NumPy with that
+many worker threads, Hogwild, and BLAS threads; gensim: that many workers). Only ``train`` is
+timed, not the vocabulary. words/s = epochs x corpus tokens / training seconds, the way gensim
+counts raw words (subsampled words are counted: they were read). Both sets of vectors are scored by
+the same evaluator, :meth:`course_lib.nlp.WordVectors.evaluate` on questions-words.txt (3CosAdd and
+3CosMul, the ``--restrict`` most frequent words, questions with a word outside them counted as
+OOV); gensim's own ``evaluate_word_analogies`` on its vectors is stored too, as a check of ours.
+``ratios`` holds ours/gensim words per second and ours minus gensim accuracy in points, per model.
+gensim is the optional extra ``course_lib[reference]``; without it its runs are skipped with the
+reason. The load average before and after is stored: a result measured on a busy machine says so.
 
     python -m experiments bench word2vec --out experiments/results/word2vec_speed_cpu_2core.json
     python -m experiments bench word2vec --max-words 20000 --epochs 1 --models sg   # seconds
@@ -89,7 +89,7 @@ def run_ours(sentences, model, s, questions) -> dict:
     vocab = Vocab.build(sentences, min_count=s["min_count"])
     w2v = Word2Vec(
         vocab, s["dim"], sg=model == "sg", window=s["window"], negative=s["negative"],
-        sample=s["sample"], batch=s["batch"], seed=s["seed"],
+        sample=s["sample"], batch=s["batch"], workers=s["threads"], seed=s["seed"],
     )  # fmt: skip
     hist = w2v.train(sentences, epochs=s["epochs"])
     n_tokens = sum(len(x) for x in sentences)

@@ -108,12 +108,14 @@ class Word2Vec:
         alpha: float = 0.025,
         min_alpha: float = 1e-4,
         batch: int = 1024,
+        workers: int = 1,
         seed: int = 0,
         dtype="float32",
         xp=np,
     ):
-        if window < 1 or negative < 1 or dim < 1 or batch < 1:
-            raise ValueError("Word2Vec: dim, window, negative and batch must be at least 1")
+        if window < 1 or negative < 1 or dim < 1 or batch < 1 or workers < 1:
+            raise ValueError("Word2Vec: dim, window, negative, batch and workers must be >= 1")
+        self.workers = workers
         self.vocab, self.dim, self.sg, self.window, self.negative = vocab, dim, sg, window, negative
         self.sample, self.alpha, self.min_alpha, self.batch = sample, alpha, min_alpha, batch
         self.rng = np.random.default_rng(seed)
@@ -186,14 +188,18 @@ class Word2Vec:
             kept = rng.random(n_raw) < self.keep[ids]
             k_ids, k_sent = ids[kept], sent[kept]
             loss_sum, n_pairs = 0.0, 0
-            for start in range(0, len(k_ids), chunk):
+            starts = range(0, len(k_ids), chunk)
+
+            def run(start, rng=rng, k_ids=k_ids, k_sent=k_sent, epoch=epoch):
                 c_ids, c_sent = k_ids[start : start + chunk], k_sent[start : start + chunk]
                 done = (epoch + start / max(len(k_ids), 1)) / epochs
                 step = (epoch + len(c_ids) / max(len(k_ids), 1)) / epochs - done
-                ls, npairs = self._train_chunk(c_ids, c_sent, done, step, rng)
+                return start + len(c_ids), self._train_chunk(c_ids, c_sent, done, step, rng)
+
+            for end, (ls, npairs) in self._map(run, starts, rng):
                 loss_sum, n_pairs = loss_sum + ls, n_pairs + npairs
                 if progress is not None:
-                    progress(epoch, (start + len(c_ids)) / len(k_ids), loss_sum / max(n_pairs, 1))
+                    progress(epoch, end / len(k_ids), loss_sum / max(n_pairs, 1))
             hist["loss"].append(loss_sum / max(n_pairs, 1) / (1 + self.negative))
             hist["pairs"].append(n_pairs)
             hist["effective_words"].append(int(kept.sum()))
@@ -201,6 +207,20 @@ class Word2Vec:
         hist["seconds"] = time.perf_counter() - t0
         hist["words_per_s"] = epochs * n_raw / hist["seconds"]
         return hist
+
+    def _map(self, run, starts, rng):
+        """``run`` over the chunk starts: in order with ``rng`` (workers=1, reproducible), or on
+        ``workers`` threads at once, each chunk with its own generator, all updating the same
+        weights without locks (Hogwild, as word2vec.c's threads do: NumPy releases the GIL in
+        its array operations)."""
+        if self.workers == 1:
+            return (run(start) for start in starts)
+        from concurrent.futures import ThreadPoolExecutor
+
+        seeds = rng.integers(0, 2**63, len(starts))
+        with ThreadPoolExecutor(self.workers) as pool:
+            return list(pool.map(lambda a: run(a[0], np.random.default_rng(a[1])),
+                                 zip(starts, seeds)))  # fmt: skip
 
     def lr_at(self, progress: float) -> float:
         """alpha falling linearly to min_alpha as training ``progress`` goes from 0 to 1."""
