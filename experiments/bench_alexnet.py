@@ -41,6 +41,7 @@ import numpy as np
 from course_lib.backend import describe_machine, gpu_available, synchronize
 from course_lib.models.alexnet import layer_costs
 from course_lib.repro import write_json
+from experiments.benchkit import blas_threads, choices, limit_threads
 
 NETS = ("alexnet", "seed")
 BACKENDS = ("numpy", "torch-cpu", "cupy", "torch-cuda")
@@ -204,34 +205,6 @@ def format_table(res: dict, title: str = "AlexNet training speed") -> str:
     return "\n".join(lines)
 
 
-def _limit_threads(threads: int):
-    """Give torch and NumPy's BLAS ``threads`` threads; returns the BLAS limiter (or None)."""
-    import torch
-
-    torch.set_num_threads(threads)
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return None
-    return threadpool_limits(threads)
-
-
-def _blas_threads():
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return None
-    return {i["internal_api"]: i["num_threads"] for i in threadpool_info()}
-
-
-def _names(text: str, allowed: tuple, what: str) -> list[str]:
-    names = [s.strip() for s in text.split(",") if s.strip()]
-    unknown = [n for n in names if n not in allowed]
-    if unknown or not names:
-        raise SystemExit(f"--{what} {text!r}: choose from {', '.join(allowed)}")
-    return names
-
-
 def parse_args(argv=None):
     p = argparse.ArgumentParser(
         prog="python -m experiments bench alexnet",
@@ -258,12 +231,12 @@ def main(argv=None) -> dict:
     import torch
 
     args = parse_args(argv)
-    nets = _names(args.nets, NETS, "nets")
-    backends = _names(args.backends, BACKENDS, "backends")
-    dtypes = _names(args.dtypes, DTYPES, "dtypes")
+    nets = choices(args.nets, NETS, "nets")
+    backends = choices(args.backends, BACKENDS, "backends")
+    dtypes = choices(args.dtypes, DTYPES, "dtypes")
     threads_before = torch.get_num_threads()
     threads = args.threads or threads_before
-    limiter = _limit_threads(threads)
+    limiter = limit_threads(threads, torch_too=True)
     settings = {
         "nets": nets,
         "in_size": args.in_size,
@@ -272,7 +245,7 @@ def main(argv=None) -> dict:
         "steps": args.steps,
         "warmup": args.warmup,
         "threads": threads,
-        "blas_threads": _blas_threads(),
+        "blas_threads": blas_threads(),
         "settle_s": args.settle,
         "seed": args.seed,
         "timed": "one training step: forward, softmax cross-entropy, backward, momentum-SGD "

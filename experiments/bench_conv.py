@@ -29,6 +29,7 @@ import numpy as np
 
 from course_lib.backend import describe_machine
 from course_lib.repro import write_json
+from experiments.benchkit import blas_threads
 
 TARGET_RATIO = 3.0
 
@@ -184,14 +185,6 @@ def format_table(res: dict) -> str:
     return "\n".join(lines)
 
 
-def _blas_threads():
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return None
-    return {i["internal_api"]: i["num_threads"] for i in threadpool_info()}
-
-
 def parse_args(argv=None):
     p = argparse.ArgumentParser(
         prog="python -m experiments.bench_conv",
@@ -237,7 +230,7 @@ def main(argv=None) -> dict:
             "seed": args.seed,
             "settle_s": args.settle,
             "torch_threads": torch.get_num_threads(),
-            "blas_threads": _blas_threads(),
+            "blas_threads": blas_threads(),
             "timed": "one forward + one backward (dW, db and dx)",
         },
         "target_ratio": TARGET_RATIO,

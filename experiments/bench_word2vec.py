@@ -24,36 +24,12 @@ import os
 import time
 
 from course_lib.backend import describe_machine
+from course_lib.data.text import SENTENCE_CORPORA as CORPORA
+from course_lib.data.text import load_sentences
 from course_lib.repro import write_json
+from experiments.benchkit import choices, limit_threads
 
 MODELS = ("sg", "cbow")
-CORPORA = ("ptb", "text8")
-
-
-def load_sentences(corpus: str, max_words: int | None = None, data_dir=None) -> list[list[str]]:
-    """``ptb``: the training split's lines (gensim's LineSentence); ``text8``: 10,000-word
-    sentences (gensim's Text8Corpus).  At most ``max_words`` tokens."""
-    if corpus == "ptb":
-        from course_lib.data.store import locate
-
-        text = locate("ptb-train", data_dir).read_text(encoding="utf-8")
-        sentences = [line.split() for line in text.splitlines() if line.strip()]
-    elif corpus == "text8":
-        from course_lib.data import load_text
-
-        words = load_text("text8", data_dir).split()
-        sentences = [words[i : i + 10_000] for i in range(0, len(words), 10_000)]
-    else:
-        raise ValueError(f"unknown corpus {corpus!r}: choose from {', '.join(CORPORA)}")
-    if max_words is None:
-        return sentences
-    out, n = [], 0
-    for s in sentences:
-        if n >= max_words:
-            break
-        out.append(s[: max_words - n])
-        n += len(out[-1])
-    return out
 
 
 def gensim_reason() -> str | None:
@@ -155,14 +131,6 @@ def ratios(runs: list[dict]) -> dict:
     return out
 
 
-def _limit_threads(threads: int):
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return None
-    return threadpool_limits(threads)
-
-
 def parse_args(argv=None):
     p = argparse.ArgumentParser(
         prog="python -m experiments bench word2vec",
@@ -186,13 +154,6 @@ def parse_args(argv=None):
     p.add_argument("--note", default="", help="free text stored in the JSON")
     p.add_argument("--out", default=None, help="JSON path to write (default: print only)")
     return p.parse_args(argv)
-
-
-def _names(text, allowed, what):
-    names = [s.strip() for s in text.split(",") if s.strip()]
-    if not names or any(n not in allowed for n in names):
-        raise SystemExit(f"--{what} {text!r}: choose from {', '.join(allowed)}")
-    return names
 
 
 def format_table(res: dict) -> str:
@@ -223,9 +184,9 @@ def main(argv=None) -> dict:
     from course_lib.data import load_analogies
 
     args = parse_args(argv)
-    models = _names(args.models, MODELS, "models")
-    impls = _names(args.impls, ("ours", "gensim"), "impls")
-    limiter = _limit_threads(args.threads)
+    models = choices(args.models, MODELS, "models")
+    impls = choices(args.impls, ("ours", "gensim"), "impls")
+    limiter = limit_threads(args.threads)
     s = {k: getattr(args, k) for k in ("corpus", "max_words", "dim", "window", "negative")}
     s.update({k: getattr(args, k) for k in ("min_count", "sample", "epochs", "batch")})
     s.update(restrict=args.restrict, threads=args.threads, seed=args.seed)

@@ -9,6 +9,7 @@ from course_lib.data.japanese import clean_aozora
 from course_lib.data.store import locate
 
 TEXTS = ("tinyshakespeare", "wagahaiwa_nekodearu", "text8")
+SENTENCE_CORPORA = ("ptb", "text8")
 
 
 def load_text(name: str, data_dir=None) -> str:
@@ -40,6 +41,29 @@ def load_ptb(split: str = "train", data_dir=None) -> list[str]:
         words += line.split()
         words.append("<eos>")
     return words
+
+
+def load_sentences(corpus: str, max_words: int | None = None, data_dir=None) -> list[list[str]]:
+    """A corpus as sentences of words, for word2vec: ``ptb``, the training split's lines (gensim's
+    LineSentence; no ``<eos>``, unlike :func:`load_ptb`); ``text8``, 10,000-word sentences
+    (gensim's Text8Corpus).  At most ``max_words`` tokens."""
+    if corpus == "ptb":
+        text = locate("ptb-train", data_dir).read_text(encoding="utf-8")
+        sentences = [line.split() for line in text.splitlines() if line.strip()]
+    elif corpus == "text8":
+        words = load_text("text8", data_dir).split()
+        sentences = [words[i : i + 10_000] for i in range(0, len(words), 10_000)]
+    else:
+        raise ValueError(f"unknown corpus {corpus!r}: choose from {', '.join(SENTENCE_CORPORA)}")
+    if max_words is None:
+        return sentences
+    out, n = [], 0
+    for s in sentences:
+        if n >= max_words:
+            break
+        out.append(s[: max_words - n])
+        n += len(out[-1])
+    return out
 
 
 class Analogy(NamedTuple):

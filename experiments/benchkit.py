@@ -1,0 +1,34 @@
+"""What the benchmarks share: thread limits, the BLAS threads in use, comma-separated choices."""
+
+from __future__ import annotations
+
+
+def limit_threads(threads: int, *, torch_too: bool = False):
+    """Give NumPy's BLAS (and torch, with ``torch_too``) ``threads`` threads; returns the BLAS
+    limiter, whose ``restore_original_limits()`` undoes it (None without threadpoolctl)."""
+    if torch_too:
+        import torch
+
+        torch.set_num_threads(threads)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None
+    return threadpool_limits(threads)
+
+
+def blas_threads() -> dict | None:
+    """{BLAS library: threads} as threadpoolctl sees them (None without threadpoolctl)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    return {i["internal_api"]: i["num_threads"] for i in threadpool_info()}
+
+
+def choices(text: str, allowed: tuple, what: str) -> list[str]:
+    """``"a, b"`` -> ["a", "b"], each one of ``allowed``; otherwise exit naming the option."""
+    names = [s.strip() for s in text.split(",") if s.strip()]
+    if not names or any(n not in allowed for n in names):
+        raise SystemExit(f"--{what} {text!r}: choose from {', '.join(allowed)}")
+    return names
