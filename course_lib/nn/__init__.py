@@ -24,6 +24,7 @@ from course_lib.nn.losses import (
 )
 from course_lib.nn.lrn import LocalResponseNorm
 from course_lib.nn.pooling import AvgPool2d, MaxPool2d
+from course_lib.nn.recurrent import GRU, LSTM, RNN, TimeDistributed
 from course_lib.nn.sequential import Sequential
 
 __all__ = [
@@ -40,6 +41,10 @@ __all__ = [
     "ReLU",
     "Dropout",
     "Embedding",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "TimeDistributed",
     "scatter_add",
     "BatchNorm",
     "Sequential",
