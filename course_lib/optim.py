@@ -138,3 +138,21 @@ class Adam(Optimizer):
         v[...] = b2 * v + (1 - b2) * g * g
         c1, c2 = 1 - b1**self.t, 1 - b2**self.t
         w -= (self.lr / c1) * m / (xp.sqrt(v) / c2**0.5 + self.eps)
+
+
+def clip_grad_norm(grads, max_norm: float) -> float:
+    """Rescale ``grads`` in place so that their global norm is at most ``max_norm``.
+
+    norm = sqrt(sum_i ||g_i||^2);  if norm > max_norm:  g_i <- g_i * max_norm / norm.
+    Returns the norm before clipping (what torch.nn.utils.clip_grad_norm_ returns).  All the
+    gradients shrink by the same factor, so the update keeps its direction; recurrent networks
+    need it because one step of BPTT can now and then produce a gradient thousands of times
+    larger than usual (Pascanu et al. 2013).
+    """
+    if max_norm <= 0:
+        raise ValueError(f"max_norm must be positive, got {max_norm}")
+    norm = sum(float(g.ravel() @ g.ravel()) for g in grads) ** 0.5
+    if norm > max_norm:
+        for g in grads:
+            g *= max_norm / norm
+    return norm

@@ -290,3 +290,89 @@ def fit_cg(
     bar = _progress(epochs * len(batches(len(x), batch_size, None, "drop")), desc, progress)
     hooks = dict(grad_mask=grad_mask, mask_epochs=mask_epochs, evaluate=evaluate, stop=stop)
     return _epochs(model, epochs, run_epoch, bar=bar, **hooks)
+
+
+def fit_lm(
+    model,
+    optimizer,
+    ids,
+    *,
+    epochs=1,
+    batch_size=20,
+    steps=20,
+    clip=None,
+    time_sum=False,
+    schedule=None,
+    max_windows=None,
+    evaluate=None,
+    stop=None,
+    progress=True,
+    desc=None,
+) -> History:
+    """Train a language model (e.g. :class:`~course_lib.models.rnnlm.RNNLM`) on one long text
+    ``ids`` by truncated BPTT: ``batch_size`` parallel streams read ``steps`` tokens at a time,
+    the state carried from window to window (see :mod:`course_lib.nlp.lm`).
+
+    ``clip``: rescale the gradient to this global norm when larger.  ``time_sum=True``: the loss
+    whose gradient is taken is summed over the window's time steps (and averaged over the batch),
+    as in Zaremba et al.'s code; ``False`` averages over both, which divides every step by
+    ``steps``.  ``schedule(epoch) -> lr`` sets the learning rate before each epoch (from 1).
+    ``max_windows`` stops each epoch early (a short run on a long text).  Each row has the mean
+    training loss in nats per token, ``lr``, ``grad_norm`` (the median before clipping) and
+    ``tokens_per_s``; ``evaluate``/``stop`` as in :func:`fit`.
+    """
+    from course_lib.nlp.lm import bptt_streams, bptt_windows, n_windows
+    from course_lib.nn.losses import SoftmaxCrossEntropy
+    from course_lib.optim import clip_grad_norm
+
+    xp = get_array_module(model.params[0])
+    streams = xp.asarray(bptt_streams(ids, batch_size))
+    loss, epoch = SoftmaxCrossEntropy(), [0]
+    per_epoch = min(n_windows(streams, steps), max_windows or float("inf"))
+
+    def run_epoch(mask):
+        epoch[0] += 1
+        if schedule is not None:
+            optimizer.lr = schedule(epoch[0])
+        model.reset_state()
+        losses, norms, tokens, t0 = [], [], 0, time.perf_counter()
+        for k, (x, y) in enumerate(bptt_windows(streams, steps)):
+            if k >= per_epoch:
+                break
+            losses.append(loss.forward(model.forward(x), y))
+            model.backward(loss.backward(x.shape[1] if time_sum else 1.0))
+            norms.append(clip_grad_norm(model.grads, clip) if clip else np.nan)
+            optimizer.step()
+            tokens += x.size
+            bar.update()
+        seconds = time.perf_counter() - t0
+        row = {
+            "lr": optimizer.lr,
+            "grad_norm": float(np.median(norms)),
+            "tokens_per_s": tokens / seconds,
+        }
+        return _floats(losses), row
+
+    bar = _progress(epochs * per_epoch, desc, progress)
+    hooks = dict(grad_mask=None, mask_epochs=0, evaluate=evaluate, stop=stop)
+    return _epochs(model, epochs, run_epoch, bar=bar, **hooks)
+
+
+def evaluate_lm(model, ids, *, batch_size=10, steps=35) -> float:
+    """Mean cross-entropy in nats per token of ``model`` on the text ``ids`` (eval mode, state
+    carried across windows from zeros); perplexity is e to this."""
+    from course_lib.nlp.lm import bptt_streams, bptt_windows
+    from course_lib.nn.losses import SoftmaxCrossEntropy
+
+    xp = get_array_module(model.params[0])
+    streams = xp.asarray(bptt_streams(ids, batch_size))
+    loss, total, count = SoftmaxCrossEntropy(reduction="sum"), 0.0, 0
+    was_training = model.training
+    model.eval()
+    model.reset_state()
+    for x, y in bptt_windows(streams, steps):
+        total += float(loss.forward(model.forward(x), y))
+        count += y.size
+    model.reset_state()
+    model.train(was_training)
+    return total / count

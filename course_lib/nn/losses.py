@@ -57,20 +57,31 @@ class SoftmaxCrossEntropy:
     scores, or rows of the scores' shape that sum to one (one-hot or soft labels), for which
     l_n = -sum_c t_nc log p_nc.  Scores with more axes, e.g. (N, T, C), count every (n, t) as
     an example.
+
+    ``ignore_index``: positions whose label equals it (padding in a batch of sequences of
+    different lengths) add nothing to the loss or the gradient, and the mean is over the others.
     """
 
-    def __init__(self, reduction="mean"):
-        self.reduction = reduction
+    def __init__(self, reduction="mean", ignore_index=None):
+        self.reduction, self.ignore_index = reduction, ignore_index
 
     def forward(self, scores, labels):
         xp = get_array_module(scores)
         self._check(scores, labels)
         logp = log_softmax(scores)
-        self.p, self.labels = xp.exp(logp), labels
-        self.scale = _scale(scores.size // scores.shape[-1], self.reduction)
+        self.p, self.labels, self.keep = xp.exp(logp), labels, None
+        n = scores.size // scores.shape[-1]
         if labels.ndim == scores.ndim:  # one-hot or soft targets
+            self.scale = _scale(n, self.reduction)
             return -(labels * logp).sum() * self.scale
-        picked = xp.take_along_axis(logp, labels[..., None], axis=-1)
+        if self.ignore_index is not None:
+            self.keep = labels != self.ignore_index
+            n = int(self.keep.sum())
+            self.labels = labels = xp.where(self.keep, labels, 0)
+        self.scale = _scale(max(n, 1), self.reduction)
+        picked = xp.take_along_axis(logp, labels[..., None], axis=-1)[..., 0]
+        if self.keep is not None:
+            picked = picked * self.keep
         return -picked.sum() * self.scale
 
     def backward(self, dout=1.0):
@@ -81,10 +92,11 @@ class SoftmaxCrossEntropy:
             dx = self.p.copy()
             rows = dx.reshape(-1, dx.shape[-1])
             rows[xp.arange(rows.shape[0]), self.labels.reshape(-1)] -= 1
+            if self.keep is not None:
+                dx *= self.keep[..., None]
         return dx * (self.scale * dout)
 
-    @staticmethod
-    def _check(scores, labels):
+    def _check(self, scores, labels):
         if tuple(labels.shape) == tuple(scores.shape):  # one-hot or soft targets
             return
         expected = tuple(scores.shape[:-1])
@@ -100,6 +112,8 @@ class SoftmaxCrossEntropy:
                 f"SoftmaxCrossEntropy: labels must be integers, got {labels.dtype} "
                 "(use labels.astype(int), or one-hot rows of the scores' shape)"
             )
+        if self.ignore_index is not None:
+            labels = labels[labels != self.ignore_index]
         if labels.size and not (0 <= int(labels.min()) and int(labels.max()) < scores.shape[-1]):
             raise ValueError(
                 f"SoftmaxCrossEntropy: labels must lie in 0..{scores.shape[-1] - 1} "
