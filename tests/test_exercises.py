@@ -39,6 +39,15 @@ WRONG = {  # exercise -> (a typical mistake, words the message must contain)
     ),
     "08.nearest_by_cosine": (lambda W, i, k: np.argsort(-(W @ W[i]))[:k], "wrong values"),
     "08.keep_probability": (lambda f, t: np.minimum(1.0, np.sqrt(t / f)), "wrong values"),
+    "09.lstm_step": (
+        lambda x, h, c, Wx, Wh, b: solutions.lstm_step(x, h, c, Wx[:, ::-1], Wh[:, ::-1], b),
+        "wrong values",
+    ),
+    "09.perplexity_of": (lambda p: 1 / p.mean(), "wrong values"),
+    "09.clip_by_global_norm": (
+        lambda grads, m: [g * min(1.0, m / np.linalg.norm(g)) for g in grads],
+        "wrong values",
+    ),
     "00.matmul_flops": (lambda a, b: a[0] * a[1] * b[1], "wrong values"),
     "05.tied_weight_gradient": (lambda x, h, dh, dout: x.T @ dh, "wrong values"),
     "02.sigmoid_backward": (lambda x, d: d * _sigmoid(x), "numeric gradient"),

@@ -105,6 +105,26 @@ def _keep_cases(rng):
     return [(f, t) for f, t in zip(freqs, (1e-3, 1e-4, 1e-3))]
 
 
+def _lstm_cases(rng):
+    out = []
+    for n, d, h in [(1, 1, 1), (3, 4, 5), (2, 3, 2)]:
+        x, hh, c = _normal(rng, n, d), _normal(rng, n, h), _normal(rng, n, h)
+        out.append((x, hh, c, _normal(rng, d, 4 * h), _normal(rng, h, 4 * h), _normal(rng, 4 * h)))
+    return out
+
+
+def _probability_cases(rng):
+    return [(np.array([0.01]),), (rng.random(10) * 0.9 + 0.05,), (rng.random((3, 4)) * 0.5 + 0.01,)]
+
+
+def _clip_cases(rng):
+    return [
+        ([_normal(rng, 3)], 0.5),
+        ([_normal(rng, 2, 3), _normal(rng, 4)], 100.0),
+        ([10 * _normal(rng, 5, 5), _normal(rng, 1), 0.1 * _normal(rng, 2, 2)], 1.0),
+    ]
+
+
 def _flops_cases(rng):
     return [((1, 1), (1, 1)), ((3, 4), (4, 5)), ((2000, 784), (784, 500))]
 
@@ -288,6 +308,27 @@ EXERCISES = {
             _keep_cases,
             hint="the C tool keeps a word with probability (sqrt(f / t) + 1) * t / f, at most 1: "
             "rare words are always kept, a word 100 times above t about 11% of the time",
+        ),
+        Exercise(
+            "09.lstm_step",
+            "One LSTM step: (h_next, c_next) from x, h, c and Wx, Wh, b (gates i, f, g, o)",
+            _lstm_cases,
+            hint="s = x @ Wx + h @ Wh + b, four blocks of H columns in the order i, f, g, o; "
+            "sigmoid for i, f, o and tanh for g; c_next = f * c + i * g, h_next = o * tanh(c_next)",
+        ),
+        Exercise(
+            "09.perplexity_of",
+            "Perplexity from the probabilities given to the true next tokens",
+            _probability_cases,
+            hint="exp of minus the mean log-probability: the geometric mean of 1/p, not 1 over "
+            "the arithmetic mean of p; a model that always gives 1/100 has perplexity 100",
+        ),
+        Exercise(
+            "09.clip_by_global_norm",
+            "Gradients rescaled so that their norm, all together, is at most max_norm",
+            _clip_cases,
+            hint="one norm over all the arrays, sqrt(sum of every squared entry); when it exceeds "
+            "max_norm multiply every array by max_norm / norm, otherwise return them unchanged",
         ),
     ]
 }

@@ -58,8 +58,9 @@ def _describe(args, names) -> str:
 
 def _compare(ex: Exercise, got, expected, args, names) -> str | None:
     """None when ``got`` matches ``expected``, else what is wrong."""
-    got_t = got if isinstance(got, tuple) else (got,)
-    exp_t = expected if isinstance(expected, tuple) else (expected,)
+    several = isinstance(expected, (tuple, list))  # several outputs: a tuple, or a list of arrays
+    got_t = tuple(got) if several and isinstance(got, (tuple, list)) else (got,)
+    exp_t = tuple(expected) if several else (expected,)
     if len(got_t) != len(exp_t):
         return f"returned {len(got_t)} value(s), expected {len(exp_t)}"
     for k, (g, e) in enumerate(zip(got_t, exp_t)):

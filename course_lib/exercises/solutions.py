@@ -107,3 +107,27 @@ def matmul_flops(a_shape, b_shape):
 def tied_weight_gradient(x, h, d_hidden, d_out):
     """x (N, D), h (N, H); d_hidden = dL/d(x W + c) (N, H), d_out = dL/d(h W^T + b) (N, D)."""
     return x.T @ d_hidden + d_out.T @ h
+
+
+def lstm_step(x, h, c, Wx, Wh, b):
+    H = h.shape[1]
+    s = x @ Wx + h @ Wh + b
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    i, f, o, g = (
+        sig(s[:, :H]),
+        sig(s[:, H : 2 * H]),
+        sig(s[:, 3 * H :]),
+        np.tanh(s[:, 2 * H : 3 * H]),
+    )
+    c_next = f * c + i * g
+    return o * np.tanh(c_next), c_next
+
+
+def perplexity_of(p):
+    return np.exp(-np.log(p).mean())
+
+
+def clip_by_global_norm(grads, max_norm):
+    norm = np.sqrt(sum((g**2).sum() for g in grads))
+    scale = max_norm / norm if norm > max_norm else 1.0
+    return [g * scale for g in grads]

@@ -133,13 +133,14 @@ class RNNLM:
         return h
 
     def backward(self, dscores):
+        """Fill ``grads``; returns dL/de, the gradient reaching each input embedding (N, T, E)."""
         d = dscores
         for layer in reversed(self.layers[1:]):
             d = layer.backward(d)
         self.embed.backward(d)
         if self.tie_weights:
             self.embed.dW += self.out.layer.dW
-        return None
+        return d
 
     def generate(self, prefix, length, *, temperature=1.0, top_k=None, rng=None) -> list[int]:
         """``prefix`` (a list of ids) followed by ``length`` sampled ids.  The training state of

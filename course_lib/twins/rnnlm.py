@@ -2,7 +2,7 @@
 
     twin = TorchRNNLM.from_numpy(model)                 # same layers, same weights
     history = fit_lm_torch(twin, ids, epochs=13, batch_size=20, steps=20, lr=1.0, clip=5,
-                           time_sum=True, schedule=lambda e: 0.5 ** max(e - 4, 0))
+                           time_sum=True, schedule=lambda e: 0.5 ** max(e - 4, 0))   # lr per epoch
     evaluate_lm_torch(twin, test_ids, batch_size=1, steps=35)   # nats per token
 
 The same network in torch (embedding, torch.nn.RNN/LSTM/GRU, dropout on the non-recurrent
@@ -137,15 +137,15 @@ def fit_lm_torch(
 ) -> History:
     """Train ``model`` by truncated BPTT on the text ``ids``; the arguments are those of
     :func:`course_lib.train.fit_lm` (``optimizer``: "sgd" or "adam" with learning rate ``lr``;
-    ``schedule(epoch)`` multiplies ``lr``).  ``evaluate(model)`` runs in eval mode after each
-    epoch and its numbers join the row."""
+    ``schedule(epoch) -> lr`` replaces it before each epoch).  ``evaluate(model)`` runs in eval
+    mode after each epoch and its numbers join the row."""
     streams = _streams(model, ids, batch_size)
     opt = (torch.optim.SGD if optimizer == "sgd" else torch.optim.Adam)(model.parameters(), lr=lr)
     per_epoch = min(n_windows(streams, steps), max_windows or float("inf"))
     bar, history, start = _progress(epochs * per_epoch, desc, progress), History(), time.time()
     for epoch in range(1, epochs + 1):
         for group in opt.param_groups:
-            group["lr"] = lr * (schedule(epoch) if schedule else 1.0)
+            group["lr"] = schedule(epoch) if schedule else lr
         row = _train_epoch(model, opt, streams, steps, per_epoch, clip, time_sum, bar)
         history.steps += row.pop("losses")
         _end_epoch(
