@@ -8,6 +8,7 @@
 """
 
 from course_lib.nn.activations import ReLU, Sigmoid, Tanh, sigmoid, softplus
+from course_lib.nn.attention import Attention
 from course_lib.nn.batchnorm import BatchNorm
 from course_lib.nn.conv import Conv2d, Flatten
 from course_lib.nn.dropout import Dropout
@@ -45,6 +46,7 @@ __all__ = [
     "LSTM",
     "GRU",
     "TimeDistributed",
+    "Attention",
     "scatter_add",
     "BatchNorm",
     "Sequential",
