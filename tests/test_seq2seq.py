@@ -122,3 +122,30 @@ def test_seq2seq_refuses_a_bad_batch():
         tiny("plain").forward(np.zeros((2, 4), int))
     with pytest.raises(ValueError, match="unknown decoder"):
         Seq2Seq(5, 5, 3, decoder="transformer")
+
+
+@pytest.mark.parametrize("decoder,score", CASES)
+def test_torch_twin_matches_scores_gradients_and_decoding(decoder, score):
+    from course_lib.twins.seq2seq import TorchSeq2Seq
+
+    model = tiny(decoder, score, pad=0)
+    twin = TorchSeq2Seq.from_numpy(model)
+    g = np.random.default_rng(3)
+    x = np.hstack([g.integers(1, 7, (3, 4)), g.integers(0, 6, (3, 3))])
+    x[1, 2:4] = 0
+    y = g.integers(0, 6, (3, 3))
+    loss = nn.SoftmaxCrossEntropy()
+    value = loss.forward(model.forward(x), y)
+    model.backward(loss.backward())
+    scores = twin(torch.as_tensor(x))
+    lt = torch.nn.functional.cross_entropy(scores.reshape(-1, 6), torch.as_tensor(y).reshape(-1))
+    lt.backward()
+    assert rel_error(value, lt.detach()) < 1e-10
+    grads = dict(zip(model.named_params(), model.grads))
+    assert rel_error(grads["enc_embed.W"], twin.enc_embed.weight.grad) < 1e-8
+    assert rel_error(grads["encoder.Wh"], twin.encoder.weight_hh_l0.grad.T) < 1e-8
+    assert rel_error(grads["out.W"], twin.out.weight.grad.T) < 1e-8
+    if score == "additive":
+        assert rel_error(grads["attention.v"], twin.v.grad) < 1e-8
+    src = x[:, :4]
+    assert (twin.generate(src, start=1, max_len=4) == model.generate(src, start=1, max_len=4)).all()
