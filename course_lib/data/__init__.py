@@ -15,17 +15,34 @@ from course_lib.data.registry import DATASETS, Entry
 from course_lib.data.splits import Splits
 from course_lib.data.store import DataError, available, cache_dir, locate
 from course_lib.data.text import Analogy, load_analogies, load_ptb, load_text
+from course_lib.data.toyseq import (
+    DATE_FORMATS,
+    CharVocab,
+    addition_pairs,
+    date_pairs,
+    encode_batch,
+    fixed_split,
+    format_date,
+    seq2seq_arrays,
+)
 
 __all__ = [
     "DATASETS",
+    "DATE_FORMATS",
     "Analogy",
+    "CharVocab",
     "DataError",
     "Entry",
     "Poem",
     "Splits",
+    "addition_pairs",
     "available",
     "cache_dir",
     "clean_aozora",
+    "date_pairs",
+    "encode_batch",
+    "fixed_split",
+    "format_date",
     "load_analogies",
     "load_cifar10",
     "load_digits",
@@ -35,4 +52,5 @@ __all__ = [
     "load_ptb",
     "load_text",
     "locate",
+    "seq2seq_arrays",
 ]
