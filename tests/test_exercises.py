@@ -48,6 +48,17 @@ WRONG = {  # exercise -> (a typical mistake, words the message must contain)
         lambda grads, m: [g * min(1.0, m / np.linalg.norm(g)) for g in grads],
         "wrong values",
     ),
+    "10.dot_attention": (  # the softmax not normalised
+        lambda hs, hd: (
+            np.exp(hd @ hs.transpose(0, 2, 1)) @ hs,
+            np.exp(hd @ hs.transpose(0, 2, 1)),
+        ),
+        "wrong values",
+    ),
+    "10.additive_scores": (
+        lambda hs, hd, Wk, Wq, v: np.tanh((hs @ Wq)[:, None] + (hd @ Wk)[:, :, None]) @ v,
+        "wrong values",
+    ),
     "00.matmul_flops": (lambda a, b: a[0] * a[1] * b[1], "wrong values"),
     "05.tied_weight_gradient": (lambda x, h, dh, dout: x.T @ dh, "wrong values"),
     "02.sigmoid_backward": (lambda x, d: d * _sigmoid(x), "numeric gradient"),

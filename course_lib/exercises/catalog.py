@@ -125,6 +125,28 @@ def _clip_cases(rng):
     ]
 
 
+def _attention_cases(rng):
+    return [
+        (_normal(rng, n, s, h), _normal(rng, n, t, h))
+        for n, s, t, h in [(1, 1, 1, 1), (2, 5, 3, 4), (3, 2, 6, 3)]
+    ]
+
+
+def _additive_cases(rng):
+    out = []
+    for n, s, t, h, a in [(1, 1, 1, 1, 1), (2, 5, 3, 4, 3), (3, 2, 6, 3, 5)]:
+        out.append(
+            (
+                _normal(rng, n, s, h),
+                _normal(rng, n, t, h),
+                _normal(rng, h, a),
+                _normal(rng, h, a),
+                _normal(rng, a),
+            )
+        )
+    return out
+
+
 def _flops_cases(rng):
     return [((1, 1), (1, 1)), ((3, 4), (4, 5)), ((2000, 784), (784, 500))]
 
@@ -329,6 +351,20 @@ EXERCISES = {
             _clip_cases,
             hint="one norm over all the arrays, sqrt(sum of every squared entry); when it exceeds "
             "max_norm multiply every array by max_norm / norm, otherwise return them unchanged",
+        ),
+        Exercise(
+            "10.dot_attention",
+            "Dot-product attention: (context, weights) for encoder states hs and decoder states hd",
+            _attention_cases,
+            hint="scores hd @ hs.transpose(0, 2, 1) are (N, T, S); softmax over the last axis "
+            "(subtract the row maximum first); context = weights @ hs is (N, T, H)",
+        ),
+        Exercise(
+            "10.additive_scores",
+            "Bahdanau's additive attention scores v . tanh(hs_s Wk + hd_t Wq), shape (N, T, S)",
+            _additive_cases,
+            hint="(hs @ Wk)[:, None] is (N, 1, S, A) and (hd @ Wq)[:, :, None] is (N, T, 1, A): "
+            "their sum broadcasts to (N, T, S, A); apply tanh, then @ v",
         ),
     ]
 }

@@ -131,3 +131,14 @@ def clip_by_global_norm(grads, max_norm):
     norm = np.sqrt(sum((g**2).sum() for g in grads))
     scale = max_norm / norm if norm > max_norm else 1.0
     return [g * scale for g in grads]
+
+
+def dot_attention(hs, hd):
+    e = hd @ hs.transpose(0, 2, 1)
+    w = np.exp(e - e.max(axis=-1, keepdims=True))
+    w /= w.sum(axis=-1, keepdims=True)
+    return w @ hs, w
+
+
+def additive_scores(hs, hd, Wk, Wq, v):
+    return np.tanh((hs @ Wk)[:, None] + (hd @ Wq)[:, :, None]) @ v
