@@ -124,3 +124,52 @@ def test_torch_twin_on_cuda():
     x = randn(4, 8)
     with torch.no_grad():
         assert rel_error(mlp.forward(x), tmlp(torch.tensor(x, device="cuda"))) < 1e-12
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("n", [1, 4])
+def test_recurrent_parity(cp, kind, n):
+    x, dout = randn(n, 6, 3), randn(n, 6, 5, seed=1)
+    cpu = getattr(nn, kind)(3, 5, rng=0, dtype="float64", xp=np)
+    gpu = getattr(nn, kind)(3, 5, rng=0, dtype="float64", xp=cp)
+    for a, b in zip(run(cpu, x, dout), run(gpu, cp.asarray(x), cp.asarray(dout))):
+        assert rel_error(a, b) < 1e-10
+
+
+@pytest.mark.parametrize("score", ["dot", "additive"])
+def test_attention_parity(cp, score):
+    hs, hd, dout = randn(2, 5, 4), randn(2, 3, 4, seed=1), randn(2, 3, 4, seed=2)
+    cpu = nn.Attention(4, score=score, rng=0, dtype="float64", xp=np)
+    gpu = nn.Attention(4, score=score, rng=0, dtype="float64", xp=cp)
+    out_c, out_g = cpu.forward(hs, hd), gpu.forward(cp.asarray(hs), cp.asarray(hd))
+    grads_c, grads_g = cpu.backward(dout), gpu.backward(cp.asarray(dout))
+    assert rel_error(out_c, out_g) < 1e-10
+    for a, b in zip([*grads_c, *cpu.grads], [*grads_g, *gpu.grads]):
+        assert rel_error(a, asnumpy(b)) < 1e-10
+
+
+def test_language_model_and_seq2seq_train_on_the_device(cp):
+    from course_lib.models.rnnlm import RNNLM
+    from course_lib.models.seq2seq import Seq2Seq
+    from course_lib.train import evaluate_lm, fit_lm
+
+    ids = np.array([0, 1, 2, 3, 2, 1] * 300)
+    lm = RNNLM(4, 16, rng=0, xp=cp)
+    fit_lm(
+        lm,
+        optim.Adam(lm.params, lm.grads, lr=0.02),
+        ids,
+        epochs=3,
+        batch_size=8,
+        steps=10,
+        clip=5.0,
+        progress=False,
+    )
+    assert evaluate_lm(lm, ids, batch_size=4, steps=10) < 0.05
+    assert len(lm.generate([0, 1], 5, rng=0)) == 7
+    model = Seq2Seq(5, 5, 3, embed=4, hidden=8, decoder="attention", pad=0, rng=0, xp=cp)
+    x = np.random.default_rng(0).integers(1, 5, (6, 5))
+    scores = model.forward(x)
+    model.backward(cp.ones_like(scores))
+    assert isinstance(model.grads[0], cp.ndarray)
+    assert model.generate(x[:, :3], start=1, max_len=4).shape == (6, 4)
