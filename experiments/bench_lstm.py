@@ -2,10 +2,11 @@
 the same model in torch on the CPU.
 
 Ours is :class:`course_lib.models.rnnlm.RNNLM` (``cell="lstm"``), trained by our own backward
-pass; torch's is ``nn.Embedding`` -> ``nn.LSTM(batch_first=True)`` -> ``nn.Linear``, trained by
-autograd.  Both have the same vocabulary, hidden size (= embedding size), number of layers,
-batch, window length and dtype (float32), and run with the same number of threads (``--threads``:
-NumPy's BLAS and torch's), one after the other in the same process.
+pass; torch's is its twin, :class:`course_lib.twins.rnnlm.TorchRNNLM` (the same weights in
+``nn.Embedding`` -> ``nn.LSTM`` -> ``nn.Linear``), trained by autograd.  Both have the same
+vocabulary, hidden size (= embedding size), number of layers, batch, window length and dtype
+(float32), and run with the same number of threads (``--threads``: NumPy's BLAS and torch's),
+one after the other in the same process.
 
 One step is what :func:`course_lib.train.fit_lm` does for one window of truncated BPTT: forward
 over ``steps`` tokens of ``batch`` streams, softmax cross-entropy averaged over every token,
@@ -101,40 +102,33 @@ def ours_step(cfg: dict, seed: int):
     return step, sum(int(p.size) for p in model.params)
 
 
-class TorchLSTMLM:
-    """The torch model: Embedding -> LSTM (batch first) -> Linear, hidden size = embedding size."""
-
-    def __init__(self, cfg: dict, seed: int):
-        import torch
-
-        torch.manual_seed(seed)
-        V, H, L = cfg["vocab"], cfg["hidden"], cfg["layers"]
-        self.embed, self.lstm = torch.nn.Embedding(V, H), torch.nn.LSTM(H, H, L, batch_first=True)
-        self.out = torch.nn.Linear(H, V)
-        self.net = torch.nn.ModuleList([self.embed, self.lstm, self.out]).to(getattr(torch, DTYPE))
-        self.state = None
-
-    def forward(self, x):
-        """x (N, T) ids -> scores (N, T, V); the state is carried, detached, to the next call."""
-        hs, state = self.lstm(self.embed(x), self.state)
-        self.state = tuple(s.detach() for s in state)
-        return self.out(hs)
-
-
 def torch_step(cfg: dict, seed: int):
-    """(a function running the same training step on :class:`TorchLSTMLM` by autograd, its
-    parameter count: torch's LSTM has two biases per layer where ours has one)."""
+    """(a function running the same training step on the torch twin of our model,
+    :class:`course_lib.twins.rnnlm.TorchRNNLM`, by autograd, its parameter count: torch's LSTM has
+    two biases per layer where ours has one)."""
     import torch
     import torch.nn.functional as F
 
-    model = TorchLSTMLM(cfg, seed)
-    params = list(model.net.parameters())
+    from course_lib.models.rnnlm import RNNLM
+    from course_lib.twins.rnnlm import TorchRNNLM
+
+    model = TorchRNNLM.from_numpy(
+        RNNLM(
+            cfg["vocab"],
+            cfg["hidden"],
+            num_layers=cfg["layers"],
+            cell="lstm",
+            rng=seed,
+            dtype=DTYPE,
+        )
+    )
+    params = list(model.parameters())
     opt = torch.optim.SGD(params, lr=LR)
-    model.net.train()
+    model.train()
 
     def step(x, y):
         opt.zero_grad(set_to_none=True)
-        scores = model.forward(x)
+        scores = model(x)
         value = F.cross_entropy(scores.reshape(-1, scores.shape[-1]), y.reshape(-1))
         value.backward()
         torch.nn.utils.clip_grad_norm_(params, CLIP)
