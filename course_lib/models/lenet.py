@@ -69,3 +69,27 @@ class LeNet5(Classifier):
             nn.Linear(84, n_classes, **kw),
         )
         self.activation, self.pool, self.in_size = activation, pool, in_size
+
+
+class LeNet5Caffe(Classifier):
+    """Caffe's "LeNet" (the network Han et al. prune and call LeNet-5), 431,080 parameters:
+
+    conv 20@5x5 -> max-pool 2 -> conv 50@5x5 -> max-pool 2 -> fc 500 -> ReLU -> fc 10
+
+    Wider than the 1998 network (20 and 50 filters, 500 hidden units); as in Caffe's example,
+    only the 500-unit layer has a non-linearity (max-pooling already is one).
+    """
+
+    def __init__(self, *, n_classes=10, weight_init="xavier", rng=None, dtype="float32", xp=np):
+        rng = np.random.default_rng(rng)  # one generator for every layer, drawn in order
+        kw = dict(weight_init=weight_init, rng=rng, dtype=dtype, xp=xp)
+        super().__init__(
+            nn.Conv2d(1, 20, 5, input_grad=False, **kw),
+            nn.MaxPool2d(2),
+            nn.Conv2d(20, 50, 5, **kw),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(800, 500, **kw),
+            nn.ReLU(),
+            nn.Linear(500, n_classes, **kw),
+        )
