@@ -59,6 +59,16 @@ WRONG = {  # exercise -> (a typical mistake, words the message must contain)
         lambda hs, hd, Wk, Wq, v: np.tanh((hs @ Wq)[:, None] + (hd @ Wk)[:, :, None]) @ v,
         "wrong values",
     ),
+    "12.magnitude_prune": (
+        lambda w, keep: (w >= np.sort(w.ravel())[w.size - max(1, round(keep * w.size))]).astype(
+            w.dtype
+        ),
+        "wrong values",
+    ),  # ranks by w, not |w|
+    "12.grouped_gradient": (
+        lambda dW, index, keep, k: np.bincount(index.ravel(), dW.ravel(), minlength=k),
+        "wrong values",
+    ),  # forgets the mask
     "00.matmul_flops": (lambda a, b: a[0] * a[1] * b[1], "wrong values"),
     "05.tied_weight_gradient": (lambda x, h, dh, dout: x.T @ dh, "wrong values"),
     "02.sigmoid_backward": (lambda x, d: d * _sigmoid(x), "numeric gradient"),

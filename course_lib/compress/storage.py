@@ -4,10 +4,13 @@
     storage.load("lenet.dcmp", model)      # decode every parameter into the model, all or nothing
 
 A shared layer is stored as its codebook (k float32 centroids) and one entry per kept weight:
-the weight's cluster index and the *gap* to the previous kept weight (flat, row-major order),
-each Huffman-coded.  A gap is written in ``index_bits`` bits (the fixed-width layout) as gap - 1;
-a longer gap is split by *filler* entries that advance 2^index_bits places and carry the extra
-cluster symbol k (the paper's "filler zero").  Biases and unshared parameters are raw float32.
+the weight's cluster index and the *gap* to the previous kept weight (flat order), each
+Huffman-coded.  Entries run in torch's layout (out, in, ...): a 2-D weight, a Linear layer's
+(n_in, n_out) here, is walked as its transpose, so each output unit's inputs come together and
+the never-used border pixels of MNIST make a few long gaps instead of many short ones.  A gap is
+written in ``index_bits`` bits (the fixed-width layout) as gap - 1; a longer gap is split by
+*filler* entries that advance 2^index_bits places and carry the extra cluster symbol k (the
+paper's "filler zero").  Biases and unshared parameters are raw float32.
 
 Layout:  b"DCMP" | version (1 byte) | header length (uint32) | JSON header | blobs | CRC-32.
 The header names every parameter, its shape, its blobs and their sizes; the CRC-32 covers all
@@ -64,6 +67,8 @@ def _lengths_of(blob: bytes) -> dict:
 def encode_layer(s, index_bits: int) -> tuple[dict, dict]:
     """Header entry and blobs for one :class:`~course_lib.compress.share.SharedWeights`."""
     keep, index = asnumpy(s.keep), asnumpy(s.index)
+    if keep.ndim == 2:  # (n_in, n_out) -> torch's (n_out, n_in)
+        keep, index = np.ascontiguousarray(keep.T), np.ascontiguousarray(index.T)
     clusters, gaps = entries(index, keep, s.k, index_bits)
     blobs, header = {"centroids": asnumpy(s.centroids).astype("<f4").tobytes()}, {}
     for part, symbols, alphabet in (
@@ -143,7 +148,7 @@ def _decode(entry: dict, blobs: dict) -> np.ndarray:
     real, positions = parts["clusters"] < entry["k"], positions_of(parts["gaps"])
     dense = np.zeros(int(np.prod(shape)), dtype=np.float32)
     dense[positions[real]] = centroids[parts["clusters"][real]]
-    return dense.reshape(shape)
+    return dense.reshape(shape[::-1]).T.copy() if len(shape) == 2 else dense.reshape(shape)
 
 
 def read(path) -> dict:

@@ -147,6 +147,19 @@ def _additive_cases(rng):
     return out
 
 
+def _prune_cases(rng):
+    return [(_normal(rng, *shape), keep) for shape, keep in
+            [((1, 1), 0.5), ((3, 5), 0.4), ((7,), 1.0), ((4, 4, 3), 0.1)]]  # fmt: skip
+
+
+def _grouped_cases(rng):
+    out = []
+    for shape, k in [((1, 1), 1), ((3, 5), 4), ((6, 2, 3), 8)]:
+        index, keep = rng.integers(0, k, shape), rng.random(shape) < 0.6
+        out.append((_normal(rng, *shape), index, keep, k))
+    return out
+
+
 def _flops_cases(rng):
     return [((1, 1), (1, 1)), ((3, 4), (4, 5)), ((2000, 784), (784, 500))]
 
@@ -365,6 +378,21 @@ EXERCISES = {
             _additive_cases,
             hint="(hs @ Wk)[:, None] is (N, 1, S, A) and (hd @ Wq)[:, :, None] is (N, T, 1, A): "
             "their sum broadcasts to (N, T, S, A); apply tanh, then @ v",
+        ),
+        Exercise(
+            "12.magnitude_prune",
+            "A pruning mask: 1 on the round(keep * size) weights largest in magnitude, 0 elsewhere",
+            _prune_cases,
+            hint="rank by |w|, not by w (large negative weights matter as much as large positive "
+            "ones); keep at least one weight; the mask has w's shape and dtype",
+        ),
+        Exercise(
+            "12.grouped_gradient",
+            "The gradient of k shared centroids: dW summed over the kept weights of each cluster",
+            _grouped_cases,
+            hint="np.bincount(index[keep], weights=dW[keep], minlength=k): pruned weights "
+            "(keep False) add nothing, and a cluster with no weights gets 0",
+            any_number_type=True,  # bincount of nothing is an integer zero
         ),
     ]
 }

@@ -142,3 +142,14 @@ def dot_attention(hs, hd):
 
 def additive_scores(hs, hd, Wk, Wq, v):
     return np.tanh((hs @ Wk)[:, None] + (hd @ Wq)[:, :, None]) @ v
+
+
+def magnitude_prune(w, keep):
+    n_keep = max(1, round(keep * w.size))
+    mask = np.zeros(w.size, dtype=w.dtype)
+    mask[np.argsort(np.abs(w).ravel())[w.size - n_keep :]] = 1
+    return mask.reshape(w.shape)
+
+
+def grouped_gradient(dW, index, keep, k):
+    return np.bincount(index[keep], weights=dW[keep], minlength=k)
