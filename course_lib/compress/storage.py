@@ -87,7 +87,9 @@ def encode_layer(s, index_bits: int) -> tuple[dict, dict]:
 
 def save(path, model, shared: dict, index_bits: int = 5) -> dict:
     """Write ``model`` with the layers in ``shared`` (name -> SharedWeights) compressed; return
-    {"path", "bytes", "dense_bytes", "params": header entries with each part's size}."""
+    {"path", "bytes" (the file's size), "dense_bytes" (every parameter as float32),
+    "fixed_bytes" (the same data with fixed-width fields instead of Huffman codes, no header),
+    "params": the header's entries, with each part's size}."""
     params = {**model.named_params()}
     unknown = sorted(set(shared) - set(params))
     if unknown:
@@ -109,7 +111,10 @@ def save(path, model, shared: dict, index_bits: int = 5) -> dict:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(body + struct.pack("<I", zlib.crc32(body)))
     dense = sum(4 * int(np.prod(e["shape"])) for e in entries_)
-    return {"path": str(path), "bytes": len(body) + 4, "dense_bytes": dense, "params": entries_}
+    fixed = sum(e.get("fixed_bytes", 0) + sum(e["blobs"].get(p, 0) for p in ("centroids", "values"))
+                for e in entries_)  # fmt: skip
+    return {"path": str(path), "bytes": len(body) + 4, "dense_bytes": dense,
+            "fixed_bytes": fixed, "params": entries_}  # fmt: skip
 
 
 def _check(path: Path, data: bytes) -> dict:
