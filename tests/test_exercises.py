@@ -59,6 +59,11 @@ WRONG = {  # exercise -> (a typical mistake, words the message must contain)
         lambda hs, hd, Wk, Wq, v: np.tanh((hs @ Wq)[:, None] + (hd @ Wk)[:, :, None]) @ v,
         "wrong values",
     ),
+    "11.arithmetic_intensity": (
+        lambda m, n, k, itemsize: 2 * m * n * k / (itemsize * (m * k + k * n)),
+        "wrong values",
+    ),  # forgets the output
+    "11.roofline_time": (lambda f, b, p, w: f / p + b / w, "wrong values"),  # no overlap
     "12.magnitude_prune": (
         lambda w, keep: (w >= np.sort(w.ravel())[w.size - max(1, round(keep * w.size))]).astype(
             w.dtype

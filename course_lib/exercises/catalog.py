@@ -147,6 +147,15 @@ def _additive_cases(rng):
     return out
 
 
+def _intensity_cases(rng):
+    return [(1, 1, 1, 4), (1000, 1, 1000, 8), (64, 128, 256, 2), (7, 5, 3, 4)]
+
+
+def _roofline_cases(rng):
+    flops, nbytes = 10 ** rng.uniform(3, 12, 6), 10 ** rng.uniform(3, 10, 6)
+    return [(flops[:1], nbytes[:1], 1e9, 1e8), (flops, nbytes, 5e10, 2e10)]
+
+
 def _prune_cases(rng):
     return [(_normal(rng, *shape), keep) for shape, keep in
             [((1, 1), 0.5), ((3, 5), 0.4), ((7,), 1.0), ((4, 4, 3), 0.1)]]  # fmt: skip
@@ -378,6 +387,21 @@ EXERCISES = {
             _additive_cases,
             hint="(hs @ Wk)[:, None] is (N, 1, S, A) and (hd @ Wq)[:, :, None] is (N, T, 1, A): "
             "their sum broadcasts to (N, T, S, A); apply tanh, then @ v",
+        ),
+        Exercise(
+            "11.arithmetic_intensity",
+            "FLOPs per byte of an (m x k) @ (k x n) product: 2mnk / (itemsize (mk + kn + mn))",
+            _intensity_cases,
+            hint="count the bytes of both inputs and of the output, each moved once; a "
+            "matrix-vector product (n = 1) comes out near 2 / itemsize",
+            any_number_type=True,
+        ),
+        Exercise(
+            "11.roofline_time",
+            "The least time of operations on a machine: max(flops / peak, nbytes / bandwidth)",
+            _roofline_cases,
+            hint="compute and memory traffic overlap, so the slower of the two sets the time: "
+            "the larger of flops / peak and nbytes / bandwidth, element by element",
         ),
         Exercise(
             "12.magnitude_prune",

@@ -153,3 +153,11 @@ def magnitude_prune(w, keep):
 
 def grouped_gradient(dW, index, keep, k):
     return np.bincount(index[keep], weights=dW[keep], minlength=k)
+
+
+def arithmetic_intensity(m, n, k, itemsize):
+    return 2 * m * n * k / (itemsize * (m * k + k * n + m * n))
+
+
+def roofline_time(flops, nbytes, peak, bandwidth):
+    return np.maximum(flops / peak, nbytes / bandwidth)
