@@ -64,6 +64,14 @@ WRONG = {  # exercise -> (a typical mistake, words the message must contain)
         "wrong values",
     ),  # forgets the output
     "11.roofline_time": (lambda f, b, p, w: f / p + b / w, "wrong values"),  # no overlap
+    "13.strom_step": (  # sends r itself, not +-tau
+        lambda res, g, tau: (
+            np.where(np.abs(res + g) >= tau, res + g, 0.0),
+            res + g - np.where(np.abs(res + g) >= tau, res + g, 0.0),
+        ),
+        "wrong values",
+    ),
+    "13.average_parameters": (lambda params: np.sum(np.stack(params), axis=0), "wrong values"),
     "12.magnitude_prune": (
         lambda w, keep: (w >= np.sort(w.ravel())[w.size - max(1, round(keep * w.size))]).astype(
             w.dtype

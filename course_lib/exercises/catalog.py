@@ -156,6 +156,16 @@ def _roofline_cases(rng):
     return [(flops[:1], nbytes[:1], 1e9, 1e8), (flops, nbytes, 5e10, 2e10)]
 
 
+def _strom_cases(rng):
+    return [(0.1 * _normal(rng, *shape), 0.1 * _normal(rng, *shape), tau)
+            for shape, tau in [((1,), 0.01), ((4, 5), 0.1), ((50,), 0.2)]]  # fmt: skip
+
+
+def _averaging_cases(rng):
+    return [([_normal(rng, 3)],), ([_normal(rng, 2, 3) for _ in range(2)],),
+            ([_normal(rng, 7) for _ in range(4)],)]  # fmt: skip
+
+
 def _prune_cases(rng):
     return [(_normal(rng, *shape), keep) for shape, keep in
             [((1, 1), 0.5), ((3, 5), 0.4), ((7,), 1.0), ((4, 4, 3), 0.1)]]  # fmt: skip
@@ -402,6 +412,20 @@ EXERCISES = {
             _roofline_cases,
             hint="compute and memory traffic overlap, so the slower of the two sets the time: "
             "the larger of flops / peak and nbytes / bandwidth, element by element",
+        ),
+        Exercise(
+            "13.strom_step",
+            "One threshold-quantisation step: (sent, new residual) from residual, gradient, tau",
+            _strom_cases,
+            hint="r = residual + grad; sent is tau * sign(r) where |r| >= tau, 0 elsewhere (tau, "
+            "not r itself); the new residual is r - sent",
+        ),
+        Exercise(
+            "13.average_parameters",
+            "Parameter averaging: the element-wise mean of the workers' parameter vectors",
+            _averaging_cases,
+            hint="np.mean(np.stack(params), axis=0): the mean over workers, element by element, "
+            "not the sum and not the mean over elements",
         ),
         Exercise(
             "12.magnitude_prune",

@@ -161,3 +161,13 @@ def arithmetic_intensity(m, n, k, itemsize):
 
 def roofline_time(flops, nbytes, peak, bandwidth):
     return np.maximum(flops / peak, nbytes / bandwidth)
+
+
+def strom_step(residual, grad, tau):
+    r = residual + grad
+    sent = np.where(np.abs(r) >= tau, tau * np.sign(r), 0.0)
+    return sent, r - sent
+
+
+def average_parameters(params):
+    return np.mean(np.stack(params), axis=0)

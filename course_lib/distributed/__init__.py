@@ -1,0 +1,6 @@
+"""Data-parallel training on torch.distributed (lesson 13).
+
+strom    Strom's (2015) threshold-quantised gradients: encoding, residuals, a DDP comm hook
+worker   the training script torchrun starts once per worker (all-reduce, averaging, Strom)
+launch   start torchrun from Python with a bounded time, and read the workers' results
+"""

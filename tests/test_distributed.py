@@ -1,0 +1,90 @@
+"""Lesson 13's data parallelism: Strom's encoding and bookkeeping (exact), and real torchrun runs
+with 2 gloo workers: all-reduce equals one process on the same global batch, a dying worker fails
+the launch, a hung one is stopped by the time limit."""
+
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib.distributed import launch, strom
+
+
+def dyadic(rng, shape, scale=2**-6):
+    """Random multiples of 2^-20 (times scale, a power of two): sums and differences of a few
+    of them are exact in float64, so the bookkeeping can be checked with ==."""
+    return torch.tensor(rng.integers(-(2**20), 2**20, shape) * 2.0**-20 * scale)
+
+
+def test_encode_decode_round_trip_keeps_index_zero_and_signs():
+    sent = strom.quantise(torch.tensor([-0.5, 0.1, 0.0, 0.3, -0.2, 0.7]), 0.25)
+    np.testing.assert_array_equal(sent, [-0.25, 0, 0, 0.25, 0, 0.25])
+    message = strom.encode(sent)
+    assert message.dtype == torch.int32 and message.tolist() == [-1, 4, 6]
+    np.testing.assert_array_equal(strom.decode(message, 0.25, 6, torch.float64), sent)
+    padded = torch.cat([message, torch.zeros(3, dtype=torch.int32)])  # padding decodes to 0
+    np.testing.assert_array_equal(strom.decode(padded, 0.25, 6, torch.float64), sent)
+
+
+def test_what_is_sent_plus_the_residual_is_what_was_owed_exactly():
+    rng = np.random.default_rng(0)
+    params = [torch.zeros(3, 4), torch.zeros(5)]
+    state = strom.StromState(tau=2**-7)
+    owed = [torch.zeros(3, 4, dtype=torch.float64), torch.zeros(5, dtype=torch.float64)]
+    total_sent = torch.zeros(17, dtype=torch.float64)
+    for _ in range(6):
+        grads = [dyadic(rng, (3, 4)), dyadic(rng, (5,))]
+        before = torch.cat([state.residual.get(p, torch.zeros_like(g)).flatten()
+                            for p, g in zip(params, grads)])  # fmt: skip
+        sent = state.step(params, grads)
+        after = torch.cat([state.residual[p].flatten() for p in params])
+        assert torch.equal(sent + after, before + torch.cat([g.flatten() for g in grads]))
+        assert set(sent.abs().unique().tolist()) <= {0.0, 2**-7}
+        total_sent += sent
+        owed = [o + g for o, g in zip(owed, grads)]
+    residual = torch.cat([state.residual[p].flatten() for p in params])
+    assert torch.equal(total_sent + residual, torch.cat([o.flatten() for o in owed]))
+
+
+def test_a_bad_threshold_is_refused():
+    with pytest.raises(ValueError, match="tau must be > 0"):
+        strom.StromState(0.0)
+
+
+def test_two_gloo_workers_match_one_process_on_the_same_global_batch(tmp_path, data_dir):
+    common = dict(steps=15, batch=32, eval_every=15, hidden=16, timeout_s=120)
+    single = launch.run("single", save_params=tmp_path / "one.npz", **common)
+    ddp = launch.run("allreduce", 2, save_params=tmp_path / "two.npz", **common)
+    one, two = np.load(tmp_path / "one.npz"), np.load(tmp_path / "two.npz")
+    for name in one.files:
+        np.testing.assert_allclose(one[name], two[name], rtol=1e-5, atol=1e-6)
+    assert ddp["world"] == 2 and ddp["bytes"][-1] == 15 * 4 * ddp["parameters"]
+    assert single["bytes"][-1] == 0
+
+
+def test_strom_and_averaging_runs_count_their_bytes(data_dir):
+    common = dict(steps=12, batch=32, eval_every=6, hidden=16, timeout_s=120)
+    s = launch.run("strom", 2, tau=0.01, **common)
+    assert 0 < s["fraction_sent"] < 1 and 0 < s["bytes"][-1] < 12 * s["dense_bytes_per_step"]
+    a = launch.run("average", 2, average_every=4, **common)
+    assert a["bytes"] == [4 * a["parameters"], 12 * a["parameters"]]  # after steps 4 and 12: 1, 3
+
+
+def test_a_dying_worker_fails_the_launch_quickly(data_dir):
+    t0 = time.perf_counter()
+    with pytest.raises(RuntimeError, match="failed"):
+        launch.run("allreduce", 2, steps=200, die_at_step=3, hidden=16, timeout_s=20)
+    assert time.perf_counter() - t0 < 100
+
+
+def test_a_run_past_its_time_limit_is_stopped():
+    with pytest.raises(RuntimeError, match="did not finish within 1 s"):
+        launch.run("allreduce", 2, steps=10**6, timeout_s=1)
+
+
+def test_the_command_line():
+    cmd = launch.command("strom", 4, tau=0.1, steps=None)
+    assert cmd[1:4] == ["-m", "torch.distributed.run", "--standalone"]
+    assert "--nproc-per-node=4" in cmd and cmd[-2:] == ["--tau", "0.1"] and "--steps" not in cmd
+    assert launch.command("single", 4)[1:3] == ["-m", "course_lib.distributed.worker"]
