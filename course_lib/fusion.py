@@ -49,7 +49,8 @@ def bytes_moved(n: int, itemsize: int) -> dict:
 
 def compiled(f):
     """``torch.compile(f)``: TorchInductor generates one fused loop, C++/OpenMP on the CPU (this
-    needs a C++ compiler) and Triton on a GPU.  The first call compiles (seconds)."""
+    needs a C++ compiler) and Triton on a GPU.  The first call compiles (seconds); the length is
+    left symbolic (``dynamic=True``), so one compiled kernel serves every array length."""
     import torch
 
-    return torch.compile(f, dynamic=False)
+    return torch.compile(f, dynamic=True)

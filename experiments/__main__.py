@@ -287,7 +287,36 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("name", metavar="NAME", help="benchmark name, e.g. matmul")
     p.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the benchmark")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser(
+        "gpu-campaign",
+        help="every GPU measurement in one budgeted run (items skipped, with the reason, when "
+        "the budget or the machine cannot run them)",
+    )
+    p.add_argument("--budget-s", type=seconds, default=480.0, metavar="SECONDS",
+                   help="wall-clock budget for all items (default: 480)")  # fmt: skip
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="folder for the JSON files and campaign.json; again: resumes")  # fmt: skip
+    p.add_argument("--only", metavar="ITEMS", help="comma-separated item names (default: all)")
+    p.set_defaults(func=cmd_campaign)
     return parser
+
+
+def cmd_campaign(args) -> int:
+    """Run :mod:`experiments.campaign` into ``--out``; exit 1 if an item failed."""
+    from pathlib import Path
+
+    from experiments import campaign
+
+    names = {i.name for i in campaign.ITEMS}
+    only = {n.strip() for n in args.only.split(",")} if args.only else None
+    if only and only - names:
+        raise UserError(f"--only {args.only!r}: unknown items {sorted(only - names)}; "
+                        f"choose from {', '.join(sorted(names))}")  # fmt: skip
+    record = campaign.run(Path(args.out), args.budget_s, only=only)
+    failed = [i["name"] for i in record["items"] if i["status"] not in
+              ("done", "done earlier", "skipped")]  # fmt: skip
+    return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,207 @@
+"""The GPU measurement campaign: every GPU measurement of the course in one budgeted command.
+
+    python -m experiments gpu-campaign --budget-s 480 --out gpu-run      # on a GPU machine
+    python -m experiments gpu-campaign --budget-s 300 --out gpu-run      # again: resumes
+
+Items run in priority order (:data:`ITEMS`), each a subprocess that writes its own JSON into
+``--out`` (named after the GPU, ready to copy into ``experiments/results/``), and
+``campaign.json`` records after every item what ran, for how long, and what was skipped and why.
+Each item knows its rough cost on an H100/H200; an item whose cost (scaled by how the finished
+items compared with their estimates) does not fit the budget left is skipped with that reason,
+and a later run with ``--out`` the same folder does only what is not done yet.  Without a GPU,
+every GPU item is skipped at once and the JSON says so.  The commands import only what the GPU
+machine has (torch, CuPy, NumPy, pytest): no papermill there, so no notebook runs.
+
+A lesson registers a measurement by adding an :class:`Item`; its JSON is what the lesson reads
+from ``experiments/results/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from course_lib.backend import describe_machine
+from course_lib.repro import write_json
+
+REPO = Path(__file__).resolve().parents[1]
+GPU_BACKENDS_SAE = "cupy,torch-cuda,torch-cuda-graph"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One measurement: ``command(out_dir, slug)`` -> argv after ``python``; it writes
+    ``output`` (``{slug}`` is the GPU's name) into the folder."""
+
+    name: str
+    lesson: str
+    estimate_s: float
+    command: object
+    output: str
+    what: str
+    needs_gpu: bool = True
+    unavailable: str = ""  # why this item cannot run yet, if it cannot
+    extra: dict = field(default_factory=dict)
+
+
+def _bench(name, *args):
+    return lambda out, slug: ["-m", f"experiments.bench_{name}", *args]
+
+
+def _parity(out, slug):
+    files = sorted(str(p.relative_to(REPO)) for p in (REPO / "tests").glob("test_*.py")
+                   if "mark.gpu" in p.read_text(encoding="utf-8"))  # fmt: skip
+    return ["-m", "pytest", "-m", "gpu", "-q", "-p", "no:cacheprovider", *files,
+            f"--junitxml={out / f'parity_{slug}.xml'}"]  # fmt: skip
+
+
+ITEMS = [
+    Item("parity", "all", 150, _parity, "parity_{slug}.json",
+         "pytest -m gpu: NumPy vs CuPy and torch CPU vs CUDA, every from-scratch layer"),
+    Item("sae_seed", "05", 240,
+         lambda out, slug: _bench("sae", "--backends", GPU_BACKENDS_SAE, "--batch-sizes", "100",
+                                  "--out", str(out / f"sae_speed_{slug}.json"))(out, slug),
+         "sae_speed_{slug}.json", "seed 000's protocol (50,000 images, 15x4 + 5 epochs), batch "
+         "100: CuPy, torch CUDA, CUDA graphs"),
+    Item("sae_sweep", "05", 120,
+         lambda out, slug: _bench("sae", "--backends", GPU_BACKENDS_SAE, "--batch-sizes",
+                                  "20,500,2000", "--images", "10000", "--pretrain-epochs", "1",
+                                  "--finetune-epochs", "1", "--note",
+                                  "reduced protocol (10,000 images, 1+1 epochs) for the sweep",
+                                  "--out", str(out / f"sae_sweep_{slug}.json"))(out, slug),
+         "sae_sweep_{slug}.json", "batch sizes 20, 500, 2000 on a reduced protocol"),
+    Item("speed", "11", 180,
+         lambda out, slug: _bench("speed", "--device", "cuda", "--scale", "full", "--out",
+                                  str(out / f"speed_{slug}.json"))(out, slug),
+         "speed_{slug}.json", "lesson 11: products by dtype (TF32, bf16, fp16), triad, fusion "
+         "(Triton), launch cost, cudnn.benchmark, throughput by batch"),
+    Item("alexnet", "07", 150,
+         lambda out, slug: _bench("alexnet", "--backends", "cupy,torch-cuda", "--dtypes",
+                                  "float32,float64", "--threads", "16",
+                                  "--out", str(out / f"alexnet_speed_{slug}.json"))(out, slug),
+         "alexnet_speed_{slug}.json", "lesson 07: AlexNet training images/s, CuPy vs torch"),
+    Item("sae_cpu", "05", 300,
+         lambda out, slug: _bench("sae", "--backends", "numpy,torch-cpu", "--batch-sizes", "100",
+                                  "--out", str(out / f"sae_speed_{slug}_cpu.json"))(out, slug),
+         "sae_speed_{slug}_cpu.json", "the same protocol on the GPU machine's CPU cores",
+         needs_gpu=False),
+    Item("lstm", "09", 120, None, "", "LSTM tokens/s, from-scratch CuPy against cuDNN",
+         unavailable="bench lstm has no GPU path yet (CPU only)"),
+    Item("cg04", "04", 3600, None, "", "lesson 04's conjugate-gradient route at full scale",
+         unavailable="runs as a notebook, and papermill is not on the GPU image"),
+]  # fmt: skip
+
+
+def gpu_slug(machine: dict) -> str:
+    """'NVIDIA H200' -> 'h200': the GPU's name as a file-name part."""
+    name = (machine.get("gpu") or "cpu").lower().replace("nvidia", "").replace("geforce", "")
+    return re.sub(r"[^a-z0-9]+", "_", name).strip("_") or "gpu"
+
+
+def parity_json(xml_path: Path, json_path: Path) -> dict:
+    """The junit XML of the parity tests as counts and the names of the failures."""
+    suite = ET.parse(xml_path).getroot()
+    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    failed = [f"{c.get('classname')}.{c.get('name')}" for c in suite.iter("testcase")
+              if c.find("failure") is not None or c.find("error") is not None]  # fmt: skip
+    counts = {k: int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped")}
+    result = {"benchmark": "gpu_parity", "machine": describe_machine(), **counts,
+              "passed": counts["tests"] - counts["failures"] - counts["errors"]
+              - counts["skipped"], "failed": failed}  # fmt: skip
+    write_json(json_path, result)
+    return result
+
+
+def _run(argv: list[str], timeout: float, log: Path) -> tuple[str, float]:
+    """Run ``python argv`` with a time limit; returns (status, seconds)."""
+    t0 = time.perf_counter()
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=str(REPO))
+    with open(log, "w", encoding="utf-8") as f:
+        proc = subprocess.Popen(
+            [sys.executable, *argv],
+            cwd=REPO,
+            stdout=f,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+        try:
+            rc = proc.wait(timeout=max(timeout, 1))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return "timeout", time.perf_counter() - t0
+    return ("done" if rc == 0 else f"failed (exit {rc})"), time.perf_counter() - t0
+
+
+def run(out: Path, budget_s: float, items=None, *, has_gpu=None, only=None) -> dict:
+    """Run the campaign into ``out``; returns (and writes) campaign.json's content."""
+    items = ITEMS if items is None else items
+    has_gpu = _torch_sees_a_gpu() if has_gpu is None else has_gpu
+    out.mkdir(parents=True, exist_ok=True)
+    record_path = out / "campaign.json"
+    earlier = json.loads(record_path.read_text()) if record_path.is_file() else {}
+    done_before = {i["name"] for i in earlier.get("items", []) if i["status"] == "done"}
+    machine = describe_machine()
+    slug = gpu_slug(machine)
+    record = {"benchmark": "gpu_campaign", "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+              "machine": machine, "budget_s": budget_s, "items": []}  # fmt: skip
+    t_start, spent, estimated = time.perf_counter(), 0.0, 0.0
+    for item in items:
+        entry = {"name": item.name, "lesson": item.lesson, "what": item.what,
+                 "estimate_s": item.estimate_s}  # fmt: skip
+        entry["output"] = item.output.format(slug=slug)
+        left = budget_s - (time.perf_counter() - t_start)
+        scale = min(max(spent / estimated, 0.5), 3.0) if estimated else 1.0
+        reason = _skip_reason(item, has_gpu, only, done_before, left, scale)
+        if reason:
+            entry.update(status="done earlier" if item.name in done_before else "skipped",
+                         reason=reason)  # fmt: skip
+        else:
+            log = out / f"{item.name}.log"
+            status, seconds = _run(item.command(out, slug), left, log)
+            entry.update(status=status, seconds=round(seconds, 1), log=log.name)
+            if item.name == "parity" and (out / f"parity_{slug}.xml").is_file():
+                parity_json(out / f"parity_{slug}.xml", out / entry["output"])
+            if status == "done":
+                spent, estimated = spent + seconds, estimated + item.estimate_s
+        record["items"].append(entry)
+        print(f"[gpu-campaign] {item.name:10} {entry['status']:12} {entry.get('reason', '')}"
+              f"{entry.get('seconds', '')}", flush=True)  # fmt: skip
+        write_json(record_path, {**record, "finished": None})
+    record["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+    write_json(record_path, record)
+    return record
+
+
+def _torch_sees_a_gpu() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+def _skip_reason(item, has_gpu, only, done_before, left, scale) -> str:
+    """Why ``item`` does not run now ("" when it runs)."""
+    if only and item.name not in only:
+        return "not asked for (--only)"
+    if item.name in done_before:
+        return "finished in an earlier run into this folder"
+    if item.unavailable:
+        return item.unavailable
+    if item.needs_gpu and not has_gpu:
+        return "no CUDA GPU here (torch.cuda.is_available() is False)"
+    if not has_gpu:
+        return "measures the CPU of a GPU machine: pointless without a GPU"
+    if item.estimate_s * scale > left:
+        return f"needs about {item.estimate_s * scale:.0f} s, {left:.0f} s of the budget left"
+    return ""
