@@ -26,10 +26,12 @@ from course_lib.nn.losses import (
 from course_lib.nn.lrn import LocalResponseNorm
 from course_lib.nn.pooling import AvgPool2d, MaxPool2d
 from course_lib.nn.recurrent import GRU, LSTM, RNN, TimeDistributed
+from course_lib.nn.residual import Residual
 from course_lib.nn.sequential import Sequential
 
 __all__ = [
     "Layer",
+    "Residual",
     "Linear",
     "Conv2d",
     "Flatten",
