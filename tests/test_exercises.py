@@ -72,6 +72,11 @@ WRONG = {  # exercise -> (a typical mistake, words the message must contain)
         "wrong values",
     ),
     "13.average_parameters": (lambda params: np.sum(np.stack(params), axis=0), "wrong values"),
+    "14.receptive_field": (lambda ks, ss: 1 + sum(k - 1 for k in ks), "wrong values"),
+    "14.residual_forward": (  # no outer ReLU
+        lambda x, W1, b1, W2, b2: x + np.maximum(x @ W1 + b1, 0) @ W2 + b2,
+        "wrong values",
+    ),
     "12.magnitude_prune": (
         lambda w, keep: (w >= np.sort(w.ravel())[w.size - max(1, round(keep * w.size))]).astype(
             w.dtype

@@ -166,6 +166,23 @@ def _averaging_cases(rng):
             ([_normal(rng, 7) for _ in range(4)],)]  # fmt: skip
 
 
+def _field_cases(rng):
+    return [
+        ([3], [1]),
+        ([3, 3], [1, 1]),
+        ([11, 3, 5, 3], [4, 2, 1, 2]),
+        ([7, 3, 3, 3], [2, 2, 1, 1]),
+    ]
+
+
+def _residual_cases(rng):
+    out = []
+    for n, d in [(1, 1), (3, 4), (5, 2)]:
+        out.append((_normal(rng, n, d), _normal(rng, d, d), _normal(rng, d),
+                    _normal(rng, d, d), _normal(rng, d)))  # fmt: skip
+    return out
+
+
 def _prune_cases(rng):
     return [(_normal(rng, *shape), keep) for shape, keep in
             [((1, 1), 0.5), ((3, 5), 0.4), ((7,), 1.0), ((4, 4, 3), 0.1)]]  # fmt: skip
@@ -426,6 +443,20 @@ EXERCISES = {
             _averaging_cases,
             hint="np.mean(np.stack(params), axis=0): the mean over workers, element by element, "
             "not the sum and not the mean over elements",
+        ),
+        Exercise(
+            "14.receptive_field",
+            "The side of the input patch one output of a stack of convolutions sees",
+            _field_cases,
+            hint="start at 1; layer i adds (k_i - 1) times the product of the strides of the "
+            "layers before it (not including its own stride)",
+            any_number_type=True,
+        ),
+        Exercise(
+            "14.residual_forward",
+            "A residual block: relu(x + relu(x W1 + b1) W2 + b2)",
+            _residual_cases,
+            hint="F(x) = relu(x @ W1 + b1) @ W2 + b2; add x, then apply the outer ReLU",
         ),
         Exercise(
             "12.magnitude_prune",

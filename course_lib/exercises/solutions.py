@@ -171,3 +171,14 @@ def strom_step(residual, grad, tau):
 
 def average_parameters(params):
     return np.mean(np.stack(params), axis=0)
+
+
+def receptive_field(kernels, strides):
+    field, jump = 1, 1
+    for k, s in zip(kernels, strides):
+        field, jump = field + (k - 1) * jump, jump * s
+    return field
+
+
+def residual_forward(x, W1, b1, W2, b2):
+    return np.maximum(x + np.maximum(x @ W1 + b1, 0) @ W2 + b2, 0)
