@@ -77,6 +77,16 @@ WRONG = {  # exercise -> (a typical mistake, words the message must contain)
         lambda x, W1, b1, W2, b2: x + np.maximum(x @ W1 + b1, 0) @ W2 + b2,
         "wrong values",
     ),
+    "15.first_per_class": (  # forgets to sort across classes
+        lambda labels, n: np.concatenate(
+            [np.flatnonzero(labels == c)[:n] for c in np.unique(labels)[::-1]]
+        ),
+        "wrong values",
+    ),
+    "15.nearest_mean": (  # nearest training row instead of class mean
+        lambda f, labels, g: labels[((g[:, None] - f[None]) ** 2).sum(axis=-1).argmin(axis=1)],
+        "wrong values",
+    ),
     "12.magnitude_prune": (
         lambda w, keep: (w >= np.sort(w.ravel())[w.size - max(1, round(keep * w.size))]).astype(
             w.dtype

@@ -28,3 +28,14 @@ def load_digits(*, normalize=True, validation_size=0, seed=0) -> Splits:
         validation_size=validation_size,
         seed=seed,
     )
+
+
+def to_mnist_frame(images) -> np.ndarray:
+    """8x8 digits (N, 64) in [0, 1] -> (N, 1, 28, 28) laid out as MNIST's: each digit enlarged
+    2.5x (bilinear) to 20x20 and centred in a 28x28 field with a 4-pixel border, as MNIST
+    centres its digits in a 20x20 box."""
+    from scipy.ndimage import zoom
+
+    x = np.asarray(images, dtype=np.float32).reshape(-1, 8, 8)
+    big = np.clip(zoom(x, (1, 2.5, 2.5), order=1), 0.0, 1.0)
+    return np.pad(big, ((0, 0), (4, 4), (4, 4)))[:, None].astype(np.float32)

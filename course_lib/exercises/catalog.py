@@ -183,6 +183,18 @@ def _residual_cases(rng):
     return out
 
 
+def _per_class_cases(rng):
+    return [(np.array([0]), 1), (rng.integers(0, 3, 20), 2), (rng.integers(0, 5, 60), 4)]
+
+
+def _nearest_mean_cases(rng):
+    out = []
+    for n, d, m, k in [(2, 1, 1, 2), (12, 3, 5, 3), (30, 4, 9, 4)]:
+        labels = np.concatenate([np.arange(k), rng.integers(0, k, n - k)])
+        out.append((_normal(rng, n, d) + labels[:, None], labels, _normal(rng, m, d)))
+    return out
+
+
 def _prune_cases(rng):
     return [(_normal(rng, *shape), keep) for shape, keep in
             [((1, 1), 0.5), ((3, 5), 0.4), ((7,), 1.0), ((4, 4, 3), 0.1)]]  # fmt: skip
@@ -457,6 +469,21 @@ EXERCISES = {
             "A residual block: relu(x + relu(x W1 + b1) W2 + b2)",
             _residual_cases,
             hint="F(x) = relu(x @ W1 + b1) @ W2 + b2; add x, then apply the outer ReLU",
+        ),
+        Exercise(
+            "15.first_per_class",
+            "Sorted indices of the first n examples of every class",
+            _per_class_cases,
+            hint="for each class in np.unique(labels): np.flatnonzero(labels == c)[:n]; "
+            "concatenate all classes' indices, then sort them",
+        ),
+        Exercise(
+            "15.nearest_mean",
+            "Classify feature vectors by the nearest class mean (Euclidean)",
+            _nearest_mean_cases,
+            hint="means (K, D) from the training rows of each class; distances (M, K) by "
+            "broadcasting g[:, None] - means[None]; return the classes (not the positions) "
+            "at the argmin",
         ),
         Exercise(
             "12.magnitude_prune",
