@@ -87,6 +87,8 @@ WRONG = {  # exercise -> (a typical mistake, words the message must contain)
         lambda f, labels, g: labels[((g[:, None] - f[None]) ** 2).sum(axis=-1).argmin(axis=1)],
         "wrong values",
     ),
+    "16.fit_standardize": (lambda x: (x.mean(axis=0), x.std(axis=0)), "wrong values"),
+    "16.lime_weights": (lambda removed, width: np.exp(-removed / width), "wrong values"),
     "12.magnitude_prune": (
         lambda w, keep: (w >= np.sort(w.ravel())[w.size - max(1, round(keep * w.size))]).astype(
             w.dtype

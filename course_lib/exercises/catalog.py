@@ -195,6 +195,16 @@ def _nearest_mean_cases(rng):
     return out
 
 
+def _standardize_cases(rng):
+    x = _normal(rng, 6, 4)
+    x[:, 2] = 3.0  # a constant feature
+    return [(_normal(rng, 2, 1),), (x,), (_normal(rng, 30, 7),)]
+
+
+def _lime_cases(rng):
+    return [(np.array([0.0]), 0.25), (rng.random(10), 0.25), (rng.random(50), 0.5)]
+
+
 def _prune_cases(rng):
     return [(_normal(rng, *shape), keep) for shape, keep in
             [((1, 1), 0.5), ((3, 5), 0.4), ((7,), 1.0), ((4, 4, 3), 0.1)]]  # fmt: skip
@@ -484,6 +494,20 @@ EXERCISES = {
             hint="means (K, D) from the training rows of each class; distances (M, K) by "
             "broadcasting g[:, None] - means[None]; return the classes (not the positions) "
             "at the argmin",
+        ),
+        Exercise(
+            "16.fit_standardize",
+            "A standardiser's statistics: (mean, std) per feature, a zero std replaced by 1",
+            _standardize_cases,
+            hint="mean and std over axis 0 (the examples), NumPy's population std; "
+            "np.where(std > 0, std, 1.0) so that a constant feature is left unscaled",
+        ),
+        Exercise(
+            "16.lime_weights",
+            "LIME's sample weights: exp(-removed^2 / width^2)",
+            _lime_cases,
+            hint="an exponential kernel on the distance from the original image: "
+            "np.exp(-removed ** 2 / width ** 2), 1 for the image itself",
         ),
         Exercise(
             "12.magnitude_prune",

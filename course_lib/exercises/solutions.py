@@ -192,3 +192,12 @@ def nearest_mean(f, labels, g):
     classes = np.unique(labels)
     means = np.stack([f[labels == c].mean(axis=0) for c in classes])
     return classes[((g[:, None] - means[None]) ** 2).sum(axis=-1).argmin(axis=1)]
+
+
+def fit_standardize(x):
+    std = x.std(axis=0)
+    return x.mean(axis=0), np.where(std > 0, std, 1.0)
+
+
+def lime_weights(removed, width):
+    return np.exp(-(removed**2) / width**2)
