@@ -281,9 +281,9 @@ def main(argv=None) -> dict:
                     f"s/step  {r['img_per_min']:9,.0f} img/min"
                 )
                 gc.collect()
-    torch.set_num_threads(threads_before)
-    if limiter is not None:
+    if limiter is not None:  # first: it also resets torch's OpenMP threads
         limiter.restore_original_limits()
+    torch.set_num_threads(threads_before)
     out["load_after"] = list(os.getloadavg())
     out["ratios"] = ratios(out["runs"])
     out["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")

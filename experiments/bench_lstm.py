@@ -265,9 +265,9 @@ def main(argv=None) -> dict:
             f"tok/s, torch/ours {r['torch_over_ours']:.2f}",
             flush=True,
         )
-    torch.set_num_threads(threads_before)
-    if limiter is not None:
+    if limiter is not None:  # first: it also resets torch's OpenMP threads
         limiter.restore_original_limits()
+    torch.set_num_threads(threads_before)
     out["load_after"] = list(os.getloadavg())
     out["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     print(format_table(out))

@@ -130,10 +130,10 @@ def main(argv=None) -> dict:
                         "blas_threads": blas_threads()}}  # fmt: skip
     try:
         out.update(run(args.device, SCALES[args.scale]))
-    finally:
-        torch.set_num_threads(threads_before)
+    finally:  # BLAS/OpenMP limits first: restoring them also resets torch's OpenMP threads
         if limiter is not None:
             limiter.restore_original_limits()
+        torch.set_num_threads(threads_before)
     out["load_after"] = list(os.getloadavg())
     out["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     if args.out:

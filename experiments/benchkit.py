@@ -6,15 +6,17 @@ from __future__ import annotations
 def limit_threads(threads: int, *, torch_too: bool = False):
     """Give NumPy's BLAS (and torch, with ``torch_too``) ``threads`` threads; returns the BLAS
     limiter, whose ``restore_original_limits()`` undoes it (None without threadpoolctl)."""
+    try:  # first, so that the limiter records the true original limits, not torch's new ones
+        from threadpoolctl import threadpool_limits
+
+        limiter = threadpool_limits(threads)
+    except ImportError:
+        limiter = None
     if torch_too:
         import torch
 
         torch.set_num_threads(threads)
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return None
-    return threadpool_limits(threads)
+    return limiter
 
 
 def blas_threads() -> dict | None:
