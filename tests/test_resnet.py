@@ -100,3 +100,34 @@ def test_cifar_resnet_depth_and_shapes(n, layers):
     model.backward(np.ones_like(scores))
     if n == 3:  # ResNet-20: 0.27M parameters in the paper (ours adds 1x1 projections: option B)
         assert 270_000 < sum(p.size for p in model.params) < 290_000
+
+
+def test_concat_gradients_and_torch_with_a_pooling_branch():
+    conv = dict(dtype="float64", weight_init="he")
+    block = nn.Concat(
+        nn.Sequential(nn.Conv2d(2, 3, 1, rng=1, **conv)),
+        nn.Sequential(nn.Conv2d(2, 2, 3, padding=1, rng=2, **conv), nn.Tanh()),
+        nn.Sequential(nn.MaxPool2d(3, 1, 1), nn.Conv2d(2, 1, 1, rng=3, **conv)),
+    )
+    x = randn(2, 2, 5, 5)
+    assert block.forward(x).shape == (2, 6, 5, 5)
+    assert max(check_layer(block, x).values()) < 1e-6
+
+    def torch_block(x, W1, b1, W2, b2, W3, b3):
+        branches = [F.conv2d(x, W1, b1), torch.tanh(F.conv2d(x, W2, b2, padding=1)),
+                    F.conv2d(F.max_pool2d(x, 3, 1, 1), W3, b3)]  # fmt: skip
+        return torch.cat(branches, dim=1)
+
+    assert max(compare_with_torch(block, torch_block, x).values()) < 1e-10
+    with pytest.raises(ValueError, match="keeps the image size"):
+        nn.Concat(nn.Conv2d(2, 1, 3), nn.Conv2d(2, 1, 1)).forward(x)
+
+
+def test_inception_3a_sizes():
+    from course_lib.models.resnet import inception
+
+    block = inception(192, 64, 96, 128, 16, 32, 32, rng=0)
+    weights = sum(p.size for k, p in block.named_params().items() if k.endswith("W"))
+    assert weights == 163_328  # the 1x1 reductions' count in lesson 14
+    x = np.random.default_rng(0).random((1, 192, 28, 28)).astype(np.float32)
+    assert block.forward(x).shape == (1, 256, 28, 28)

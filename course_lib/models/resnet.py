@@ -72,3 +72,22 @@ def cifar_resnet(n: int, *, residual: bool = True, in_channels=3, n_classes=10, 
             c_in = c_out
     layers[0].input_grad = False
     return Classifier(*layers, nn.AvgPool2d(8), nn.Flatten(), nn.Linear(64, n_classes, **kw))
+
+
+def inception(c_in, c1, c3_reduce, c3, c5_reduce, c5, pool_proj, *, rng=None, dtype="float32",
+              xp=np) -> nn.Concat:  # fmt: skip
+    """GoogLeNet's Inception block: 1x1 | 1x1 -> 3x3 | 1x1 -> 5x5 | 3x3 max-pool -> 1x1, each
+    convolution followed by a ReLU, the four outputs stacked (c1 + c3 + c5 + pool_proj channels).
+    Block "3a" of the paper is inception(192, 64, 96, 128, 16, 32, 32)."""
+    rng = np.random.default_rng(rng)
+    kw = dict(weight_init="he", rng=rng, dtype=dtype, xp=xp)
+
+    def conv(c_i, c_o, k):
+        return [nn.Conv2d(c_i, c_o, k, padding=k // 2, **kw), nn.ReLU()]
+
+    return nn.Concat(
+        nn.Sequential(*conv(c_in, c1, 1)),
+        nn.Sequential(*conv(c_in, c3_reduce, 1), *conv(c3_reduce, c3, 3)),
+        nn.Sequential(*conv(c_in, c5_reduce, 1), *conv(c5_reduce, c5, 5)),
+        nn.Sequential(nn.MaxPool2d(3, 1, 1), *conv(c_in, pool_proj, 1)),
+    )

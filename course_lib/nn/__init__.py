@@ -10,6 +10,7 @@
 from course_lib.nn.activations import ReLU, Sigmoid, Tanh, sigmoid, softplus
 from course_lib.nn.attention import Attention
 from course_lib.nn.batchnorm import BatchNorm
+from course_lib.nn.concat import Concat
 from course_lib.nn.conv import Conv2d, Flatten
 from course_lib.nn.dropout import Dropout
 from course_lib.nn.embedding import Embedding, scatter_add
@@ -32,6 +33,7 @@ from course_lib.nn.sequential import Sequential
 __all__ = [
     "Layer",
     "Residual",
+    "Concat",
     "Linear",
     "Conv2d",
     "Flatten",
