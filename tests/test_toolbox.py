@@ -112,3 +112,19 @@ def test_occlusion_finds_the_region_the_answer_depends_on():
     assert np.all(heat[0][heat[0] <= 1e-9] == 0)  # nothing outside the region matters
     with pytest.raises(ValueError, match="images"):
         interpret.occlusion(model, x.reshape(2, 100), [0, 0])
+
+
+def test_history_round_trips_through_tensorboard_event_files(tmp_path):
+    from course_lib import monitor
+    from course_lib.train import History
+
+    h = History(epochs=[{"epoch": 1, "loss": 0.5, "val": 0.25, "note": "x"},
+                        {"epoch": 2, "loss": 0.375, "val": 0.125}],
+                steps=[0.9, 0.7, 0.6, 0.4])  # fmt: skip
+    curves = monitor.read_scalars(monitor.write_history(tmp_path / "run", h))
+    assert sorted(curves) == ["epoch/loss", "epoch/val", "train/loss"]
+    assert [s for s, _ in curves["train/loss"]] == [1, 2, 3, 4]
+    np.testing.assert_allclose([v for _, v in curves["train/loss"]], h.steps, rtol=1e-6)
+    assert curves["epoch/val"] == [(1, 0.25), (2, 0.125)]
+    with pytest.raises(FileNotFoundError, match="no TensorBoard event files"):
+        monitor.read_scalars(tmp_path / "empty")
