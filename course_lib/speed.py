@@ -24,6 +24,8 @@ import time
 import warnings
 from functools import partial
 
+import numpy as np
+
 DTYPES = ("float64", "float32", "tf32", "bfloat16", "float16")
 
 
@@ -113,8 +115,6 @@ def triad(n: int, device="cpu", repeats: int = 5) -> dict:
 
 def roofline(intensity, peak_gflops: float, gb_per_s: float):
     """The attainable GFLOP/s at an arithmetic intensity: min(peak, intensity x bandwidth)."""
-    import numpy as np
-
     return np.minimum(peak_gflops, np.asarray(intensity) * gb_per_s)
 
 
@@ -122,8 +122,6 @@ def op_time(n: int, device="cpu", library: str = "torch", repeats: int = 5) -> f
     """Seconds for one ``y = x + 1`` on n float32 numbers: a fixed cost per operation (the
     framework's dispatch, and on a GPU the kernel launch) plus the time to move 8n bytes."""
     if library == "numpy":
-        import numpy as np
-
         x = np.ones(n, dtype=np.float32)
     else:
         x = _torch().ones(n, device=device)

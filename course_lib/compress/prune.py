@@ -81,7 +81,7 @@ def kept(masks: dict) -> dict:
 class Masked:
     """An optimizer that never revives a pruned weight: the gradient is masked before the step
     (no momentum or Adam state builds up there) and the weight re-zeroed after it (no weight
-    decay term either).  Everything else, ``lr`` included, is the wrapped optimizer's."""
+    decay term either).  ``lr`` is the wrapped optimizer's."""
 
     def __init__(self, optimizer, weights: dict, masks: dict):
         index = {id(p): i for i, p in enumerate(optimizer.params)}
@@ -103,13 +103,10 @@ class Masked:
         for w, _, mask in self.pairs:
             w *= mask
 
-    def __getattr__(self, name):  # lr, t, params, grads: the wrapped optimizer's
-        if name == "optimizer":
-            raise AttributeError(name)
-        return getattr(self.optimizer, name)
+    @property
+    def lr(self):
+        return self.optimizer.lr
 
-    def __setattr__(self, name, value):
-        if name == "lr":
-            self.optimizer.lr = value
-        else:
-            super().__setattr__(name, value)
+    @lr.setter
+    def lr(self, value):  # a schedule's knob reaches the wrapped optimizer
+        self.optimizer.lr = value
