@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_lib.backend import describe_machine
+from course_lib.data.store import available
 from course_lib.repro import write_json
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,6 +64,16 @@ def _parity(out, slug):
             f"--junitxml={out / f'parity_{slug}.xml'}"]  # fmt: skip
 
 
+def _resnet(n):
+    name = f"resnet{6 * n + 2}_cifar10"
+    args = ["-m", "experiments.train_resnet", "--n", str(n), "--time-limit-s", "560", "--out"]
+    return lambda out, slug: [*args, str(out / f"{name}_{slug}.json")]
+
+
+_CIFAR_MISSING = "" if available("cifar-10") else (
+    "CIFAR-10 is not on this machine: put cifar-10/cifar-10-python.tar.gz in COURSE_DATA "
+    "(course_lib.data.load_cifar10() downloads it where there is a network)")  # fmt: skip
+
 ITEMS = [
     Item("parity", "all", 150, _parity, "parity_{slug}.json",
          "pytest -m gpu: NumPy vs CuPy and torch CPU vs CUDA, every from-scratch layer"),
@@ -93,6 +104,11 @@ ITEMS = [
                                   "--out", str(out / f"sae_speed_{slug}_cpu.json"))(out, slug),
          "sae_speed_{slug}_cpu.json", "the same protocol on the GPU machine's CPU cores",
          needs_gpu=False),
+    Item("resnet20", "14", 420, _resnet(3), "resnet20_cifar10_{slug}.json",
+         "lesson 14: ResNet-20 on CIFAR-10, the paper's 64k-iteration recipe (torch twin, bf16)",
+         unavailable=_CIFAR_MISSING),
+    Item("resnet56", "14", 1000, _resnet(9), "resnet56_cifar10_{slug}.json",
+         "lesson 14: ResNet-56 on CIFAR-10, the same recipe", unavailable=_CIFAR_MISSING),
     Item("lstm", "09", 120, None, "", "LSTM tokens/s, from-scratch CuPy against cuDNN",
          unavailable="bench lstm has no GPU path yet (CPU only)"),
     Item("cg04", "04", 3600, None, "", "lesson 04's conjugate-gradient route at full scale",

@@ -131,3 +131,27 @@ def test_inception_3a_sizes():
     assert weights == 163_328  # the 1x1 reductions' count in lesson 14
     x = np.random.default_rng(0).random((1, 192, 28, 28)).astype(np.float32)
     assert block.forward(x).shape == (1, 256, 28, 28)
+
+
+@pytest.mark.parametrize("residual", [True, False])
+def test_cifar_resnet_torch_twin_matches_forward_and_every_gradient(residual):
+    """ResNet-8 (n = 1: a strided projection shortcut with batch norm in each later stage) on a
+    batch of 3, in float64: the twin's outputs, loss and autograd gradients equal ours."""
+    from course_lib.twins.layers import BATCHNORM_2D, flat_grad, to_torch
+
+    net = cifar_resnet(1, residual=residual, rng=0, dtype="float64")
+    assert {p.dtype for p in net.params} == {np.dtype("float64")}  # batch norm's too
+    x, y = randn(3, 3, 32, 32), np.array([1, 7, 3])
+    twin = to_torch(net)
+    assert sum(isinstance(m, BATCHNORM_2D) for m in twin.modules()) == 7 + 2 * residual
+    loss = nn.SoftmaxCrossEntropy()
+    value = loss.forward(net.forward(x), y)
+    net.backward(loss.backward())
+    tx = torch.tensor(x, requires_grad=False)
+    tloss = F.cross_entropy(twin(tx), torch.tensor(y))
+    assert np.isclose(float(value), float(tloss.detach()), rtol=1e-12)
+    grads = np.concatenate([np.ravel(g) for g in net.grads])
+    assert np.abs(grads - flat_grad(twin, tloss)).max() < 1e-9 * max(1.0, np.abs(grads).max())
+    net.eval(), twin.eval()  # running statistics copied over: inference agrees too
+    twin = to_torch(net).eval()
+    assert np.allclose(net.forward(x), twin(tx).detach().numpy(), atol=1e-10)

@@ -59,7 +59,10 @@ def cifar_resnet(n: int, *, residual: bool = True, in_channels=3, n_classes=10, 
     kw = dict(weight_init="he", rng=rng, dtype=dtype, xp=xp)
 
     def conv_bn(c_in, c_out, k, stride):
-        return [nn.Conv2d(c_in, c_out, k, stride, k // 2, **kw), nn.BatchNorm(c_out, xp=xp)]
+        return [
+            nn.Conv2d(c_in, c_out, k, stride, k // 2, **kw),
+            nn.BatchNorm(c_out, dtype=dtype, xp=xp),
+        ]
 
     layers = [*conv_bn(in_channels, 16, 3, 1), nn.ReLU()]
     c_in = 16
