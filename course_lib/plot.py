@@ -5,6 +5,7 @@
 * :func:`histogram_grid` -- one histogram per named array (weights or activations per layer).
 * :func:`image_grid` -- rows of small images (digits, reconstructions, filters), a label per row.
 * :func:`computation_graph` -- a small computational graph, forward values and backward gradients.
+* :func:`code_map` -- 2-D codes (a map of documents, digits, films), one colour per label.
 
 Each returns the matplotlib objects it drew on, so a notebook can add titles or save the figure
 with ``repro.save_figure``.  Arrays may be NumPy or CuPy (copied to the host).
@@ -24,6 +25,7 @@ __all__ = [
     "histogram_grid",
     "image_grid",
     "computation_graph",
+    "code_map",
 ]
 
 
@@ -289,3 +291,36 @@ def computation_graph(
     if title:
         ax.set_title(title)
     return fig, ax
+
+
+def code_map(codes, labels, *, ax=None, title: str | None = None, size: float = 6, legend=True):
+    """Scatter 2-D ``codes`` (N, 2) coloured by ``labels`` (N,: strings or integers), one legend
+    entry per label in order of first appearance.  Returns ``(fig, ax)``."""
+    codes, labels = asnumpy(codes), np.asarray(labels)
+    if codes.ndim != 2 or codes.shape[1] != 2 or len(codes) != len(labels):
+        raise ValueError(
+            f"code_map needs codes of shape (N, 2) and N labels, got {codes.shape} and "
+            f"{len(labels)} labels"
+        )
+    fig, ax = _axes(ax, figsize=(5, 5))
+    names = list(dict.fromkeys(labels.tolist()))
+    colours = plt_colours(len(names))
+    for name, colour in zip(names, colours):
+        pick = labels == name
+        ax.scatter(codes[pick, 0], codes[pick, 1], s=size, color=colour, label=str(name),
+                   alpha=0.8, linewidths=0)  # fmt: skip
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if legend:
+        ax.legend(fontsize="x-small", markerscale=2, loc="best", framealpha=0.8)
+    if title:
+        ax.set_title(title)
+    return fig, ax
+
+
+def plt_colours(n: int) -> list:
+    """``n`` distinct colours: matplotlib's tab10, then tab20 for more labels."""
+    import matplotlib
+
+    cmap = matplotlib.colormaps["tab10" if n <= 10 else "tab20"]
+    return [cmap(i % cmap.N) for i in range(n)]

@@ -25,7 +25,8 @@ from course_lib.data import (
 )
 from course_lib.data.store import file_digest
 
-OFFLINE_HERE = ("fashion-mnist", "cifar-10", "text8")  # registered, but no copy in the shared data
+# registered, but no copy in the shared data
+OFFLINE_HERE = ("fashion-mnist", "cifar-10", "text8", "movielens-20m", "20newsgroups")
 
 
 @pytest.fixture

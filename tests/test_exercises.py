@@ -89,6 +89,16 @@ WRONG = {  # exercise -> (a typical mistake, words the message must contain)
     ),
     "16.fit_standardize": (lambda x: (x.mean(axis=0), x.std(axis=0)), "wrong values"),
     "16.lime_weights": (lambda removed, width: np.exp(-removed / width), "wrong values"),
+    "17.rank_k_error": (  # the norm, not its square
+        lambda X, k: np.sqrt((np.linalg.svd(X, compute_uv=False)[k:] ** 2).sum()),
+        "wrong values",
+    ),
+    "17.neighbour_agreement": (  # every point is its own nearest neighbour
+        lambda codes, labels: (
+            labels[((codes[:, None] - codes[None]) ** 2).sum(-1).argmin(1)] == labels
+        ).mean(),
+        "wrong values",
+    ),
     "12.magnitude_prune": (
         lambda w, keep: (w >= np.sort(w.ravel())[w.size - max(1, round(keep * w.size))]).astype(
             w.dtype

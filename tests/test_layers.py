@@ -195,6 +195,21 @@ def test_mse(n, d):
     assert np.isclose(nn.MSELoss("sum").forward(y, t), 0.5 * ((y - t) ** 2).sum())
 
 
+@pytest.mark.parametrize("n, d", SHAPES)
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_sigmoid_squared_error(n, d, reduction):
+    logits, targets = 2 * randn(n, d), np.random.default_rng(3).random((n, d))
+    assert check_loss(nn.SigmoidSquaredError(reduction), logits, targets)["dx"] < 1e-6
+    per = n if reduction == "mean" else 1
+    errors = compare_loss_with_torch(
+        nn.SigmoidSquaredError(reduction),
+        lambda z, t: 0.5 * F.mse_loss(torch.sigmoid(z), t, reduction="sum") / per,
+        logits,
+        targets,
+    )
+    assert max(errors.values()) < 1e-12
+
+
 def test_sequential_chains_and_exposes_the_layers_arrays():
     model = nn.Sequential(
         nn.Linear(4, 6, rng=0, dtype="float64"),
@@ -297,7 +312,7 @@ def test_softmax_over_a_time_axis_counts_every_position():
     assert check_loss(nn.SoftmaxCrossEntropy(), scores, labels)["dx"] < 1e-6
 
 
-@pytest.mark.parametrize("make", [nn.SigmoidCrossEntropy, nn.MSELoss])
+@pytest.mark.parametrize("make", [nn.SigmoidCrossEntropy, nn.SigmoidSquaredError, nn.MSELoss])
 def test_targets_of_another_shape_are_refused_not_broadcast(make):
     y = randn(5, 1)
     with pytest.raises(ValueError, match=r"targets of shape \(5,\) for outputs of shape \(5, 1\)"):

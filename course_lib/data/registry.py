@@ -179,6 +179,24 @@ _ENTRIES = [
         ),
         "sha256:7f80ec63ba416e8b6f0f15d73f1976933e26bc2795a18474020bcba1597d011f",
     ),
+    # MovieLens 20M (GroupLens), whose genome-*.csv files are the Tag Genome (1,128 tags, 10,381
+    # films): seed 000's film map.  No copy here; md5 as GroupLens publishes it (ml-20m.zip.md5).
+    Entry(
+        "movielens-20m",
+        "movielens/ml-20m.zip",
+        ("https://files.grouplens.org/datasets/movielens/ml-20m.zip",),
+        "md5:cd245b17a1ae2cc31bb14903e1204af3",
+        note="md5 of the .zip as GroupLens publishes it; 190 MB",
+    ),
+    # 20 Newsgroups, "bydate" split (Rennie), as scikit-learn downloads it: a news corpus for a
+    # Hinton & Salakhutdinov style map.  No copy here; sha256 as scikit-learn checks it.
+    Entry(
+        "20newsgroups",
+        "20newsgroups/20news-bydate.tar.gz",
+        ("https://ndownloader.figshare.com/files/5975967",),
+        "sha256:8f1b2514ca22a5ade8fbb9cfa5727df95fa587f4c87b786e15c759fa66d95610",
+        note="sha256 of the .tar.gz (the value scikit-learn's fetch_20newsgroups verifies); 14 MB",
+    ),
 ]
 
 DATASETS: dict[str, Entry] = {e.name: e for e in _ENTRIES}

@@ -205,6 +205,19 @@ def _lime_cases(rng):
     return [(np.array([0.0]), 0.25), (rng.random(10), 0.25), (rng.random(50), 0.5)]
 
 
+def _rank_cases(rng):
+    return [(_normal(rng, 1, 1), 1), (_normal(rng, 5, 3), 1), (rng.random((9, 7)), 2),
+            (rng.random((6, 11)), 4)]  # fmt: skip
+
+
+def _neighbour_cases(rng):
+    out = [(np.array([[0.0, 0.0], [1.0, 0.0]]), np.array([0, 1]))]
+    for n, k in [(5, 2), (40, 3)]:
+        labels = rng.integers(0, k, n)
+        out.append((_normal(rng, n, 2) + labels[:, None], labels))
+    return out
+
+
 def _prune_cases(rng):
     return [(_normal(rng, *shape), keep) for shape, keep in
             [((1, 1), 0.5), ((3, 5), 0.4), ((7,), 1.0), ((4, 4, 3), 0.1)]]  # fmt: skip
@@ -508,6 +521,21 @@ EXERCISES = {
             _lime_cases,
             hint="an exponential kernel on the distance from the original image: "
             "np.exp(-removed ** 2 / width ** 2), 1 for the image itself",
+        ),
+        Exercise(
+            "17.rank_k_error",
+            "LSA's loss: the squared error ||X - X_k||^2 of the best rank-k approximation of X",
+            _rank_cases,
+            hint="np.linalg.svd(X, compute_uv=False) gives the singular values s (largest "
+            "first); the best rank-k approximation keeps the first k, so the error is the sum "
+            "of the squares of the others (Eckart-Young)",
+        ),
+        Exercise(
+            "17.neighbour_agreement",
+            "A map's score: the fraction of points whose nearest other point has their label",
+            _neighbour_cases,
+            hint="squared distances (N, N) by broadcasting; put np.inf on the diagonal so that "
+            "a point is not its own neighbour; compare labels[argmin] with labels",
         ),
         Exercise(
             "12.magnitude_prune",

@@ -201,3 +201,14 @@ def fit_standardize(x):
 
 def lime_weights(removed, width):
     return np.exp(-(removed**2) / width**2)
+
+
+def rank_k_error(X, k):
+    s = np.linalg.svd(X, compute_uv=False)
+    return (s[k:] ** 2).sum()
+
+
+def neighbour_agreement(codes, labels):
+    d = ((codes[:, None] - codes[None]) ** 2).sum(axis=-1)
+    np.fill_diagonal(d, np.inf)
+    return (labels[d.argmin(axis=1)] == labels).mean()

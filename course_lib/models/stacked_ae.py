@@ -95,6 +95,7 @@ def pretrain_stacked_ae(
     xp=None,
     dtype="float32",
     timings=None,
+    loss=None,
 ):
     """Greedy layer-wise pretraining of tied-weight autoencoders; returns the layers (bottom first).
 
@@ -102,7 +103,9 @@ def pretrain_stacked_ae(
     (a short last batch is dropped) on the codes of the one below (computed once for the whole data
     set after that layer is trained).  The top layer learns with ``top_lr`` (a linear code layer
     diverges at the logistic layers' rate, as in the RBM recipe where the linear layer's rate is 100
-    times smaller).  ``timings`` (a list) receives per-layer seconds.
+    times smaller).  ``timings`` (a list) receives per-layer seconds.  ``loss``: the
+    reconstruction cost on the logits, ``nn.SigmoidCrossEntropy()`` by default
+    (``nn.SigmoidSquaredError()`` is seed 000's L2 cost).
     """
     xp = xp or get_array_module(data)
     x = xp.asarray(data, dtype=dtype)
@@ -117,7 +120,7 @@ def pretrain_stacked_ae(
         sgd = optim.SGD([layer.flat.theta], [layer.flat.grad], lr=top_lr if top else lr)
         fit(
             layer,
-            SigmoidCrossEntropy(),
+            loss or SigmoidCrossEntropy(),
             sgd,
             x,
             epochs=epochs,

@@ -20,6 +20,7 @@ from course_lib.nn.linear import Linear, TiedLinear
 from course_lib.nn.losses import (
     MSELoss,
     SigmoidCrossEntropy,
+    SigmoidSquaredError,
     SoftmaxCrossEntropy,
     log_softmax,
     softmax,
@@ -57,6 +58,7 @@ __all__ = [
     "FlatParams",
     "SoftmaxCrossEntropy",
     "SigmoidCrossEntropy",
+    "SigmoidSquaredError",
     "MSELoss",
     "sigmoid",
     "softplus",

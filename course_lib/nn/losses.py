@@ -1,7 +1,7 @@
 """Losses: the last layer of a network, turning scores and targets into one number.
 
 ``L = loss.forward(scores, targets)`` returns a 0-d array (``float(L)`` to print it) and caches
-what ``dscores = loss.backward()`` needs.  Conventions, the same for all three:
+what ``dscores = loss.backward()`` needs.  Conventions, the same for all of them:
 
 * ``reduction="mean"`` (default): sum over the features of one example, then the mean over the
   batch, L = (1/N) sum_n l_n.  This is the *per-example* loss, so it does not change with the
@@ -161,3 +161,24 @@ class MSELoss:
 
     def backward(self, dout=1.0):
         return self.diff * (self.scale * dout)
+
+
+class SigmoidSquaredError:
+    """l_n = 1/2 sum_d (sigma(z) - t)_nd^2 on logits z;   dz = (y - t) y (1 - y) / N, y = sigma(z).
+
+    The squared ("L2") reconstruction cost of logistic outputs, as seed 000's stacked autoencoder
+    used; a network that outputs logits can switch between it and :class:`SigmoidCrossEntropy`.
+    """
+
+    def __init__(self, reduction="mean"):
+        self.reduction = reduction
+
+    def forward(self, logits, targets):
+        _same_shape("SigmoidSquaredError", logits, targets)
+        self.y = sigmoid(logits)
+        self.diff = self.y - targets
+        self.scale = _scale(logits.shape[0], self.reduction)
+        return 0.5 * (self.diff**2).sum() * self.scale
+
+    def backward(self, dout=1.0):
+        return self.diff * self.y * (1 - self.y) * (self.scale * dout)
