@@ -1,9 +1,10 @@
 # The course's two commands:
 #   make reproduce   set up .venv if needed, then run every notebook (quick profile) and write the report
 #   make test        set up .venv if needed, then lint, run the unit tests, check the notebooks'
-#                    stored outputs, and run every lesson once (quick) with its claims gated
+#                    stored outputs, run every lesson once (quick) with its claims gated, run every
+#                    lesson in JupyterLab in Chromium (skipped without chromium), build the website
 # Offline, point COURSE_DATA at a folder holding the datasets, e.g. COURSE_DATA=../shared/data make test
-# Other targets: make lint | make lock (regenerate constraints.txt) | make clean-venv
+# Other targets: make book | make lab | make browser | make lint | make lock | make clean-venv
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -18,7 +19,7 @@ ifdef COURSE_DATA
 export COURSE_DATA := $(abspath $(COURSE_DATA))
 endif
 
-.PHONY: reproduce test lint setup lock clean-venv
+.PHONY: reproduce test lint setup lock clean-venv book lab browser
 
 setup: $(STAMP)
 
@@ -27,7 +28,7 @@ $(STAMP): pyproject.toml constraints.txt
 		f"Python 3.10 or later is needed, and $(PYTHON) is {v[0]}.{v[1]}: run make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,book]"
 	touch $(STAMP)
 
 reproduce: $(STAMP)
@@ -41,6 +42,20 @@ test: lint
 	$(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider tests
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env $(CHECKED_NOTEBOOKS)
 	$(BIN)/python -m experiments run --profile quick --jobs $(JOBS) --strict
+	$(BIN)/python -m experiments browser --jobs $(JOBS) --if-chromium
+	$(BIN)/python -m experiments book --run runs/quick --out _build/book
+
+# The course as a website from the last run (make reproduce first): _build/book/index.html
+book: $(STAMP)
+	$(BIN)/python -m experiments book --run runs/$(PROFILE) --out _build/book
+
+# JupyterLab on the lessons, with the course's settings
+lab: $(STAMP)
+	$(BIN)/python -m experiments lab
+
+# Every lesson run in JupyterLab in Chromium; screenshots in runs/browser
+browser: $(STAMP)
+	$(BIN)/python -m experiments browser --jobs $(JOBS)
 
 # constraints.txt: one lock for every supported Python (3.10-3.13), made by uv from pyproject.toml.
 lock:
@@ -48,7 +63,7 @@ lock:
 	echo "torch==2.13.0" > /tmp/course-lock/torch-pin.txt
 	grep '^#' constraints.txt > /tmp/course-lock/header.txt
 	grep -v '^#' constraints.txt > /tmp/course-lock/lock.txt  # uv keeps these pins where it can
-	/tmp/course-lock/bin/uv pip compile pyproject.toml --extra test --extra dev --universal \
+	/tmp/course-lock/bin/uv pip compile pyproject.toml --extra test --extra dev --extra book --universal \
 		--python-version 3.10 --no-annotate --no-header \
 		--constraint /tmp/course-lock/torch-pin.txt -o /tmp/course-lock/lock.txt
 	cat /tmp/course-lock/header.txt /tmp/course-lock/lock.txt > constraints.txt

@@ -299,7 +299,51 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
                    help="folder for the JSON files and campaign.json; again: resumes")  # fmt: skip
     p.add_argument("--only", metavar="ITEMS", help="comma-separated item names (default: all)")
     p.set_defaults(func=cmd_campaign)
+
+    p = sub.add_parser("browser", help="run the lessons in JupyterLab in Chromium and check "
+                       "what a learner sees (errors, warnings, figures); screenshots")  # fmt: skip
+    p.add_argument("--only", nargs="+", metavar="NN", help="lesson numbers (default: all)")
+    p.add_argument("--out", default="runs/browser", help="screenshots and browser.json")
+    p.add_argument("--jobs", type=int, default=1, help="lessons run at once (default: 1)")
+    p.add_argument("--timeout-s", type=seconds, default=300.0, help="per lesson (default: 300)")
+    p.add_argument("--if-chromium", action="store_true",
+                   help="skip, saying why, where chromium or playwright is missing")  # fmt: skip
+    p.set_defaults(func=cmd_browser)
+
+    p = sub.add_parser("book", help="build the course as a static website from a run folder")
+    p.add_argument("--run", default="runs/quick", help="the run whose outputs the pages show")
+    p.add_argument("--out", default="_build/book", help="where the site goes")
+    p.set_defaults(func=lambda args: __import__("experiments.book").book.main(args.run, args.out))
+
+    p = sub.add_parser("lab", help="start JupyterLab on the notebooks with the course's settings")
+    p.set_defaults(func=cmd_lab)
     return parser
+
+
+def cmd_browser(args) -> int:
+    """Run :func:`experiments.browser.run` and print a line per lesson; exit 1 on a problem."""
+    from experiments import browser
+
+    if args.if_chromium and browser.chromium_missing():
+        print(f"browser test skipped: {browser.chromium_missing()}")
+        return 0
+    summary = browser.run(args.only, args.out, args.jobs, args.timeout_s)
+    for r in summary["lessons"]:
+        print(f"{r['notebook']:28s} {'ok' if r['ok'] else 'FAILED':7s} {r['seconds']:6.1f} s")
+        for problem in r["problems"]:
+            print(f"    {problem}")
+    print(f"screenshots and browser.json: {args.out}")
+    return 0 if summary["ok"] else 1
+
+
+def cmd_lab(args) -> int:
+    """Start JupyterLab in notebooks/ with :data:`experiments.browser.LAB_ARGS`."""
+    import subprocess
+
+    from experiments import browser
+
+    argv = [sys.executable, "-m", "jupyterlab", *browser.LAB_ARGS]
+    return subprocess.call(argv, cwd=browser.REPO / "notebooks")
 
 
 def cmd_campaign(args) -> int:

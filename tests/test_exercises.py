@@ -179,3 +179,14 @@ def test_a_teachers_own_answers(monkeypatch):
     assert check("07.relu_backward", solutions.relu_backward, quiet=True)
     monkeypatch.setenv("COURSE_SOLUTIONS", "course_lib.exercises.solutions")
     assert check("07.relu_backward", solutions.relu_backward, quiet=True)
+
+
+def test_a_notebook_shows_the_message_once(capsys):
+    """check() prints its message; the Result it returns (a cell's last value, which IPython
+    displays) must not print it a second time."""
+    result = check("00.xor_by_hand", lambda X: (X[:, 0] != X[:, 1]).astype(bool))
+    result._ipython_display_()
+    assert capsys.readouterr().out.count(result.message) == 1
+    quiet = check("00.xor_by_hand", lambda X: (X[:, 0] != X[:, 1]).astype(bool), quiet=True)
+    quiet._ipython_display_()
+    assert capsys.readouterr().out.count(quiet.message) == 1

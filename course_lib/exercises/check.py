@@ -13,7 +13,7 @@ import importlib
 import inspect
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -28,12 +28,19 @@ class Result:
     exercise: str
     passed: bool
     message: str
+    printed: bool = field(default=False, repr=False, compare=False)
 
     def __bool__(self) -> bool:
         return self.passed
 
     def __repr__(self) -> str:
         return self.message
+
+    def _ipython_display_(self) -> None:
+        """A notebook shows a cell's last value: ``check`` has printed the message already, so
+        show it only if it was not printed (``quiet=True``)."""
+        if not self.printed:
+            print(self.message)
 
 
 def use_solutions(module) -> None:
@@ -133,4 +140,5 @@ def check(exercise_id: str, fn, *, seed: int = 0, quiet: bool = False) -> Result
 def _show(result: Result, quiet: bool) -> Result:
     if not quiet:
         print(result.message)
+        result.printed = True
     return result

@@ -1,0 +1,235 @@
+"""Run every lesson in JupyterLab in a real browser, as a learner does, and check what they see.
+
+    python -m experiments browser                      # every lesson; screenshots in runs/browser
+    python -m experiments browser --only 01 17 --jobs 2
+    python -m experiments lab                          # JupyterLab with the same settings
+
+A JupyterLab server starts on 127.0.0.1 with a random token, on a *copy* of the notebooks (the
+course's files are never touched, and autosave is off), with kernels over IPC.  Chromium (Debian's
+``/usr/bin/chromium``, driven by playwright) opens each lesson, runs all cells (quick profile: the
+notebooks' default), and waits, with a bounded wait, until the kernel is idle.  A lesson fails on:
+
+* an error output, or a red stderr box (a warning printed while the cells ran);
+* a figure that did not load, or one shrunk to fit the page (too wide for a notebook);
+* a code cell left unexecuted;
+* an error or warning in the server's log while the lesson ran.
+
+A screenshot of each lesson is saved; ``browser.json`` in the same folder records the verdicts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from experiments import UserError
+from experiments.catalog import find_notebooks
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+# JupyterLab's settings for the course (``python -m experiments lab`` and the browser test), in
+# jupyter_server_config.json: kernels over IPC (over TCP, ipykernel warns at every start that
+# nothing is encrypted), and no websocket keep-alive pings (Jupyter Server counts its ping
+# settings in milliseconds and tornado 6.5 reads the same numbers as seconds, so every setting
+# draws a warning; a server on 127.0.0.1 needs no keep-alive).
+LAB_ARGS = [f"--config={Path(__file__).with_name('jupyter_server_config.json')}"]
+# A server-log line that is a problem; "is not trusted" is not (JupyterLab logs it for any
+# notebook opened without a signature, and a learner never sees it).
+SERVER_PROBLEM = re.compile(r"\[(E|C) |\[W (?!.*is not trusted)|Traceback|without encryption")
+LAB_SETTINGS = {  # JupyterLab user settings: nothing is ever written back to the notebooks
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Lab:
+    """A JupyterLab server on a copy of ``notebooks`` (use as a context manager)."""
+
+    def __init__(self, notebooks: list[Path]):
+        self.root = Path(tempfile.mkdtemp(prefix="course-lab-"))
+        for nb in notebooks:
+            shutil.copy(nb, self.root / nb.name)
+        settings = self.root.parent / (self.root.name + "-settings")
+        for name, value in LAB_SETTINGS.items():
+            (settings / name).parent.mkdir(parents=True, exist_ok=True)
+            (settings / name).write_text(json.dumps(value))
+        self.settings, self.token, self.port = settings, secrets.token_hex(16), free_port()
+        self.log = self.root.parent / (self.root.name + "-server.log")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self):
+        scratch = self.settings.parent / (self.root.name + "-jupyter")
+        env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(self.settings),
+                   JUPYTER_CONFIG_DIR=str(scratch / "config"),
+                   JUPYTER_RUNTIME_DIR=str(scratch / "runtime"))  # fmt: skip
+        env.pop("MPLBACKEND", None)  # the inline backend, as in a learner's JupyterLab
+        argv = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={self.port}",
+                "--ip=127.0.0.1", f"--IdentityProvider.token={self.token}",
+                f"--ServerApp.root_dir={self.root}", *LAB_ARGS]  # fmt: skip
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            argv.append("--allow-root")  # CI containers run as root
+        self._log_file = open(self.log, "w")  # noqa: SIM115 - closed in __exit__
+        self.proc = subprocess.Popen(argv, stdout=self._log_file, stderr=subprocess.STDOUT,
+                                     env=env, cwd=self.root)  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited at start:\n{self.log.read_text()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return self
+            except OSError:
+                time.sleep(0.5)
+        raise RuntimeError(f"JupyterLab did not start within 60 s:\n{self.log.read_text()}")
+
+    def __exit__(self, *exc):
+        self.proc.terminate()  # our own server, by its own PID
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._log_file.close()
+
+    def log_lines(self) -> list[str]:
+        return self.log.read_text(errors="replace").splitlines()
+
+
+def chromium_missing() -> str:
+    """Why the browser test cannot run here ("" when it can)."""
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "playwright is not installed: pip install -e .[test]"
+    return ""
+
+
+_STATE_JS = """() => {
+  const cells = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')];
+  const prompts = cells.map(c => (c.querySelector('.jp-InputPrompt') || {}).textContent || '');
+  const imgs = [...document.querySelectorAll('.jp-OutputArea-output img')];
+  return {
+    cells: cells.length,
+    running: prompts.filter(p => p.includes('*')).length,
+    unrun: prompts.filter(p => p.trim() === '[ ]:' || p.trim() === '').length,
+    errors: [...document.querySelectorAll(
+      '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
+      .map(e => e.textContent.slice(0, 300)),
+    images: imgs.map(i => ({w: i.naturalWidth, shown: i.getBoundingClientRect().width,
+                            ok: i.complete && i.naturalWidth > 0})),
+    idle: !!document.querySelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]'),
+  };
+}"""
+
+
+def start_all_cells(page, tries: int = 3) -> None:
+    """Run > Run All Cells, once the kernel is ready; again if no cell started (a click that
+    lands while the kernel is still connecting is lost)."""
+    for _ in range(tries):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            select = page.locator(".jp-Dialog button:has-text('Select')")
+            if select.count():  # JupyterLab asks which kernel: the notebook's own
+                select.first.click()
+            if page.locator("text=Python 3 (ipykernel) | Idle").count():
+                break
+            page.wait_for_timeout(500)
+        page.click("li.lm-MenuBar-item:has-text('Run')")
+        page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+        for _ in range(20):
+            page.wait_for_timeout(500)
+            if page.evaluate(_STATE_JS)["unrun"] < page.evaluate(_STATE_JS)["cells"]:
+                return
+
+
+def run_lesson(browser, lab: Lab, nb: Path, out: Path, timeout_s: float) -> dict:
+    """Open ``nb`` in JupyterLab, run all cells, wait, and return what the learner saw."""
+    page = browser.new_page(viewport={"width": 1440, "height": 900})  # a laptop screen
+    t0, n_log = time.monotonic(), len(lab.log_lines())
+    workspace = f"{nb.stem}-{secrets.token_hex(4)}"  # only this notebook open, in its own tab
+    page.goto(f"{lab.url}/lab/workspaces/{workspace}/tree/{nb.name}?reset&token={lab.token}")
+    page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
+    start_all_cells(page)
+    state = {}
+    while time.monotonic() - t0 < timeout_s:
+        page.wait_for_timeout(1000)
+        state = page.evaluate(_STATE_JS)
+        if state["idle"] and state["running"] == 0 and (state["unrun"] == 0 or state["errors"]):
+            break  # all ran, or Run All stopped at an error
+    else:
+        state["timed_out"] = True
+    problems = [f"stderr/error output: {e!r}" for e in state.get("errors", [])]
+    if state.get("timed_out"):
+        problems.append(f"did not finish within {timeout_s:.0f} s")
+    problems += [f"figure {k} did not load" for k, im in enumerate(state["images"]) if not im["ok"]]
+    problems += [f"figure {k} is {im['w']} px wide, shown at {im['shown']:.0f} px (make it "
+                 "narrower)" for k, im in enumerate(state["images"])
+                 if im["ok"] and im["shown"] < 0.75 * im["w"]]  # fmt: skip
+    log = lab.log_lines()[n_log:]
+    problems += [f"server: {line}" for line in log if SERVER_PROBLEM.search(line)]
+    figures = page.locator(".jp-OutputArea-output img")
+    if figures.count():  # the screenshot shows the lesson's last figure
+        figures.last.scroll_into_view_if_needed()
+    page.screenshot(path=str(out / f"{nb.stem}.png"), full_page=False)
+    page.close()
+    return dict(notebook=nb.stem, seconds=round(time.monotonic() - t0, 1), ok=not problems,
+                problems=problems, figures=len(state["images"]), cells=state["cells"])  # fmt: skip
+
+
+def run(only=None, out="runs/browser", jobs: int = 1, timeout_s: float = 300,
+        notebooks=None) -> dict:  # fmt: skip
+    """Run the lessons (``only``: lesson numbers; ``notebooks``: other notebook files instead) in
+    JupyterLab; write ``out/browser.json``."""
+    reason = chromium_missing()
+    if reason:
+        raise UserError(reason)
+    from playwright.sync_api import sync_playwright
+
+    if notebooks is None:
+        lessons = find_notebooks(REPO / "notebooks")
+        notebooks = [n.path for n in lessons if not only or n.lesson in only]
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = []
+    with Lab(notebooks) as lab:
+
+        def worker(batch):  # one browser per worker thread (playwright's sync API is per thread)
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+                try:
+                    return [run_lesson(browser, lab, lab.root / nb.name, out, timeout_s)
+                            for nb in batch]  # fmt: skip
+                finally:
+                    browser.close()
+
+        batches = [notebooks[i::jobs] for i in range(jobs)]
+        with ThreadPoolExecutor(jobs) as pool:
+            for done in pool.map(worker, batches):
+                results += done
+    results.sort(key=lambda r: r["notebook"])
+    summary = dict(ok=all(r["ok"] for r in results), lessons=results)
+    (out / "browser.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
+    return summary

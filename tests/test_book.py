@@ -1,0 +1,97 @@
+"""The website: staged from a run folder (finished lessons only), built by Sphinx with MyST-NB,
+no broken links inside it, and in a browser the figures load and the maths renders."""
+
+import base64
+import io
+import json
+
+import nbformat
+import pytest
+
+from experiments import book, browser
+
+
+def _png() -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot([0, 1], [1, 0])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _fake_run(folder):
+    """A run folder as the runner leaves it: lesson 00 finished (maths, a figure, a link to the
+    report), lesson 01 failed."""
+    (folder / "executed").mkdir(parents=True)
+    (folder / "meta").mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 00 · A lesson\n\nThe loss $L = \\frac{1}{2}(y - t)^2$."),
+        nbformat.v4.new_code_cell("plot()", outputs=[nbformat.v4.new_output(
+            "display_data", data={"image/png": _png(), "text/plain": "<Figure>"})]),
+    ]  # fmt: skip
+    nbformat.write(nb, folder / "executed" / "00_history.ipynb")
+    nbformat.write(nb, folder / "executed" / "01_perceptron.ipynb")
+    (folder / "meta" / "00_history.json").write_text(json.dumps({"status": "ok"}))
+    (folder / "meta" / "01_perceptron.json").write_text(json.dumps({"status": "failed"}))
+    (folder / "results" / "00_history_figures").mkdir(parents=True)
+    (folder / "results" / "00_history_figures" / "f.png").write_bytes(base64.b64decode(_png()))
+    (folder / "report.md").write_text(
+        "# Reproduction report\n\n![a figure](results/00_history_figures/f.png)\n"
+    )
+    return folder
+
+
+def test_stage_takes_finished_lessons_and_names_the_others(tmp_path):
+    run = _fake_run(tmp_path / "run")
+    lessons = book.stage(run, tmp_path / "src")
+    assert lessons == ["00_history"]
+    index = (tmp_path / "src" / "index.md").read_text()
+    assert "lessons/00_history" in index and "01_perceptron" in index and "report" in index
+    assert (tmp_path / "src" / "results" / "00_history_figures" / "f.png").is_file()
+
+
+def test_a_folder_that_is_not_a_run_is_refused(tmp_path):
+    with pytest.raises(book.UserError, match="make reproduce"):
+        book.stage(tmp_path, tmp_path / "src")
+
+
+def test_check_links_finds_targets_that_do_not_exist(tmp_path):
+    (tmp_path / "a.html").write_text(
+        '<a href="b.html#x">ok</a><img src="img/missing.png"><a href="https://x.org">out</a>'
+        '<a href="#top">here</a><a href="gone.html">broken</a>'
+    )
+    (tmp_path / "b.html").write_text("<p>b</p>")
+    assert book.check_links(tmp_path) == ["a.html -> img/missing.png", "a.html -> gone.html"]
+
+
+@pytest.mark.skipif(bool(book._missing_tools()), reason=book._missing_tools() or "ok")
+def test_the_site_builds_and_renders(tmp_path):
+    run = _fake_run(tmp_path / "run")
+    index = book.build(run, tmp_path / "site")
+    site = index.parent
+    assert (site / "lessons" / "00_history.html").is_file() and (site / "report.html").is_file()
+    assert not (site / "lessons" / "01_perceptron.html").exists()
+    assert book.check_links(site) == []
+    if browser.chromium_missing():
+        pytest.skip(browser.chromium_missing())
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=browser.CHROMIUM, args=["--no-sandbox"])
+        page = chromium.new_page()
+        for name in ("index.html", "lessons/00_history.html", "report.html"):
+            page.goto((site / name).as_uri())
+            page.wait_for_load_state("load")
+            images = page.evaluate("() => [...document.images].map(i => i.naturalWidth)")
+            assert all(w > 0 for w in images), (name, images)
+        page.goto((site / "lessons" / "00_history.html").as_uri())
+        page.wait_for_selector("mjx-container", timeout=20_000)  # MathJax typeset the formula
+        assert len(page.evaluate("() => [...document.images]")) >= 1
+        chromium.close()

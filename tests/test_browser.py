@@ -1,0 +1,56 @@
+"""The browser test's own checks: a notebook with each defect a learner met (an error, a warning
+box, a figure too wide for the page) fails with a message naming it, and a clean one passes.
+Needs Debian's chromium and playwright; skipped with the reason otherwise."""
+
+import nbformat
+import pytest
+
+from experiments import browser
+
+SETUP = "import matplotlib.pyplot as plt\nimport numpy as np"
+
+
+def _notebook(path, *cells):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [nbformat.v4.new_markdown_cell("# A test page")]
+    nb.cells += [nbformat.v4.new_code_cell(c) for c in (SETUP, *cells)]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_server_log_lines_that_count_as_problems():
+    problem = browser.SERVER_PROBLEM.search
+    assert problem("[E 2026-11-29 10:01:43.485 ServerApp] Uncaught exception GET /api/kernels")
+    assert problem("[W 2026-11-29 10:01:40.651 LabApp] Failed validating settings")
+    assert problem("Kernel is running over TCP without encryption.")
+    assert not problem("[W 2026-11-29 10:07:07.058 ServerApp] Notebook 01_x.ipynb is not trusted")
+    assert not problem("[I 2026-11-29 10:01:43.952 ServerApp] Connecting to kernel cb63.")
+
+
+@pytest.mark.skipif(bool(browser.chromium_missing()), reason=browser.chromium_missing() or "ok")
+def test_each_defect_is_caught_and_a_clean_page_passes(tmp_path):
+    pages = [
+        _notebook(tmp_path / "clean.ipynb", "plt.plot([1, 2]); plt.show()", "print('fine')"),
+        _notebook(tmp_path / "warns.ipynb", "import warnings; warnings.warn('careful')"),
+        _notebook(tmp_path / "fails.ipynb", "1 / 0", "print('never reached')"),
+        _notebook(
+            tmp_path / "wide.ipynb", "plt.figure(figsize=(18, 3)); plt.plot([1]); plt.show()"
+        ),
+    ]
+    summary = browser.run(out=tmp_path / "out", timeout_s=120, notebooks=pages)
+    verdicts = {r["notebook"]: r for r in summary["lessons"]}
+    assert verdicts["clean"]["ok"], verdicts["clean"]["problems"]
+    assert verdicts["clean"]["figures"] == 1
+    assert any("careful" in p for p in verdicts["warns"]["problems"])
+    assert any("ZeroDivisionError" in p for p in verdicts["fails"]["problems"])
+    assert any("make it narrower" in p for p in verdicts["wide"]["problems"])
+    assert not summary["ok"]
+    assert (tmp_path / "out" / "clean.png").stat().st_size > 10_000  # a screenshot
+    assert (tmp_path / "out" / "browser.json").is_file()
+    for page in pages:  # the notebooks themselves are never modified
+        assert "outputs" in page.read_text() and '"execution_count": null' in page.read_text()
