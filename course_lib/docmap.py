@@ -111,11 +111,12 @@ SEED000 = Recipe(5, 15, 1.0, 75, 0.1, loss="squared", optimizer="sgd")  # the ta
 COURSE = Recipe(20, 5, 0.1, 30, 1e-3)  # cross-entropy, Adam: the course's default
 
 
-def autoencoder_map(X, sizes, recipe: Recipe, *, seed: int = 0, evaluate=None):
+def autoencoder_map(X, sizes, recipe: Recipe, *, seed: int = 0, evaluate=None, progress=False):
     """Pretrain, unroll and fine-tune a deep autoencoder ``sizes = [D, ..., 2]`` on ``X``.
 
     Returns ``(net, history)``: ``net.encode(X)`` gives the map; ``history`` is the fine-tuning
     :class:`~course_lib.train.History` (``evaluate(net) -> dict`` adds columns after each epoch).
+    ``progress=True`` shows a bar while it fine-tunes.
     """
     if X.shape[1] != sizes[0]:
         raise ValueError(f"X has {X.shape[1]} columns but the first layer has {sizes[0]} inputs")
@@ -139,6 +140,7 @@ def autoencoder_map(X, sizes, recipe: Recipe, *, seed: int = 0, evaluate=None):
         batch_size=recipe.batch_size,
         rng=seed,
         evaluate=evaluate,
-        progress=False,
+        progress=progress,
+        desc=f"fine-tuning (seed {seed})",
     )
     return net, history

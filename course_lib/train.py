@@ -104,9 +104,14 @@ def step(model, loss, optimizer, x, y, grad_mask=None):
 
 
 def _progress(total, desc, progress):
-    from tqdm import tqdm  # a text bar: works in a terminal, a notebook and a batch log alike
+    """A text progress bar on stdout: it updates in place in a terminal and in JupyterLab (on
+    stderr JupyterLab would show it in a red warning box), and stays one line in a batch log."""
+    import sys
 
-    return tqdm(total=total, desc=desc, disable=not progress, unit="step")
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, disable=not progress, unit="step", file=sys.stdout,
+                mininterval=0.5)  # fmt: skip
 
 
 def _end_epoch(history, row, model, evaluate, bar):

@@ -60,7 +60,7 @@ def stage(run: Path, src: Path) -> list[str]:
     for nb in find_notebooks(REPO / "notebooks"):
         done = executed / f"{nb.name}.ipynb"
         if done.is_file() and _finished(run, nb.name):
-            shutil.copy(done, src / "lessons" / done.name)
+            _as_shown(done, src / "lessons" / done.name)
             lessons.append(nb.name)
         else:
             missing.append(nb.name)
@@ -71,6 +71,18 @@ def stage(run: Path, src: Path) -> list[str]:
     (src / "conf.py").write_text(CONF)
     (src / "index.md").write_text(_index(run, lessons, missing, (src / "report.md").is_file()))
     return lessons
+
+
+def _as_shown(notebook: Path, target: Path) -> None:
+    """Copy a notebook with its text outputs as JupyterLab shows them: consecutive stream outputs
+    merged and lines overwritten by a carriage return (a progress bar's updates) dropped
+    (nbconvert's CoalesceStreamsPreprocessor)."""
+    import nbformat
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
+    nb = nbformat.read(notebook, as_version=4)
+    nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})
+    nbformat.write(nb, target)
 
 
 def _finished(run: Path, name: str) -> bool:

@@ -57,6 +57,19 @@ def test_stage_takes_finished_lessons_and_names_the_others(tmp_path):
     assert (tmp_path / "src" / "results" / "00_history_figures" / "f.png").is_file()
 
 
+def test_progress_bars_are_shown_as_their_last_state(tmp_path):
+    run = _fake_run(tmp_path / "run")
+    path = run / "executed" / "00_history.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[1].outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text=f"\r{k}/3 steps") for k in range(4)
+    ] + [nbformat.v4.new_output("stream", name="stdout", text="\ndone\n")]
+    nbformat.write(nb, path)
+    book.stage(run, tmp_path / "src")
+    shown = nbformat.read(tmp_path / "src" / "lessons" / "00_history.ipynb", as_version=4)
+    assert [o.text for o in shown.cells[1].outputs] == ["3/3 steps\ndone\n"]
+
+
 def test_a_folder_that_is_not_a_run_is_refused(tmp_path):
     with pytest.raises(book.UserError, match="make reproduce"):
         book.stage(tmp_path, tmp_path / "src")

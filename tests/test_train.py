@@ -56,3 +56,19 @@ def test_epochs_to_reach_interpolates_between_epochs():
     assert epochs_to_reach(curve, 95.0) == 0.0
     assert epochs_to_reach(curve, 5.0) == float("inf")
     assert epochs_to_reach(np.array([50.0, 60.0, 40.0]), 45.0) == pytest.approx(1.75)
+
+
+def test_the_progress_bar_goes_to_stdout_not_stderr(capfd):
+    """On stderr JupyterLab shows the bar in a red warning box; on stdout it updates in place."""
+    import numpy as np
+
+    from course_lib import nn, optim
+    from course_lib.train import fit
+
+    model = nn.Sequential(nn.Linear(3, 2, rng=0))
+    x, y = np.random.default_rng(0).random((8, 3)).astype("float32"), np.arange(8) % 2
+    fit(model, nn.SoftmaxCrossEntropy(), optim.SGD(model.params, model.grads, lr=0.1), x, y,
+        epochs=2, batch_size=4, desc="bar", progress=True)  # fmt: skip
+    out, err = capfd.readouterr()
+    assert "bar" in out and "4/4" in out
+    assert err == ""
