@@ -112,6 +112,25 @@ class Lab:
             self.proc.kill()
         self._log_file.close()
 
+    def shut_down_kernels(self, notebook: str) -> None:
+        """Shut down the kernel of ``notebook`` (a finished lesson's kernel would otherwise keep
+        its memory until the server stops), through Jupyter Server's REST API."""
+        for session in json.loads(self._call("GET", "/api/sessions")):
+            if session.get("path", "").endswith(notebook):
+                self._call("DELETE", f"/api/sessions/{session['id']}")
+
+    def kernels(self) -> list:
+        """The kernels the server runs now."""
+        return json.loads(self._call("GET", "/api/kernels"))
+
+    def _call(self, method: str, path: str) -> bytes:
+        import urllib.request
+
+        req = urllib.request.Request(f"{self.url}{path}", method=method,
+                                     headers={"Authorization": f"token {self.token}"})  # fmt: skip
+        with urllib.request.urlopen(req, timeout=30) as response:
+            return response.read()
+
     def log_lines(self) -> list[str]:
         return self.log.read_text(errors="replace").splitlines()
 
@@ -195,6 +214,7 @@ def run_lesson(browser, lab: Lab, nb: Path, out: Path, timeout_s: float) -> dict
         figures.last.scroll_into_view_if_needed()
     page.screenshot(path=str(out / f"{nb.stem}.png"), full_page=False)
     page.close()
+    lab.shut_down_kernels(nb.name)
     return dict(notebook=nb.stem, seconds=round(time.monotonic() - t0, 1), ok=not problems,
                 problems=problems, figures=len(state["images"]), cells=state["cells"])  # fmt: skip
 
@@ -229,7 +249,8 @@ def run(only=None, out="runs/browser", jobs: int = 1, timeout_s: float = 300,
         with ThreadPoolExecutor(jobs) as pool:
             for done in pool.map(worker, batches):
                 results += done
+        kernels_left = len(lab.kernels())
     results.sort(key=lambda r: r["notebook"])
-    summary = dict(ok=all(r["ok"] for r in results), lessons=results)
+    summary = dict(ok=all(r["ok"] for r in results), kernels_left=kernels_left, lessons=results)
     (out / "browser.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
     return summary

@@ -52,5 +52,6 @@ def test_each_defect_is_caught_and_a_clean_page_passes(tmp_path):
     assert not summary["ok"]
     assert (tmp_path / "out" / "clean.png").stat().st_size > 10_000  # a screenshot
     assert (tmp_path / "out" / "browser.json").is_file()
+    assert summary["kernels_left"] == 0  # each lesson's kernel is shut down after it
     for page in pages:  # the notebooks themselves are never modified
         assert "outputs" in page.read_text() and '"execution_count": null' in page.read_text()
