@@ -17,6 +17,7 @@ import math
 import pkgutil
 import re
 import sys
+import time
 
 import experiments
 from course_lib.claims import ClaimsError
@@ -327,7 +328,10 @@ def cmd_browser(args) -> int:
     if args.if_chromium and browser.chromium_missing():
         print(f"browser test skipped: {browser.chromium_missing()}")
         return 0
+    t0 = time.monotonic()
     summary = browser.run(args.only, args.out, args.jobs, args.timeout_s)
+    print(f"browser test: {len(summary['lessons'])} lessons in {time.monotonic() - t0:.0f} s "
+          f"({args.jobs} at a time)")
     for r in summary["lessons"]:
         print(f"{r['notebook']:28s} {'ok' if r['ok'] else 'FAILED':7s} {r['seconds']:6.1f} s")
         for problem in r["problems"]:
