@@ -330,8 +330,10 @@ def cmd_browser(args) -> int:
         return 0
     t0 = time.monotonic()
     summary = browser.run(args.only, args.out, args.jobs, args.timeout_s)
-    print(f"browser test: {len(summary['lessons'])} lessons in {time.monotonic() - t0:.0f} s "
-          f"({args.jobs} at a time)")
+    print(
+        f"browser test: {len(summary['lessons'])} lessons in {time.monotonic() - t0:.0f} s "
+        f"({args.jobs} at a time)"
+    )
     for r in summary["lessons"]:
         print(f"{r['notebook']:28s} {'ok' if r['ok'] else 'FAILED':7s} {r['seconds']:6.1f} s")
         for problem in r["problems"]:
