@@ -269,6 +269,15 @@ class CellWatch:
         return self.deadline is not None and time.monotonic() >= self.deadline
 
 
+def kernel_environment(base, extra: dict) -> dict:
+    """A notebook kernel's environment: ``base`` plus ``extra``, without ``MPLBACKEND``, so the
+    kernel draws figures inline and the executed notebook holds them (the website shows them)
+    whatever backend this process was told to use (CI sets Agg for its tests)."""
+    env = {**base, **extra}
+    env.pop("MPLBACKEND", None)
+    return env
+
+
 class IpcKernelManager(AsyncKernelManager):
     """Kernels on local ipc sockets instead of TCP ports, so ipykernel has no TCP-without-encryption
     warning to print; the sockets are files in the temp folder (a fresh name per kernel), removed
@@ -302,8 +311,7 @@ class IpcKernelManager(AsyncKernelManager):
     async def _async_pre_start_kernel(self, **kw):
         if self.kernel_cwd:
             kw.setdefault("cwd", self.kernel_cwd)
-        if self.kernel_env:
-            kw["env"] = {**kw.get("env", os.environ), **self.kernel_env}
+        kw["env"] = kernel_environment(kw.get("env", os.environ), self.kernel_env or {})
         return await super()._async_pre_start_kernel(**kw)
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:

@@ -136,3 +136,25 @@ def test_the_lock_is_held_across_processes_and_dies_with_its_holder(tmp_path):
         holder.wait()
     with run_folder(out):
         pass
+
+
+def test_kernels_draw_inline_whatever_the_runner_was_told(tmp_path, monkeypatch):
+    """CI sets MPLBACKEND=Agg for its tests; a lesson's kernel must not inherit it, or the
+    executed notebooks (and the website made from them) would hold no figures."""
+    from test_runner import make_notebook  # tests/ is on sys.path (rootdir-less test modules)
+
+    from experiments.runner import kernel_environment, run_batch
+
+    env = kernel_environment({"MPLBACKEND": "Agg", "PATH": "/bin"}, {"OMP_NUM_THREADS": "1"})
+    assert env == {"PATH": "/bin", "OMP_NUM_THREADS": "1"}
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    nbs, claims = tmp_path / "nbs", tmp_path / "claims"
+    nbs.mkdir()
+    claims.mkdir()
+    make_notebook(nbs, "01_plot", "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()")
+    assert run_batch("quick", notebooks_dir=nbs, out=tmp_path / "run", claims_dir=claims) == {
+        "01_plot": "ok"
+    }
+    executed = json.loads((tmp_path / "run" / "executed" / "01_plot.ipynb").read_text())
+    outputs = [o for c in executed["cells"] for o in c.get("outputs", [])]
+    assert any("image/png" in o.get("data", {}) for o in outputs)
