@@ -103,15 +103,21 @@ def step(model, loss, optimizer, x, y, grad_mask=None):
     return value
 
 
-def _progress(total, desc, progress):
+def _progress(total, desc, progress, unit="step"):
     """A text progress bar on stdout: it updates in place in a terminal and in JupyterLab (on
-    stderr JupyterLab would show it in a red warning box), and stays one line in a batch log."""
+    stderr JupyterLab would show it in a red warning box), and stays one line in a batch log.
+    ``progress``: True, False (no bar) or "transient" (erased when done: for loops that print
+    their own line per run)."""
     import sys
 
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, disable=not progress, unit="step", file=sys.stdout,
-                mininterval=0.5)  # fmt: skip
+    if progress not in (True, False, "transient"):
+        raise ValueError(f"progress={progress!r}: use True, False or 'transient'")
+    # miniters=1: look at the clock after every step (tqdm's default adapts how many steps it
+    # skips to the speed so far, and a run that slows down then shows nothing for seconds)
+    return tqdm(total=total, desc=desc, disable=not progress, unit=unit, file=sys.stdout,
+                mininterval=0.5, miniters=1, leave=progress is True)  # fmt: skip
 
 
 def _end_epoch(history, row, model, evaluate, bar):
@@ -181,7 +187,7 @@ def fit(
     ``stop(model, row) -> bool`` (e.g. an :class:`~course_lib.early_stopping.EarlyStopping`) ends
     training after the epoch it says so.  ``grad_mask`` (a 0/1 vector like the flat view's
     ``theta``) zeroes the gradient of frozen parameters during the first ``mask_epochs`` epochs.
-    ``progress=False`` turns the tqdm bar off.
+    ``progress=False`` turns the tqdm bar off; ``"transient"`` erases it when training ends.
     """
     _check_batches(model, len(x), batch_size, last_batch)
     _check_mask(model, grad_mask)

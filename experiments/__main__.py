@@ -307,6 +307,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs/browser", help="screenshots and browser.json")
     p.add_argument("--jobs", type=int, default=1, help="lessons run at once (default: 1)")
     p.add_argument("--timeout-s", type=seconds, default=300.0, help="per lesson (default: 300)")
+    p.add_argument("--max-silent-s", type=seconds, default=10.0,
+                   help="longest a cell may run showing nothing (default: 10)")  # fmt: skip
     p.add_argument("--if-chromium", action="store_true",
                    help="skip, saying why, where chromium or playwright is missing")  # fmt: skip
     p.set_defaults(func=cmd_browser)
@@ -329,7 +331,9 @@ def cmd_browser(args) -> int:
         print(f"browser test skipped: {browser.chromium_missing()}")
         return 0
     t0 = time.monotonic()
-    summary = browser.run(args.only, args.out, args.jobs, args.timeout_s)
+    summary = browser.run(
+        args.only, args.out, args.jobs, args.timeout_s, max_silent_s=args.max_silent_s
+    )
     print(
         f"browser test: {len(summary['lessons'])} lessons in {time.monotonic() - t0:.0f} s "
         f"({args.jobs} at a time)"

@@ -12,6 +12,8 @@ notebooks' default), and waits, with a bounded wait, until the kernel is idle.  
 * an error output, or a red stderr box (a warning printed while the cells ran);
 * a figure that did not load, or one shrunk to fit the page (too wide for a notebook);
 * a code cell left unexecuted;
+* a cell that showed nothing for longer than ``max_silent_s`` while it ran (a learner cannot
+  tell a slow cell from a stuck one: long cells show a progress bar);
 * an error or warning in the server's log while the lesson ran.
 
 A screenshot of each lesson is saved; ``browser.json`` in the same folder records the verdicts.
@@ -164,6 +166,51 @@ _STATE_JS = """() => {
 }"""
 
 
+# Records, in the page, when each code cell's prompt or output changes: ``[cell, kind, seconds,
+# prompt text]``.  Run All marks every cell ``[*]`` at once; a cell starts when the one before it
+# ends (its prompt shows a number), so its silences are the gaps between its start, each change
+# to its output, and its end.
+_WATCH_JS = """() => {
+  const notebook = document.querySelector('.jp-Notebook');
+  const events = window.__cellEvents = [];
+  new MutationObserver(mutations => {
+    const cells = [...notebook.querySelectorAll('.jp-CodeCell')], now = performance.now() / 1000;
+    for (const m of mutations) {
+      const el = m.target.nodeType === 1 ? m.target : m.target.parentElement;
+      const cell = el && el.closest('.jp-CodeCell');
+      const prompt = el && el.closest('.jp-InputPrompt');
+      const output = el && el.closest('.jp-Cell-outputWrapper, .jp-OutputArea');
+      if (cell && (prompt || output))
+        events.push([cells.indexOf(cell), prompt ? 'prompt' : 'output', now,
+                     prompt ? prompt.textContent : '']);
+    }
+  }).observe(notebook, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def silences(events: list) -> list[dict]:
+    """Each executed cell's run time and its longest stretch with no visible change, from the
+    events that :data:`_WATCH_JS` records (in execution order)."""
+    queued, ended, changes = {}, {}, {}
+    for cell, kind, t, text in events:
+        if kind == "prompt" and "*" in text:
+            queued.setdefault(cell, t)
+        elif kind == "prompt" and any(ch.isdigit() for ch in text):
+            ended[cell] = t
+        elif kind == "output":
+            changes.setdefault(cell, []).append(t)
+    rows, previous_end = [], None
+    for cell in sorted(ended, key=ended.get):
+        start = max(queued.get(cell, ended[cell]), previous_end or -1e18)
+        marks = [start, *sorted(t for t in changes.get(cell, []) if start < t < ended[cell]),
+                 ended[cell]]  # fmt: skip
+        gap = max(b - a for a, b in zip(marks, marks[1:]))
+        rows.append(dict(cell=cell + 1, seconds=round(ended[cell] - start, 1),
+                         silent_s=round(gap, 1)))  # fmt: skip
+        previous_end = ended[cell]
+    return rows
+
+
 def start_all_cells(page, tries: int = 3) -> None:
     """Run > Run All Cells, once the kernel is ready; again if no cell started (a click that
     lands while the kernel is still connecting is lost)."""
@@ -184,13 +231,15 @@ def start_all_cells(page, tries: int = 3) -> None:
                 return
 
 
-def run_lesson(browser, lab: Lab, nb: Path, out: Path, timeout_s: float) -> dict:
+def run_lesson(browser, lab: Lab, nb: Path, out: Path, timeout_s: float,
+               max_silent_s: float) -> dict:  # fmt: skip
     """Open ``nb`` in JupyterLab, run all cells, wait, and return what the learner saw."""
     page = browser.new_page(viewport={"width": 1440, "height": 900})  # a laptop screen
     t0, n_log = time.monotonic(), len(lab.log_lines())
     workspace = f"{nb.stem}-{secrets.token_hex(4)}"  # only this notebook open, in its own tab
     page.goto(f"{lab.url}/lab/workspaces/{workspace}/tree/{nb.name}?reset&token={lab.token}")
     page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
+    page.evaluate(_WATCH_JS)
     start_all_cells(page)
     state = {}
     while time.monotonic() - t0 < timeout_s:
@@ -207,6 +256,10 @@ def run_lesson(browser, lab: Lab, nb: Path, out: Path, timeout_s: float) -> dict
     problems += [f"figure {k} is {im['w']} px wide, shown at {im['shown']:.0f} px (make it "
                  "narrower)" for k, im in enumerate(state["images"])
                  if im["ok"] and im["shown"] < 0.75 * im["w"]]  # fmt: skip
+    timing = silences(page.evaluate("() => window.__cellEvents"))
+    problems += [f"cell {r['cell']} ran {r['seconds']:.0f} s and showed nothing for "
+                 f"{r['silent_s']:.0f} s (give it a progress bar)" for r in timing
+                 if r["silent_s"] > max_silent_s]  # fmt: skip
     log = lab.log_lines()[n_log:]
     problems += [f"server: {line}" for line in log if SERVER_PROBLEM.search(line)]
     figures = page.locator(".jp-OutputArea-output img")
@@ -216,13 +269,15 @@ def run_lesson(browser, lab: Lab, nb: Path, out: Path, timeout_s: float) -> dict
     page.close()
     lab.shut_down_kernels(nb.name)
     return dict(notebook=nb.stem, seconds=round(time.monotonic() - t0, 1), ok=not problems,
-                problems=problems, figures=len(state["images"]), cells=state["cells"])  # fmt: skip
+                problems=problems, figures=len(state["images"]), cells=state["cells"],
+                slowest=sorted(timing, key=lambda r: -r["silent_s"])[:5])  # fmt: skip
 
 
 def run(only=None, out="runs/browser", jobs: int = 1, timeout_s: float = 300,
-        notebooks=None) -> dict:  # fmt: skip
+        notebooks=None, max_silent_s: float = 10) -> dict:  # fmt: skip
     """Run the lessons (``only``: lesson numbers; ``notebooks``: other notebook files instead) in
-    JupyterLab; write ``out/browser.json``."""
+    JupyterLab; write ``out/browser.json`` (per lesson: problems, and the cells with the longest
+    silences)."""
     reason = chromium_missing()
     if reason:
         raise UserError(reason)
@@ -240,8 +295,8 @@ def run(only=None, out="runs/browser", jobs: int = 1, timeout_s: float = 300,
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
                 try:
-                    return [run_lesson(browser, lab, lab.root / nb.name, out, timeout_s)
-                            for nb in batch]  # fmt: skip
+                    return [run_lesson(browser, lab, lab.root / nb.name, out, timeout_s,
+                                       max_silent_s) for nb in batch]  # fmt: skip
                 finally:
                     browser.close()
 

@@ -8,9 +8,13 @@ import pytest
 from experiments import browser
 
 SETUP = "import matplotlib.pyplot as plt\nimport numpy as np"
+CHATTY = (
+    "import sys, time\nfrom tqdm import tqdm\n"
+    "for _ in tqdm(range(40), file=sys.stdout, mininterval=0.5):\n    time.sleep(0.3)"
+)
 
 
-def _notebook(path, *cells):
+def _notebook(path, *cells, setup=SETUP):
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {
         "name": "python3",
@@ -18,7 +22,7 @@ def _notebook(path, *cells):
         "language": "python",
     }
     nb.cells = [nbformat.v4.new_markdown_cell("# A test page")]
-    nb.cells += [nbformat.v4.new_code_cell(c) for c in (SETUP, *cells)]
+    nb.cells += [nbformat.v4.new_code_cell(c) for c in ([setup] if setup else []) + list(cells)]
     nbformat.write(nb, path)
     return path
 
@@ -32,6 +36,18 @@ def test_server_log_lines_that_count_as_problems():
     assert not problem("[I 2026-11-29 10:01:43.952 ServerApp] Connecting to kernel cb63.")
 
 
+def test_silences_are_the_gaps_between_a_cells_start_changes_and_end():
+    events = [  # Run All queues both cells at t=0; cell 0 ends at 2, cell 1 runs 2..14
+        [0, "prompt", 0.0, "[*]:"], [1, "prompt", 0.0, "[*]:"], [1, "output", 0.0, ""],
+        [0, "output", 1.0, ""], [0, "prompt", 2.0, "[1]:"],
+        [1, "output", 3.0, ""], [1, "output", 4.0, ""], [1, "prompt", 14.0, "[2]:"],
+    ]  # fmt: skip
+    assert browser.silences(events) == [
+        dict(cell=1, seconds=2.0, silent_s=1.0),
+        dict(cell=2, seconds=12.0, silent_s=10.0),  # 4 -> 14: the clearing at 0 does not count
+    ]
+
+
 @pytest.mark.skipif(bool(browser.chromium_missing()), reason=browser.chromium_missing() or "ok")
 def test_each_defect_is_caught_and_a_clean_page_passes(tmp_path):
     pages = [
@@ -42,7 +58,7 @@ def test_each_defect_is_caught_and_a_clean_page_passes(tmp_path):
             tmp_path / "wide.ipynb", "plt.figure(figsize=(18, 3)); plt.plot([1]); plt.show()"
         ),
     ]
-    summary = browser.run(out=tmp_path / "out", timeout_s=120, notebooks=pages)
+    summary = browser.run(out=tmp_path / "out", timeout_s=120, notebooks=pages, max_silent_s=60)
     verdicts = {r["notebook"]: r for r in summary["lessons"]}
     assert verdicts["clean"]["ok"], verdicts["clean"]["problems"]
     assert verdicts["clean"]["figures"] == 1
@@ -55,3 +71,17 @@ def test_each_defect_is_caught_and_a_clean_page_passes(tmp_path):
     assert summary["kernels_left"] == 0  # each lesson's kernel is shut down after it
     for page in pages:  # the notebooks themselves are never modified
         assert "outputs" in page.read_text() and '"execution_count": null' in page.read_text()
+
+
+@pytest.mark.skipif(bool(browser.chromium_missing()), reason=browser.chromium_missing() or "ok")
+def test_a_long_cell_that_shows_nothing_fails_and_one_with_a_bar_passes(tmp_path):
+    pages = [  # no imports beyond the standard library and tqdm: a loaded machine adds little
+        _notebook(tmp_path / "silent.ipynb", "import time; time.sleep(12); print(1)", setup=""),
+        _notebook(tmp_path / "chatty.ipynb", CHATTY, setup=""),
+    ]
+    summary = browser.run(out=tmp_path / "out", timeout_s=120, notebooks=pages, max_silent_s=8)
+    verdicts = {r["notebook"]: r for r in summary["lessons"]}
+    assert any("showed nothing for" in p for p in verdicts["silent"]["problems"])
+    assert verdicts["silent"]["slowest"][0]["silent_s"] >= 12
+    assert verdicts["chatty"]["ok"], verdicts["chatty"]["problems"]  # 12 s, with a bar
+    assert verdicts["chatty"]["slowest"][0]["seconds"] >= 12

@@ -88,3 +88,9 @@ def test_the_command_line():
     assert cmd[1:4] == ["-m", "torch.distributed.run", "--standalone"]
     assert "--nproc-per-node=4" in cmd and cmd[-2:] == ["--tau", "0.1"] and "--steps" not in cmd
     assert launch.command("single", 4)[1:3] == ["-m", "course_lib.distributed.worker"]
+
+
+def test_the_launcher_shows_the_workers_steps_as_a_bar(capfd, data_dir):
+    launch.run("single", steps=6, batch=16, eval_every=2, hidden=8, progress=True, timeout_s=120)
+    out, _ = capfd.readouterr()
+    assert "single, 1 process" in out and "6/6" in out  # the bar moved with the step lines

@@ -72,3 +72,21 @@ def test_the_progress_bar_goes_to_stdout_not_stderr(capfd):
     out, err = capfd.readouterr()
     assert "bar" in out and "4/4" in out
     assert err == ""
+
+
+def test_a_transient_bar_is_erased_when_training_ends(capfd):
+    """progress="transient": the bar shows while it runs, then a carriage return leaves the line
+    to the cell's own print."""
+    import numpy as np
+
+    from course_lib import nn, optim
+    from course_lib.train import fit
+
+    model = nn.Sequential(nn.Linear(3, 2, rng=0))
+    x, y = np.random.default_rng(0).random((8, 3)).astype("float32"), np.arange(8) % 2
+    opt = optim.SGD(model.params, model.grads, lr=0.1)
+    fit(model, nn.SoftmaxCrossEntropy(), opt, x, y, batch_size=4, desc="bar", progress="transient")
+    out, _ = capfd.readouterr()
+    assert "bar" in out and out.endswith("\r") and not out.endswith("\n")
+    with pytest.raises(ValueError, match="'transient'"):
+        fit(model, nn.SoftmaxCrossEntropy(), opt, x, y, batch_size=4, progress="yes")

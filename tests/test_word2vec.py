@@ -154,3 +154,12 @@ def test_cupy_training_step_matches_numpy():
     assert rel_error(la, asnumpy(lb)) < 1e-10
     assert rel_error(a.W_in, asnumpy(b.W_in)) < 1e-10
     assert rel_error(a.W_out, asnumpy(b.W_out)) < 1e-10
+
+
+def test_training_can_show_a_bar_over_the_words(capfd):
+    sentences = _clusters()
+    m = Word2Vec(Vocab.build(sentences), 8, window=2, negative=2, sample=0, seed=0)
+    m.train(sentences, epochs=2, chunk=500, progress=True)
+    out, err = capfd.readouterr()
+    total = 2 * sum(len(s) for s in sentences)
+    assert f"{total}/{total}" in out and "word" in out and err == ""

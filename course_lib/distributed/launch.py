@@ -6,7 +6,8 @@ wrote.
 torchrun (``python -m torch.distributed.run``) starts the processes, gives each its rank and the
 rendezvous address, watches them, and stops all of them when one fails.  A run that neither
 finishes nor fails within ``timeout_s`` (a worker stuck in a collective) is killed with its whole
-process group, and the error says so; a failed run raises with the end of its log.
+process group, and the error says so; a failed run raises with the end of its log.  While it
+runs, a progress bar follows the ``step k/N`` lines rank 0 prints at each evaluation.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
+
+from course_lib.train import _progress
 
 
 def command(mode: str, workers: int, **options) -> list[str]:
@@ -40,26 +44,46 @@ def errors(log: str) -> str:
     return "\n".join(found[:4] or lines[-15:])
 
 
-def run(mode: str, workers: int = 2, *, timeout_s: float = 300, **options) -> dict:
-    """Run the workers and return rank 0's results (a RuntimeError if they fail or hang)."""
+def run(mode: str, workers: int = 2, *, timeout_s: float = 300, progress="transient",
+        **options) -> dict:  # fmt: skip
+    """Run the workers and return rank 0's results (a RuntimeError if they fail or hang).
+    ``progress``: the bar over training steps, as in :func:`course_lib.train.fit`."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
         cmd = command(mode, workers, out=out, **options)
         env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 env=env, start_new_session=True)  # fmt: skip
+        who = "1 process" if mode == "single" else f"{workers} workers"
+        bar = _progress(options.get("steps"), f"{mode}, {who}", progress)
+        lines: list[str] = []
+        reader = threading.Thread(target=_follow, args=(proc.stdout, lines, bar), daemon=True)
+        reader.start()
         try:
-            log, _ = proc.communicate(timeout=timeout_s)
+            proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
+            proc.wait()
             raise RuntimeError(
                 f"{mode} with {workers} workers did not finish within {timeout_s:.0f} s and was "
                 "stopped (a worker waiting in a collective for one that never came?); "
                 f"command: {' '.join(cmd)}"
             ) from None
+        finally:
+            reader.join(timeout=10)
+            bar.close()
         if proc.returncode != 0 or not out.is_file():
             raise RuntimeError(
-                f"{mode} with {workers} workers failed (exit {proc.returncode}):\n{errors(log)}"
+                f"{mode} with {workers} workers failed (exit {proc.returncode}):\n"
+                f"{errors(''.join(lines))}"
             )
         return json.loads(out.read_text(encoding="utf-8"))
+
+
+def _follow(stream, lines: list[str], bar) -> None:
+    """Keep the workers' output in ``lines``, moving ``bar`` to each ``step k/N`` line's k."""
+    for line in stream:
+        lines.append(line)
+        found = re.fullmatch(r"step (\d+)/\d+\s*", line)
+        if found:
+            bar.update(int(found[1]) - bar.n)

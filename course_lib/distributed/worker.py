@@ -139,6 +139,8 @@ def train(args) -> tuple[dict, torch.nn.Module]:
             log["loss"].append(float(loss))
             log["accuracy"].append(evaluate(model, x_test, y_test))
             log["bytes"].append(sent)
+            if rank == 0:  # the launcher's progress bar reads this line
+                print(f"step {step + 1}/{args.steps}", flush=True)
     if args.mode == "average" and args.steps % args.average_every:
         sent += average_parameters(model)  # end on one model
         log["accuracy"][-1], log["bytes"][-1] = evaluate(model, x_test, y_test), sent

@@ -36,6 +36,7 @@ import numpy as np
 from course_lib.backend import asnumpy, get_array_module, synchronize
 from course_lib.nlp.vocab import UnigramSampler, Vocab
 from course_lib.nn.embedding import scatter_add
+from course_lib.train import _progress
 
 
 def encode_corpus(vocab: Vocab, sentences) -> tuple[np.ndarray, np.ndarray]:
@@ -174,7 +175,8 @@ class Word2Vec:
         """Train on ``sentences`` (lists of tokens, or ``(ids, sentence)`` from
         :func:`encode_corpus`) for ``epochs`` passes; returns the history.
 
-        ``progress(epoch, fraction, mean_loss)`` is called after each chunk of ``chunk`` words.
+        ``progress(epoch, fraction, mean_loss)`` is called after each chunk of ``chunk`` words;
+        ``progress=True`` (or ``"transient"``) shows a bar over the words instead.
         History: ``loss`` (mean loss per pair, per epoch), ``words`` (in-vocabulary words per
         epoch, before subsampling), ``seconds``, ``words_per_s`` (all epochs' words / seconds).
         """
@@ -183,6 +185,10 @@ class Word2Vec:
         )
         n_raw, rng = len(ids), self.rng
         hist = {"loss": [], "words": n_raw, "pairs": [], "effective_words": []}
+        show = progress is True or progress == "transient"
+        bar = _progress(epochs * n_raw, "word2vec", progress if show else False, unit="word")
+        if show:
+            progress = lambda e, f, _: bar.update(round((e + f) * n_raw) - bar.n)  # noqa: E731
         t0 = time.perf_counter()
         for epoch in range(epochs):
             kept = rng.random(n_raw) < self.keep[ids]
@@ -204,6 +210,7 @@ class Word2Vec:
             hist["pairs"].append(n_pairs)
             hist["effective_words"].append(int(kept.sum()))
         synchronize(self.xp)
+        bar.close()
         hist["seconds"] = time.perf_counter() - t0
         hist["words_per_s"] = epochs * n_raw / hist["seconds"]
         return hist
