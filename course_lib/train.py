@@ -103,7 +103,7 @@ def step(model, loss, optimizer, x, y, grad_mask=None):
     return value
 
 
-def _progress(total, desc, progress, unit="step"):
+def progress_bar(total, desc, progress, unit="step"):
     """A text progress bar on stdout: it updates in place in a terminal and in JupyterLab (on
     stderr JupyterLab would show it in a red warning box), and stays one line in a batch log.
     ``progress``: True, False (no bar) or "transient" (erased when done: for loops that print
@@ -202,7 +202,7 @@ def fit(
             bar.update()
         return _floats(losses), {}
 
-    bar = _progress(epochs * len(batches(len(x), batch_size, None, last_batch)), desc, progress)
+    bar = progress_bar(epochs * len(batches(len(x), batch_size, None, last_batch)), desc, progress)
     hooks = dict(grad_mask=grad_mask, mask_epochs=mask_epochs, evaluate=evaluate, stop=stop)
     return _epochs(model, epochs, run_epoch, bar=bar, **hooks)
 
@@ -298,7 +298,7 @@ def fit_cg(
             bar.update()
         return losses, {"nfev": nfev}
 
-    bar = _progress(epochs * len(batches(len(x), batch_size, None, "drop")), desc, progress)
+    bar = progress_bar(epochs * len(batches(len(x), batch_size, None, "drop")), desc, progress)
     hooks = dict(grad_mask=grad_mask, mask_epochs=mask_epochs, evaluate=evaluate, stop=stop)
     return _epochs(model, epochs, run_epoch, bar=bar, **hooks)
 
@@ -364,7 +364,7 @@ def fit_lm(
         }
         return _floats(losses), row
 
-    bar = _progress(epochs * per_epoch, desc, progress)
+    bar = progress_bar(epochs * per_epoch, desc, progress)
     hooks = dict(grad_mask=None, mask_epochs=0, evaluate=evaluate, stop=stop)
     return _epochs(model, epochs, run_epoch, bar=bar, **hooks)
 

@@ -22,7 +22,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from course_lib.train import _progress
+from course_lib.train import progress_bar
 
 
 def command(mode: str, workers: int, **options) -> list[str]:
@@ -55,7 +55,7 @@ def run(mode: str, workers: int = 2, *, timeout_s: float = 300, progress="transi
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 env=env, start_new_session=True)  # fmt: skip
         who = "1 process" if mode == "single" else f"{workers} workers"
-        bar = _progress(options.get("steps"), f"{mode}, {who}", progress)
+        bar = progress_bar(options.get("steps"), f"{mode}, {who}", progress)
         lines: list[str] = []
         reader = threading.Thread(target=_follow, args=(proc.stdout, lines, bar), daemon=True)
         reader.start()

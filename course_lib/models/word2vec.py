@@ -36,7 +36,7 @@ import numpy as np
 from course_lib.backend import asnumpy, get_array_module, synchronize
 from course_lib.nlp.vocab import UnigramSampler, Vocab
 from course_lib.nn.embedding import scatter_add
-from course_lib.train import _progress
+from course_lib.train import progress_bar
 
 
 def encode_corpus(vocab: Vocab, sentences) -> tuple[np.ndarray, np.ndarray]:
@@ -186,7 +186,7 @@ class Word2Vec:
         n_raw, rng = len(ids), self.rng
         hist = {"loss": [], "words": n_raw, "pairs": [], "effective_words": []}
         show = progress is True or progress == "transient"
-        bar = _progress(epochs * n_raw, "word2vec", progress if show else False, unit="word")
+        bar = progress_bar(epochs * n_raw, "word2vec", progress if show else False, unit="word")
         if show:
             progress = lambda e, f, _: bar.update(round((e + f) * n_raw) - bar.n)  # noqa: E731
         t0 = time.perf_counter()

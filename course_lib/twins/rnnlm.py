@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from course_lib.backend import asnumpy
 from course_lib.nlp.lm import bptt_streams, bptt_windows, n_windows, sample_next
-from course_lib.train import History, _end_epoch, _progress
+from course_lib.train import History, _end_epoch, progress_bar
 from course_lib.twins.recurrent import torch_recurrent
 
 TORCH_CELLS = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
@@ -142,7 +142,7 @@ def fit_lm_torch(
     streams = _streams(model, ids, batch_size)
     opt = (torch.optim.SGD if optimizer == "sgd" else torch.optim.Adam)(model.parameters(), lr=lr)
     per_epoch = min(n_windows(streams, steps), max_windows or float("inf"))
-    bar, history, start = _progress(epochs * per_epoch, desc, progress), History(), time.time()
+    bar, history, start = progress_bar(epochs * per_epoch, desc, progress), History(), time.time()
     for epoch in range(1, epochs + 1):
         for group in opt.param_groups:
             group["lr"] = schedule(epoch) if schedule else lr
