@@ -42,7 +42,7 @@ test: lint
 	$(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider tests
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env $(CHECKED_NOTEBOOKS)
 	$(BIN)/python -m experiments run --profile quick --jobs $(JOBS) --strict
-	$(BIN)/python -m experiments browser --jobs $(JOBS) --timeout-s 900 --max-silent-s 60 --if-chromium
+	$(BIN)/python -m experiments browser --jobs $(JOBS) --timeout-s 900 --max-silent-s 20 --if-chromium
 	$(BIN)/python -m experiments book --run runs/quick --out _build/book
 
 # The course as a website from the last run (make reproduce first): _build/book/index.html

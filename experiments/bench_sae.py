@@ -62,7 +62,7 @@ def _load_images(n: int, data_dir=None) -> np.ndarray:
     return np.ascontiguousarray(m.x_train[:n], dtype=np.float32)
 
 
-def array_route(backend: str, x: np.ndarray, dtype: str):
+def array_route(backend: str, x: np.ndarray, dtype: str, progress=False):
     """NumPy or CuPy, the hand-written backward passes: ``(data, pretrain, finetune, sync)``."""
     from course_lib import optim
     from course_lib.backend import synchronize, xp_for
@@ -73,7 +73,7 @@ def array_route(backend: str, x: np.ndarray, dtype: str):
     xp = xp_for(backend)
 
     def pretrain(data, sizes, **kw):
-        return pretrain_stacked_ae(data, sizes, xp=xp, dtype=dtype, **kw)
+        return pretrain_stacked_ae(data, sizes, xp=xp, dtype=dtype, progress=progress, **kw)
 
     def finetune(layers, data, *, epochs, batch_size, lr):
         net = unroll(layers)
@@ -88,14 +88,15 @@ def array_route(backend: str, x: np.ndarray, dtype: str):
             batch_size=batch_size,
             shuffle=False,
             last_batch="drop",
-            progress=False,
+            progress=progress,
+            desc="fine-tune",
         )
         return net, hist
 
     return xp.asarray(x, dtype=dtype), pretrain, finetune, lambda: synchronize(xp)
 
 
-def torch_route(backend: str, x: np.ndarray, dtype: str):
+def torch_route(backend: str, x: np.ndarray, dtype: str, progress=False):
     """torch on the CPU or a GPU (eager, or each step replayed from a CUDA graph): autograd."""
     import torch
 
@@ -111,11 +112,15 @@ def torch_route(backend: str, x: np.ndarray, dtype: str):
     tdtype = torch_dtype(dtype)
 
     def pretrain(data, sizes, **kw):
-        return pretrain_stacked_ae_torch(data, sizes, device=device, dtype=tdtype, mode=mode, **kw)
+        return pretrain_stacked_ae_torch(
+            data, sizes, device=device, dtype=tdtype, mode=mode, progress=progress, **kw
+        )
 
     def finetune(layers, data, *, epochs, batch_size, lr):
         net = unroll_torch(layers, device=device, dtype=tdtype)
-        hist = finetune_sgd_torch(net, data, epochs=epochs, batch_size=batch_size, lr=lr, mode=mode)
+        hist = finetune_sgd_torch(
+            net, data, epochs=epochs, batch_size=batch_size, lr=lr, mode=mode, progress=progress
+        )
         return net, hist
 
     data = torch.as_tensor(x, dtype=tdtype, device=device)
@@ -135,10 +140,13 @@ def run_protocol(
     finetune_lr: float,
     seed: int = 0,
     dtype: str = "float32",
+    progress=False,
 ) -> dict:
-    """One timed run of the protocol on ``backend``; returns times (s) and the final error."""
+    """One timed run of the protocol on ``backend``; returns times (s) and the final error.
+    ``progress``: False, or "transient" for a bar per stage that is erased when it ends (it
+    reads the clock once per step)."""
     route = array_route if backend in ("numpy", "cupy") else torch_route
-    data, pretrain, finetune, sync = route(backend, x, dtype)
+    data, pretrain, finetune, sync = route(backend, x, dtype, progress)
     layer_s: list[float] = []
     sync()
     t0 = time.perf_counter()
@@ -247,6 +255,11 @@ def parse_args(argv=None):
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-warmup", action="store_true", help="skip the untimed warm-up run")
+    p.add_argument(
+        "--progress",
+        action="store_true",
+        help="a bar per layer and for fine-tuning (for JupyterLab; reads the clock every step)",
+    )
     p.add_argument("--data-dir", default=None, help="folder holding mnist/ (default: COURSE_DATA)")
     p.add_argument(
         "--note",
@@ -274,6 +287,7 @@ def main(argv=None) -> dict:
         "finetune_lr": args.finetune_lr,
         "dtype": args.dtype,
         "seed": args.seed,
+        "progress_bar": args.progress,
         "optimizer": "plain SGD",
         "loss": "cross-entropy, mean over batch, summed over pixels",
         "recon_sqerr": "squared error per image (summed over 784 pixels) "
@@ -295,6 +309,7 @@ def main(argv=None) -> dict:
         finetune_lr=args.finetune_lr,
         seed=args.seed,
         dtype=args.dtype,
+        progress="transient" if args.progress else False,
     )
     for backend in backends:
         reason = unavailable_reason(backend)

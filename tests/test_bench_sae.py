@@ -45,6 +45,21 @@ def test_tiny_protocol_writes_json(data_dir, tmp_path):
             assert skipped[b]
 
 
+def test_progress_bars_show_each_stage_and_change_no_number(data_dir, capsys):
+    args = ["--backends", "numpy,torch-cpu", "--images", "300", "--pretrain-epochs", "1",
+            "--finetune-epochs", "1", "--sizes", "784,16,2", "--no-warmup",
+            "--data-dir", str(data_dir)]  # fmt: skip
+    quiet = bench_sae.main(args)
+    assert "layer 1/2" not in capsys.readouterr().out
+    shown = bench_sae.main(args + ["--progress"])
+    out = capsys.readouterr().out
+    for stage in ("layer 1/2", "layer 2/2", "fine-tune"):
+        assert out.count(stage) >= 2, stage  # once per backend at least
+    assert shown["protocol"]["progress_bar"] and not quiet["protocol"]["progress_bar"]
+    for a, b in zip(quiet["runs"], shown["runs"]):
+        assert a["backend"] == b["backend"] and a["recon_sqerr"] == b["recon_sqerr"]
+
+
 def test_unknown_backend_is_skipped_with_reason():
     assert "unknown backend" in bench_sae.unavailable_reason("tpu")
     assert bench_sae.unavailable_reason("numpy") is None

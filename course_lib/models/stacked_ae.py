@@ -96,6 +96,7 @@ def pretrain_stacked_ae(
     dtype="float32",
     timings=None,
     loss=None,
+    progress=False,
 ):
     """Greedy layer-wise pretraining of tied-weight autoencoders; returns the layers (bottom first).
 
@@ -105,7 +106,8 @@ def pretrain_stacked_ae(
     diverges at the logistic layers' rate, as in the RBM recipe where the linear layer's rate is 100
     times smaller).  ``timings`` (a list) receives per-layer seconds.  ``loss``: the
     reconstruction cost on the logits, ``nn.SigmoidCrossEntropy()`` by default
-    (``nn.SigmoidSquaredError()`` is seed 000's L2 cost).
+    (``nn.SigmoidSquaredError()`` is seed 000's L2 cost).  ``progress``: a bar per layer, as in
+    :func:`course_lib.train.fit`.
     """
     xp = xp or get_array_module(data)
     x = xp.asarray(data, dtype=dtype)
@@ -127,7 +129,8 @@ def pretrain_stacked_ae(
             batch_size=batch_size,
             shuffle=False,
             last_batch="drop",
-            progress=False,
+            progress=progress,
+            desc=f"layer {i + 1}/{len(sizes) - 1}",
         )
         layers.append(layer)
         if not top:

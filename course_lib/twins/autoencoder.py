@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from course_lib.backend import asnumpy, numpy_dtype, synchronize
 from course_lib.models.autoencoder import DeepAutoencoder
 from course_lib.models.stacked_ae import TiedAutoencoder, layer_seeds
-from course_lib.train import History
+from course_lib.train import History, progress_bar
 from course_lib.twins.layers import twin_layers
 
 
@@ -115,16 +115,20 @@ class SGDStepper:
         return value
 
 
-def sgd_epochs(stepper, x, epochs: int, batch_size: int) -> History:
-    """Consecutive batches (a short last one dropped) for ``epochs`` passes; one row per epoch."""
+def sgd_epochs(stepper, x, epochs: int, batch_size: int, progress=False, desc=None) -> History:
+    """Consecutive batches (a short last one dropped) for ``epochs`` passes; one row per epoch.
+    ``progress``: a bar, as in :func:`course_lib.train.fit`."""
     n = x.shape[0] - x.shape[0] % batch_size
     history, start = History(), time.perf_counter()
-    for epoch in range(1, epochs + 1):
-        t0 = time.perf_counter()
-        for i in range(0, n, batch_size):
-            stepper(x[i : i + batch_size])
-        loss = stepper.take_total() / max(n // batch_size, 1)
-        history.epochs.append({"epoch": epoch, "loss": loss, "seconds": time.perf_counter() - t0})
+    with progress_bar(epochs * (n // batch_size), desc, progress) as bar:
+        for epoch in range(1, epochs + 1):
+            t0 = time.perf_counter()
+            for i in range(0, n, batch_size):
+                stepper(x[i : i + batch_size])
+                bar.update()
+            loss = stepper.take_total() / max(n // batch_size, 1)
+            row = {"epoch": epoch, "loss": loss, "seconds": time.perf_counter() - t0}
+            history.epochs.append(row)
     history.seconds = time.perf_counter() - start
     return history
 
@@ -156,6 +160,7 @@ def pretrain_stacked_ae_torch(
     dtype=torch.float32,
     mode: str = "eager",
     timings=None,
+    progress=False,
 ):
     """Torch twin of :func:`course_lib.models.stacked_ae.pretrain_stacked_ae` (same initial
     weights)."""
@@ -176,7 +181,9 @@ def pretrain_stacked_ae_torch(
             dtype=numpy_dtype(dtype),
         )
         layer = TorchAutoencoder.from_numpy(host, device=device, dtype=dtype)
-        sgd_epochs(_sgd(layer, x, top_lr if top else lr, batch_size, mode), x, epochs, batch_size)
+        stepper = _sgd(layer, x, top_lr if top else lr, batch_size, mode)
+        desc = f"layer {i + 1}/{len(sizes) - 1}"
+        sgd_epochs(stepper, x, epochs, batch_size, progress=progress, desc=desc)
         layers.append(layer)
         if not top:
             with torch.no_grad():
@@ -208,6 +215,7 @@ def finetune_sgd_torch(
     batch_size: int = 100,
     lr: float = 0.1,
     mode: str = "eager",
+    progress=False,
 ) -> History:
     """Plain SGD fine-tuning over consecutive batches (as ``fit(..., shuffle=False,
     last_batch="drop")``)."""
@@ -217,4 +225,5 @@ def finetune_sgd_torch(
         if torch.is_tensor(data)
         else torch.as_tensor(asnumpy(data), dtype=p0.dtype, device=p0.device)
     )
-    return sgd_epochs(_sgd(model, x, lr, batch_size, mode), x, epochs, batch_size)
+    stepper = _sgd(model, x, lr, batch_size, mode)
+    return sgd_epochs(stepper, x, epochs, batch_size, progress=progress, desc="fine-tune")
