@@ -342,7 +342,9 @@ def cmd_browser(args) -> int:
         print(f"{r['notebook']:28s} {'ok' if r['ok'] else 'FAILED':7s} {r['seconds']:6.1f} s")
         for problem in r["problems"]:
             print(f"    {problem}")
-    print(f"screenshots and browser.json: {args.out}")
+        for note in r.get("server_notes", []):
+            print(f"    (not counted, a known server race) {note}")
+    print(f"screenshots, browser.json and the server logs: {args.out}")
     return 0 if summary["ok"] else 1
 
 

@@ -14,9 +14,11 @@ notebooks' default), and waits, with a bounded wait, until the kernel is idle.  
 * a code cell left unexecuted;
 * a cell that showed nothing for longer than ``max_silent_s`` while it ran (a learner cannot
   tell a slow cell from a stuck one: long cells show a progress bar);
-* an error or warning in the server's log while the lesson ran.
+* an error or warning in the server's log while the lesson ran (each worker has a server of its
+  own, which runs one lesson at a time, so a log line belongs to the lesson that was running).
 
-A screenshot of each lesson is saved; ``browser.json`` in the same folder records the verdicts.
+A screenshot of each lesson is saved; ``browser.json`` in the same folder records the verdicts,
+and ``server-K.log`` keeps worker K's server log.
 """
 
 from __future__ import annotations
@@ -48,6 +50,14 @@ LAB_ARGS = [f"--config={Path(__file__).with_name('jupyter_server_config.json')}"
 # A server-log line that is a problem; "is not trusted" is not (JupyterLab logs it for any
 # notebook opened without a signature, and a learner never sees it).
 SERVER_PROBLEM = re.compile(r"\[(E|C) |\[W (?!.*is not trusted)|Traceback|without encryption")
+# A known upstream race, not a course defect: the server writes a kernel message to a websocket
+# that the browser has just closed, and tornado logs the failed write as an unretrieved task
+# (tornado's and voila's trackers; a learner who closes a tab meets it too).  The browser test
+# shuts each kernel down before it closes the page, which makes it rare; when it still happens it
+# is recorded under ``server_notes``, not counted as a failure.
+CLOSED_WEBSOCKET_RACE = ("Task exception was never retrieved", "WebSocketProtocol13.write_message",
+                         "tornado.websocket.WebSocketClosedError")  # fmt: skip
+
 LAB_SETTINGS = {  # JupyterLab user settings: nothing is ever written back to the notebooks
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
@@ -57,6 +67,34 @@ LAB_SETTINGS = {  # JupyterLab user settings: nothing is ever written back to th
 }
 
 
+def server_problems(lines: list[str]) -> tuple[list[str], list[str]]:
+    """``(problems, notes)`` from server-log lines: a problem line, or for a traceback its last
+    line (the exception), prefixed "server: "; the closed-websocket race goes to ``notes``."""
+    problems, notes, block = [], [], []
+
+    def close_block():
+        if block:
+            text, last = "\n".join(block), block[-1].strip()
+            race = all(part in text for part in CLOSED_WEBSOCKET_RACE)
+            (notes if race else problems).append(f"server: traceback ending {last!r}")
+            block.clear()
+
+    for line in lines:
+        task = line.startswith("Task exception was never retrieved")
+        if task or (line.startswith("Traceback") and not block):
+            if task:
+                close_block()  # a new record, even right after another one
+            block.append(line)
+        elif block and not line.startswith("["):  # the traceback goes on until a log record
+            block.append(line)
+        else:
+            close_block()
+            if SERVER_PROBLEM.search(line):
+                problems.append(f"server: {line}")
+    close_block()
+    return problems, notes
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -64,9 +102,11 @@ def free_port() -> int:
 
 
 class Lab:
-    """A JupyterLab server on a copy of ``notebooks`` (use as a context manager)."""
+    """A JupyterLab server on a copy of ``notebooks`` (use as a context manager; the copies and
+    settings are removed at exit). ``log``: where the server's log goes (default: a temporary
+    file next to them)."""
 
-    def __init__(self, notebooks: list[Path]):
+    def __init__(self, notebooks: list[Path], log: Path | None = None):
         self.root = Path(tempfile.mkdtemp(prefix="course-lab-"))
         for nb in notebooks:
             shutil.copy(nb, self.root / nb.name)
@@ -75,17 +115,17 @@ class Lab:
             (settings / name).parent.mkdir(parents=True, exist_ok=True)
             (settings / name).write_text(json.dumps(value))
         self.settings, self.token, self.port = settings, secrets.token_hex(16), free_port()
-        self.log = self.root.parent / (self.root.name + "-server.log")
+        self.scratch = self.root.parent / (self.root.name + "-jupyter")
+        self.log = Path(log) if log else self.root.parent / (self.root.name + "-server.log")
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self):
-        scratch = self.settings.parent / (self.root.name + "-jupyter")
         env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(self.settings),
-                   JUPYTER_CONFIG_DIR=str(scratch / "config"),
-                   JUPYTER_RUNTIME_DIR=str(scratch / "runtime"))  # fmt: skip
+                   JUPYTER_CONFIG_DIR=str(self.scratch / "config"),
+                   JUPYTER_RUNTIME_DIR=str(self.scratch / "runtime"))  # fmt: skip
         env.pop("MPLBACKEND", None)  # the inline backend, as in a learner's JupyterLab
         argv = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={self.port}",
                 "--ip=127.0.0.1", f"--IdentityProvider.token={self.token}",
@@ -113,6 +153,8 @@ class Lab:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self._log_file.close()
+        for folder in (self.root, self.settings, self.scratch):
+            shutil.rmtree(folder, ignore_errors=True)
 
     def shut_down_kernels(self, notebook: str) -> None:
         """Shut down the kernel of ``notebook`` (a finished lesson's kernel would otherwise keep
@@ -260,17 +302,26 @@ def run_lesson(browser, lab: Lab, nb: Path, out: Path, timeout_s: float,
     problems += [f"cell {r['cell']} ran {r['seconds']:.0f} s and showed nothing for "
                  f"{r['silent_s']:.0f} s (give it a progress bar)" for r in timing
                  if r["silent_s"] > max_silent_s]  # fmt: skip
-    log = lab.log_lines()[n_log:]
-    problems += [f"server: {line}" for line in log if SERVER_PROBLEM.search(line)]
     figures = page.locator(".jp-OutputArea-output img")
     if figures.count():  # the screenshot shows the lesson's last figure
         figures.last.scroll_into_view_if_needed()
     page.screenshot(path=str(out / f"{nb.stem}.png"), full_page=False)
+    lab.shut_down_kernels(nb.name)  # before the page closes: no kernel message races its socket
+    page.wait_for_timeout(500)
     page.close()
-    lab.shut_down_kernels(nb.name)
-    return dict(notebook=nb.stem, seconds=round(time.monotonic() - t0, 1), ok=not problems,
-                problems=problems, figures=len(state["images"]), cells=state["cells"],
-                slowest=sorted(timing, key=lambda r: -r["silent_s"])[:5])  # fmt: skip
+    time.sleep(0.5)  # the server logs the closed connection
+    found, notes = server_problems(lab.log_lines()[n_log:])  # this server runs one lesson at a time
+    problems += found
+    return dict(
+        notebook=nb.stem,
+        seconds=round(time.monotonic() - t0, 1),
+        ok=not problems,
+        problems=problems,
+        server_notes=notes,
+        figures=len(state["images"]),
+        cells=state["cells"],
+        slowest=sorted(timing, key=lambda r: -r["silent_s"])[:5],
+    )
 
 
 def run(only=None, out="runs/browser", jobs: int = 1, timeout_s: float = 300,
@@ -288,23 +339,25 @@ def run(only=None, out="runs/browser", jobs: int = 1, timeout_s: float = 300,
         notebooks = [n.path for n in lessons if not only or n.lesson in only]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    results = []
-    with Lab(notebooks) as lab:
+    results, kernels_left = [], 0
 
-        def worker(batch):  # one browser per worker thread (playwright's sync API is per thread)
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-                try:
-                    return [run_lesson(browser, lab, lab.root / nb.name, out, timeout_s,
-                                       max_silent_s) for nb in batch]  # fmt: skip
-                finally:
-                    browser.close()
+    def worker(k, batch):
+        """One server and one browser per worker thread (playwright's sync API is per thread; a
+        server of its own makes each lesson's server log its own)."""
+        with Lab(batch, log=out / f"server-{k}.log") as lab, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            try:
+                done = [run_lesson(browser, lab, lab.root / nb.name, out, timeout_s,
+                                   max_silent_s) for nb in batch]  # fmt: skip
+            finally:
+                browser.close()
+            return done, len(lab.kernels())
 
-        batches = [notebooks[i::jobs] for i in range(jobs)]
-        with ThreadPoolExecutor(jobs) as pool:
-            for done in pool.map(worker, batches):
-                results += done
-        kernels_left = len(lab.kernels())
+    batches = [b for b in (notebooks[i::jobs] for i in range(jobs)) if b]
+    with ThreadPoolExecutor(len(batches)) as pool:
+        for done, left in pool.map(worker, range(len(batches)), batches):
+            results += done
+            kernels_left += left
     results.sort(key=lambda r: r["notebook"])
     summary = dict(ok=all(r["ok"] for r in results), kernels_left=kernels_left, lessons=results)
     (out / "browser.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))

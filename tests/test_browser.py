@@ -36,6 +36,38 @@ def test_server_log_lines_that_count_as_problems():
     assert not problem("[I 2026-11-29 10:01:43.952 ServerApp] Connecting to kernel cb63.")
 
 
+RACE = """[I 2026-11-29 16:29:05.697 ServerApp] Kernel shutdown: 499a6016
+Task exception was never retrieved
+future: <Task finished coro=<WebSocketProtocol13.write_message.<locals>.wrapper() \
+done, defined at tornado/websocket.py:1138> exception=WebSocketClosedError()>
+Traceback (most recent call last):
+  File "tornado/websocket.py", line 1140, in wrapper
+    await fut
+tornado.iostream.StreamClosedError: Stream is closed
+
+During handling of the above exception, another exception occurred:
+
+Traceback (most recent call last):
+  File "tornado/websocket.py", line 1142, in wrapper
+    raise WebSocketClosedError()
+tornado.websocket.WebSocketClosedError
+[I 2026-11-29 16:29:06.000 LabApp] Build is up to date"""
+
+
+def test_server_log_tracebacks_report_their_exception_and_the_socket_race_is_a_note():
+    problems, notes = browser.server_problems(RACE.splitlines())
+    assert problems == [] and notes == [
+        "server: traceback ending 'tornado.websocket.WebSocketClosedError'"
+    ]
+    other = ["[I 2026-11-29 10:00:00.000 ServerApp] ok", "Traceback (most recent call last):",
+             '  File "x.py", line 1, in f', "ZeroDivisionError: division by zero",
+             "[W 2026-11-29 10:00:01.000 ServerApp] 404 GET /missing"]  # fmt: skip
+    problems, notes = browser.server_problems(other + RACE.splitlines())
+    assert notes == ["server: traceback ending 'tornado.websocket.WebSocketClosedError'"]
+    assert problems == ["server: traceback ending 'ZeroDivisionError: division by zero'",
+                        f"server: {other[-1]}"]  # fmt: skip
+
+
 def test_silences_are_the_gaps_between_a_cells_start_changes_and_end():
     events = [  # Run All queues both cells at t=0; cell 0 ends at 2, cell 1 runs 2..14
         [0, "prompt", 0.0, "[*]:"], [1, "prompt", 0.0, "[*]:"], [1, "output", 0.0, ""],
