@@ -89,6 +89,17 @@ def test_stack_feeds_hidden_probabilities(mnist_small):
     assert again[0] is rbms[0] and again[1] is rbms[1] and again[2].n_hid == 30
 
 
+def test_stack_progress_bars_name_each_rbm_and_change_nothing(mnist_small, capsys):
+    x, _ = mnist_small
+    quiet = pretrain_stack(x[:300], [784, 16, 2], epochs=2)
+    assert "RBM" not in capsys.readouterr().out
+    shown = pretrain_stack(x[:300], [784, 16, 2], epochs=2, progress=True)
+    out = capsys.readouterr().out
+    assert "RBM 784-16" in out and "RBM 16-2" in out and "6/6" in out  # 2 epochs of 3 batches
+    for a, b in zip(quiet, shown):
+        np.testing.assert_array_equal(a.W, b.W)
+
+
 @pytest.mark.gpu
 def test_cupy_matches_numpy():
     cp = cupy_module()

@@ -32,7 +32,7 @@ import numpy as np
 
 from course_lib.backend import get_array_module
 from course_lib.nn.activations import sigmoid, softplus
-from course_lib.train import History
+from course_lib.train import History, progress_bar
 
 
 def momentum_schedule(
@@ -184,6 +184,7 @@ class RBM:
         shuffle_seed: int | None = None,
         monitor=None,
         verbose: bool = False,
+        progress=False,
     ) -> History:
         """Train on ``data (N, n_vis)`` (on ``xp``) for ``epochs`` passes of CD-1; returns the
         History.
@@ -192,14 +193,17 @@ class RBM:
         ``shuffle_seed`` to draw a fresh permutation each epoch.  Each epoch's row has ``epoch``,
         ``momentum``, ``recon_err`` (training, per case) and ``seconds``; ``monitor`` (optional,
         held-out visible vectors) adds their mean free energy and reconstruction error.  The rows
-        are also appended to ``self.history``.
+        are also appended to ``self.history``.  ``progress``: a bar over the steps, as in
+        :func:`course_lib.train.fit`.
         """
         xp = self.xp
         data = xp.asarray(data, dtype=self.dtype)
         perm_rng = np.random.default_rng(shuffle_seed) if shuffle_seed is not None else None
         history, start = History(), time.perf_counter()
+        steps = epochs * -(-data.shape[0] // batch_size)
+        bar = progress_bar(steps, f"RBM {self.n_vis}-{self.n_hid}", progress)
         for epoch in range(len(self.history), len(self.history) + epochs):
-            row = self._epoch(data, epoch, batch_size, perm_rng, monitor)
+            row = self._epoch(data, epoch, batch_size, perm_rng, monitor, bar)
             history.epochs.append(row)
             self.history.epochs.append(row)
             if verbose:
@@ -208,10 +212,11 @@ class RBM:
                     f"  RBM {self.n_vis}-{self.n_hid} ({self.hidden}) epoch {row['epoch']:3d}  "
                     f"recon err {row['recon_err']:.3f}{extra}  ({row['seconds']:.1f} s)"
                 )
+        bar.close()
         history.seconds = time.perf_counter() - start
         return history
 
-    def _epoch(self, data, epoch, batch_size, perm_rng, monitor) -> dict:
+    def _epoch(self, data, epoch, batch_size, perm_rng, monitor, bar) -> dict:
         """One pass of CD-1 over ``data``; the epoch's row."""
         t0, n = time.perf_counter(), data.shape[0]
         order = perm_rng.permutation(n) if perm_rng is not None else None
@@ -222,6 +227,7 @@ class RBM:
             else:
                 batch = data[self.xp.asarray(order[start : start + batch_size])]
             err = err + self.step(batch, epoch)
+            bar.update()
         momentum = self.momentum(epoch) if callable(self.momentum) else self.momentum
         row = {
             "epoch": epoch + 1,
@@ -261,6 +267,7 @@ def pretrain_stack(
     monitor=None,
     verbose: bool = False,
     start_from=None,
+    progress=False,
 ):
     """Greedy layer-wise pretraining of a stack of RBMs (Hinton & Salakhutdinov 2006).
 
@@ -268,7 +275,8 @@ def pretrain_stack(
     is trained on the hidden probabilities of the one below.  ``linear_top`` makes the last RBM's
     hidden units linear-Gaussian (the code layer).  ``start_from``: already trained lower RBMs to
     reuse (their sizes must match the start of ``sizes``), e.g. to share 784-1000-500-250 between
-    the 30-D and the 2-D autoencoder.  Returns the list of RBMs.
+    the 30-D and the 2-D autoencoder.  ``progress``: a bar per RBM trained.  Returns the list of
+    RBMs.
     """
     xp = xp or get_array_module(data)
     x = xp.asarray(data, dtype=dtype)
@@ -286,7 +294,8 @@ def pretrain_stack(
             hidden = "linear" if (top and linear_top) else "binary"
             lr = None if lrs is None else lrs[i]
             r = RBM(n_vis, n_hid, hidden=hidden, lr=lr, seed=seed + 1000 * i, xp=xp, dtype=dtype)
-            r.fit(x, epochs=epochs, batch_size=batch_size, monitor=mon, verbose=verbose)
+            r.fit(x, epochs=epochs, batch_size=batch_size, monitor=mon, verbose=verbose,
+                  progress=progress)  # fmt: skip
         rbms.append(r)
         if not top:
             x = r.transform(x)
