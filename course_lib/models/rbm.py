@@ -201,20 +201,22 @@ class RBM:
         perm_rng = np.random.default_rng(shuffle_seed) if shuffle_seed is not None else None
         history, start = History(), time.perf_counter()
         steps = epochs * -(-data.shape[0] // batch_size)
-        bar = progress_bar(steps, f"RBM {self.n_vis}-{self.n_hid}", progress)
-        for epoch in range(len(self.history), len(self.history) + epochs):
-            row = self._epoch(data, epoch, batch_size, perm_rng, monitor, bar)
-            history.epochs.append(row)
-            self.history.epochs.append(row)
-            if verbose:
-                extra = "".join(f"  {k} {v:.4g}" for k, v in row.items() if k.startswith("monitor"))
-                print(
-                    f"  RBM {self.n_vis}-{self.n_hid} ({self.hidden}) epoch {row['epoch']:3d}  "
-                    f"recon err {row['recon_err']:.3f}{extra}  ({row['seconds']:.1f} s)"
-                )
-        bar.close()
+        with progress_bar(steps, f"RBM {self.n_vis}-{self.n_hid}", progress) as bar:
+            for epoch in range(len(self.history), len(self.history) + epochs):
+                row = self._epoch(data, epoch, batch_size, perm_rng, monitor, bar)
+                history.epochs.append(row)
+                self.history.epochs.append(row)
+                if verbose:
+                    self._print_epoch(row)
         history.seconds = time.perf_counter() - start
         return history
+
+    def _print_epoch(self, row) -> None:
+        extra = "".join(f"  {k} {v:.4g}" for k, v in row.items() if k.startswith("monitor"))
+        print(
+            f"  RBM {self.n_vis}-{self.n_hid} ({self.hidden}) epoch {row['epoch']:3d}  "
+            f"recon err {row['recon_err']:.3f}{extra}  ({row['seconds']:.1f} s)"
+        )
 
     def _epoch(self, data, epoch, batch_size, perm_rng, monitor, bar) -> dict:
         """One pass of CD-1 over ``data``; the epoch's row."""

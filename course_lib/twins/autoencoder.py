@@ -118,15 +118,15 @@ class SGDStepper:
 def sgd_epochs(stepper, x, epochs: int, batch_size: int, progress=False, desc=None) -> History:
     """Consecutive batches (a short last one dropped) for ``epochs`` passes; one row per epoch.
     ``progress``: a bar, as in :func:`course_lib.train.fit`."""
-    n = x.shape[0] - x.shape[0] % batch_size
+    steps = x.shape[0] // batch_size  # per epoch
     history, start = History(), time.perf_counter()
-    with progress_bar(epochs * (n // batch_size), desc, progress) as bar:
+    with progress_bar(epochs * steps, desc, progress) as bar:
         for epoch in range(1, epochs + 1):
             t0 = time.perf_counter()
-            for i in range(0, n, batch_size):
+            for i in range(0, steps * batch_size, batch_size):
                 stepper(x[i : i + batch_size])
                 bar.update()
-            loss = stepper.take_total() / max(n // batch_size, 1)
+            loss = stepper.take_total() / max(steps, 1)
             row = {"epoch": epoch, "loss": loss, "seconds": time.perf_counter() - t0}
             history.epochs.append(row)
     history.seconds = time.perf_counter() - start
