@@ -296,9 +296,19 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     )
     p.add_argument("--budget-s", type=seconds, default=480.0, metavar="SECONDS",
                    help="wall-clock budget for all items (default: 480)")  # fmt: skip
-    p.add_argument("--out", required=True, metavar="DIR",
+    p.add_argument("--out", default="gpu-run", metavar="DIR",
                    help="folder for the JSON files and campaign.json; again: resumes")  # fmt: skip
     p.add_argument("--only", metavar="ITEMS", help="comma-separated item names (default: all)")
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help="every item's command, tiny and on the CPU (a check without a GPU)",
+    )
+    p.add_argument(
+        "--plan",
+        action="store_true",
+        help="print the one-call recipe for a session lent a GPU machine; run nothing",
+    )
     p.set_defaults(func=cmd_campaign)
 
     p = sub.add_parser("browser", help="run the lessons in JupyterLab in Chromium and check "
@@ -369,7 +379,10 @@ def cmd_campaign(args) -> int:
     if only and only - names:
         raise UserError(f"--only {args.only!r}: unknown items {sorted(only - names)}; "
                         f"choose from {', '.join(sorted(names))}")  # fmt: skip
-    record = campaign.run(Path(args.out), args.budget_s, only=only)
+    if args.plan:
+        print(campaign.plan(args.budget_s))
+        return 0
+    record = campaign.run(Path(args.out), args.budget_s, only=only, smoke=args.smoke)
     failed = [i["name"] for i in record["items"] if i["status"] not in
               ("done", "done earlier", "skipped")]  # fmt: skip
     return 1 if failed else 0

@@ -35,6 +35,7 @@ import gc
 import os
 import statistics
 import time
+import traceback
 
 import numpy as np
 
@@ -50,10 +51,26 @@ DTYPES = ("float32", "float64")
 LR, MOMENTUM = 0.01, 0.9
 
 
+VARIANTS = ("tf32", "bf16", "cl", "compile")  # after "torch-...:", joined by "+"
+
+
+def split_backend(backend: str) -> tuple[str, tuple[str, ...]]:
+    """``"torch-cuda:bf16+cl"`` -> ("torch-cuda", ("bf16", "cl")): a torch backend's variants.
+
+    ``tf32``: float32 products and convolutions on TF32 tensor cores (off otherwise: plain
+    ``torch-cuda`` is IEEE float32); ``bf16``: autocast to bfloat16; ``cl``: channels-last
+    memory format; ``compile``: ``torch.compile`` of the network."""
+    base, _, flags = backend.partition(":")
+    return base, tuple(f for f in flags.split("+") if f)
+
+
 def unavailable_reason(backend: str) -> str | None:
     """Why ``backend`` cannot run here, or ``None`` when it can."""
+    backend, variants = split_backend(backend)
     if backend not in BACKENDS:
         return f"unknown backend (choose from {', '.join(BACKENDS)})"
+    if variants and (not backend.startswith("torch") or set(variants) - set(VARIANTS)):
+        return f"variants {'+'.join(variants)}: torch backends only, from {', '.join(VARIANTS)}"
     if backend == "cupy" and not gpu_available():
         return "CuPy with an NVIDIA GPU not found"
     if backend == "torch-cuda":
@@ -100,25 +117,44 @@ def numpy_step(net, x, y):
     return step
 
 
-def torch_step(net, x, y, device="cpu"):
-    """The same step on the torch twin of ``net`` (same weights and dtype), by autograd."""
+def torch_step(net, x, y, device="cpu", variants=()):
+    """The same step on the torch twin of ``net`` (same weights and dtype), by autograd, with
+    the ``variants`` of :func:`split_backend`."""
     import torch
     import torch.nn.functional as F
 
     from course_lib.twins.layers import to_torch
 
+    set_tf32("tf32" in variants)
     twin = to_torch(net, device=device).train()
-    opt = torch.optim.SGD(twin.parameters(), lr=LR, momentum=MOMENTUM)
     xt, yt = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
+    if "cl" in variants:
+        twin, xt = (
+            twin.to(memory_format=torch.channels_last),
+            xt.contiguous(memory_format=torch.channels_last),
+        )
+    opt = torch.optim.SGD(twin.parameters(), lr=LR, momentum=MOMENTUM)
+    model = torch.compile(twin) if "compile" in variants else twin
+    autocast = torch.autocast(xt.device.type, torch.bfloat16, enabled="bf16" in variants)
 
     def step():
         opt.zero_grad(set_to_none=True)
-        value = F.cross_entropy(twin(xt), yt)
+        with autocast:
+            value = F.cross_entropy(model(xt), yt)
         value.backward()
         opt.step()
         return float(value.detach())
 
     return step
+
+
+def set_tf32(on: bool) -> None:
+    """TF32 tensor cores for float32 products and convolutions on or off (torch's default:
+    off for products, on for cuDNN convolutions, which would make "float32" partly TF32)."""
+    import torch
+
+    torch.backends.cuda.matmul.allow_tf32 = on
+    torch.backends.cudnn.allow_tf32 = on
 
 
 def time_run(
@@ -127,6 +163,7 @@ def time_run(
     """Build, warm up and time one (net, backend, dtype): median seconds per step and img/min."""
     from course_lib.backend import xp_for
 
+    backend, variants = split_backend(backend)
     xp = xp_for("cuda") if backend == "cupy" else np
     net = build_net(net_name, in_size=in_size, width=width, dtype=dtype, seed=seed, xp=xp)
     x, y = _data(net, batch, dtype, seed)
@@ -135,7 +172,7 @@ def time_run(
         step, device = numpy_step(net, xp.asarray(x), xp.asarray(y)), xp
     else:
         device = "cuda" if backend == "torch-cuda" else "cpu"
-        step = torch_step(net, x, y, device)
+        step = torch_step(net, x, y, device, variants)
         del net  # the twin holds its own copy of the weights
     gc.collect()
     time.sleep(settle_s)
@@ -150,7 +187,7 @@ def time_run(
     median = statistics.median(times)
     return {
         "net": net_name,
-        "backend": backend,
+        "backend": "+".join([backend, *variants]).replace("+", ":", 1),
         "dtype": dtype,
         "parameters": sum(r["params"] for r in costs),
         "gflop_forward_per_image": sum(r["flops"] for r in costs) / 1e9,
@@ -189,12 +226,12 @@ def format_table(res: dict, title: str = "AlexNet training speed") -> str:
         f"after {res['load_after'][0]:.2f})",
         f"  machine: {m['processor']}, {m['cpu_count']} CPUs, GPU: {m['gpu']}, torch "
         f"{m.get('torch')} ({s['threads']} threads), numpy {m['numpy']}",
-        f"  {'net':8s} {'backend':10s} {'dtype':8s} {'params':>11s} {'GFLOP/img':>9s} "
+        f"  {'net':8s} {'backend':26s} {'dtype':8s} {'params':>11s} {'GFLOP/img':>9s} "
         f"{'s/step':>8s} {'img/min':>9s}",
     ]
     for r in res["runs"]:
         lines.append(
-            f"  {r['net']:8s} {r['backend']:10s} {r['dtype']:8s} {r['parameters']:11,d} "
+            f"  {r['net']:8s} {r['backend']:26s} {r['dtype']:8s} {r['parameters']:11,d} "
             f"{r['gflop_forward_per_image']:9.3f} {r['s_per_step']:8.3f} {r['img_per_min']:9,.0f}"
         )
     for kind, values in res["ratios"].items():
@@ -212,7 +249,10 @@ def parse_args(argv=None):
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--nets", default=",".join(NETS), help="comma-separated: alexnet, seed")
-    p.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated")
+    p.add_argument("--backends", default=",".join(BACKENDS),
+                   help="comma-separated; a torch backend takes variants after a colon, "
+                   "joined by +, from tf32, bf16, cl (channels-last), compile: "
+                   "torch-cuda:bf16+cl+compile")  # fmt: skip
     p.add_argument("--dtypes", default=",".join(DTYPES), help="comma-separated")
     p.add_argument("--in-size", type=int, default=227, help="image side (the paper's: 227)")
     p.add_argument("--width", type=float, default=1.0, help="AlexNet's filter/unit scale")
@@ -232,7 +272,8 @@ def main(argv=None) -> dict:
 
     args = parse_args(argv)
     nets = choices(args.nets, NETS, "nets")
-    backends = choices(args.backends, BACKENDS, "backends")
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    choices(",".join(split_backend(b)[0] for b in backends), BACKENDS, "backends")
     dtypes = choices(args.dtypes, DTYPES, "dtypes")
     threads_before = torch.get_num_threads()
     threads = args.threads or threads_before
@@ -260,6 +301,7 @@ def main(argv=None) -> dict:
         "settings": settings,
         "runs": [],
         "skipped": [],
+        "failed": [],
     }
     for backend in list(backends):
         reason = unavailable_reason(backend)
@@ -271,16 +313,26 @@ def main(argv=None) -> dict:
     for net in nets:
         for dtype in dtypes:
             for backend in backends:
-                r = time_run(
-                    net, backend, dtype, warmup=args.warmup, seed=args.seed,
-                    settle_s=args.settle, **common,
-                )  # fmt: skip
+                if split_backend(backend)[1] and dtype != "float32":
+                    continue  # the variants are float32 tricks (autocast, TF32)
+                try:
+                    r = time_run(
+                        net, backend, dtype, warmup=args.warmup, seed=args.seed,
+                        settle_s=args.settle, **common,
+                    )  # fmt: skip
+                except Exception as err:  # noqa: BLE001 - recorded; the exit status says so
+                    traceback.print_exc()
+                    out["failed"].append({"net": net, "backend": backend, "dtype": dtype,
+                                          "error": f"{type(err).__name__}: {err}"})  # fmt: skip
+                    continue
                 out["runs"].append(r)
                 print(
                     f"[bench_alexnet] {net:8s} {backend:10s} {dtype}: {r['s_per_step']:8.3f} "
                     f"s/step  {r['img_per_min']:9,.0f} img/min"
                 )
                 gc.collect()
+                if args.out:  # as it goes: a run killed at a time limit keeps what it measured
+                    write_json(args.out, {**out, "ratios": ratios(out["runs"]), "finished": None})
     if limiter is not None:  # first: it also resets torch's OpenMP threads
         limiter.restore_original_limits()
     torch.set_num_threads(threads_before)
@@ -291,6 +343,8 @@ def main(argv=None) -> dict:
     if args.out:
         write_json(args.out, out)
         print(f"[bench_alexnet] wrote {args.out}")
+    if out["failed"]:
+        raise SystemExit(f"[bench_alexnet] {len(out['failed'])} run(s) failed: see above")
     return out
 
 

@@ -27,7 +27,9 @@ times up to the seed's.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
+import traceback
 
 import numpy as np
 
@@ -214,6 +216,35 @@ def format_table(res: dict, title: str) -> str:
     return "\n".join(lines)
 
 
+def agreement(runs: list[dict]) -> None:
+    """Add ``rel_diff_vs_numpy`` to every run with a NumPy run at the same batch size:
+    |error - NumPy's error| / NumPy's error."""
+    ref = {r["batch_size"]: r["recon_sqerr"] for r in runs if r["backend"] == "numpy"}
+    for r in runs:
+        if r["batch_size"] in ref:
+            numpy_err = ref[r["batch_size"]]
+            r["rel_diff_vs_numpy"] = abs(r["recon_sqerr"] - numpy_err) / abs(numpy_err)
+
+
+@contextlib.contextmanager
+def failure_recorded(out: dict, backend: str, batch_size):
+    """Run the block; an exception in it is printed and recorded in ``out["failed"]`` (with the
+    backend, batch size and error) instead of ending the benchmark, so the other backends run."""
+    try:
+        yield
+    except Exception as err:  # noqa: BLE001 - recorded, printed, and the exit status says so
+        traceback.print_exc()
+        out["failed"].append({"backend": backend, "batch_size": batch_size,
+                              "error": f"{type(err).__name__}: {err}"})  # fmt: skip
+
+
+def save_partial(out: dict, path) -> None:
+    """Write what is measured so far (``"finished": null``), so a run killed at a time limit
+    keeps its finished configurations."""
+    if path:
+        write_json(path, {**out, "finished": None})
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(
         prog="python -m experiments.bench_sae",
@@ -301,6 +332,7 @@ def main(argv=None) -> dict:
         "protocol": protocol,
         "runs": [],
         "skipped": [],
+        "failed": [],
     }
     common = dict(
         sizes=sizes,
@@ -316,41 +348,42 @@ def main(argv=None) -> dict:
         if reason is not None:
             out["skipped"].append({"backend": backend, "reason": reason})
             print(f"[bench_sae] {backend}: skipped ({reason})")
+            save_partial(out, args.out)
             continue
         if not args.no_warmup:
-            run_protocol(
-                backend,
-                x[: min(len(x), 2 * max(batch_sizes))],
-                pretrain_epochs=1,
-                finetune_epochs=1,
-                batch_size=min(batch_sizes),
-                **common,
-            )
+            warm, failures = x[: min(len(x), 2 * max(batch_sizes))], len(out["failed"])
+            with failure_recorded(out, backend, "warm-up"):
+                run_protocol(
+                    backend, warm, pretrain_epochs=1, finetune_epochs=1,
+                    batch_size=min(batch_sizes), **common,
+                )  # fmt: skip
+            if len(out["failed"]) > failures:
+                save_partial(out, args.out)
+                continue
         for bs in batch_sizes:
-            r = run_protocol(
-                backend,
-                x,
-                pretrain_epochs=args.pretrain_epochs,
-                finetune_epochs=args.finetune_epochs,
-                batch_size=bs,
-                **common,
-            )
+            failures = len(out["failed"])
+            with failure_recorded(out, backend, bs):
+                r = run_protocol(
+                    backend, x, pretrain_epochs=args.pretrain_epochs,
+                    finetune_epochs=args.finetune_epochs, batch_size=bs, **common,
+                )  # fmt: skip
+            if len(out["failed"]) > failures:
+                save_partial(out, args.out)
+                continue
             out["runs"].append(r)
             print(
                 f"[bench_sae] {backend:17s} batch {bs:5d}: pretrain {r['pretrain_s']:8.2f} s  "
                 f"fine-tune {r['finetune_s']:8.2f} s  total {r['total_s']:8.2f} s  "
                 f"error {r['recon_sqerr']:.4f}"
             )
-    # agreement: every backend's error relative to NumPy's at the same batch size
-    ref = {r["batch_size"]: r["recon_sqerr"] for r in out["runs"] if r["backend"] == "numpy"}
-    for r in out["runs"]:
-        if r["batch_size"] in ref:
-            numpy_err = ref[r["batch_size"]]
-            r["rel_diff_vs_numpy"] = abs(r["recon_sqerr"] - numpy_err) / abs(numpy_err)
+            save_partial(out, args.out)
+    agreement(out["runs"])
     out["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     if args.out:
         write_json(args.out, out)
         print(f"[bench_sae] wrote {args.out}")
+    if out["failed"]:
+        raise SystemExit(f"[bench_sae] {len(out['failed'])} run(s) failed: see 'failed' above")
     return out
 
 

@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import time
+import traceback
 from pathlib import Path
 
 from course_lib import fusion, speed
@@ -55,30 +56,58 @@ def gemm_dtypes(device: str) -> list[str]:
     return ["float64", "float32", "bfloat16"]
 
 
-def run(device: str, scale: dict, log=print) -> dict:
-    """Every measurement at the sizes in ``scale``; a dict ready for JSON."""
-    r = scale["repeats"]
-    out = {"gemm": [], "triad": [], "op_time": [], "fusion": [], "train_rate": []}
+def run(device: str, scale: dict, log=print, partial=lambda out: None) -> dict:
+    """Every measurement at the sizes in ``scale``; a dict ready for JSON.  ``partial(out)``
+    is called after each section with what is measured so far; a section that raises is
+    recorded in ``out["errors"]`` and the others still run."""
+    out = {"gemm": [], "triad": [], "op_time": [], "fusion": [], "train_rate": [], "errors": {}}
+    sections = [train_rates, gemms, triads, op_times, fusions, convs]  # first: seed 002's "10x"
+    for section in sections:
+        try:
+            section(out, device, scale, log)
+        except Exception as err:  # noqa: BLE001 - recorded; main's exit status says so
+            traceback.print_exc()
+            out["errors"][section.__name__] = f"{type(err).__name__}: {err}"
+        partial(out)
+    return out
+
+
+def train_rates(out, device, scale, log):
+    for batch in scale["train"]:
+        rate = speed.train_step_rate(batch, device, repeats=scale["repeats"])
+        out["train_rate"].append({"batch": batch, "images_per_s": rate})
+    log(f"[bench_speed] training step: {out['train_rate'][-1]}")
+
+
+def gemms(out, device, scale, log):
     for dtype in gemm_dtypes(device):
         for n in scale["gemm"]:
-            out["gemm"].append(speed.gemm(n, dtype, device, repeats=r))
+            out["gemm"].append(speed.gemm(n, dtype, device, repeats=scale["repeats"]))
         log(f"[bench_speed] gemm {dtype}: {out['gemm'][-1]['gflops']:.1f} GFLOP/s at n={n}")
-    out["triad"] = [speed.triad(n, device, repeats=r) for n in scale["triad"]]
+
+
+def triads(out, device, scale, log):
+    out["triad"] = [speed.triad(n, device, repeats=scale["repeats"]) for n in scale["triad"]]
+
+
+def op_times(out, device, scale, log):
     libraries = ["torch"] + ([] if device.startswith("cuda") else ["numpy"])
     for library in libraries:
         for n in scale["op"]:
-            seconds = speed.op_time(n, device, library, repeats=r)
+            seconds = speed.op_time(n, device, library, repeats=scale["repeats"])
             out["op_time"].append({"n": n, "library": library, "seconds": seconds})
+
+
+def fusions(out, device, scale, log):
     fused = fusion.compiled(fusion.gelu_steps)  # compiled once, for every length
-    out["fusion"] = [fusion_row(n, device, r, fused) for n in scale["fusion"]]
+    out["fusion"] = [fusion_row(n, device, scale["repeats"], fused) for n in scale["fusion"]]
     log(f"[bench_speed] fusion at n={scale['fusion'][-1]}: {out['fusion'][-1]}")
+
+
+def convs(out, device, scale, log):
     out["conv_batch"] = scale["conv_batch"]
-    out["conv"] = speed.conv_algorithms(scale["conv_batch"], device, repeats=max(2, r // 2))
-    for batch in scale["train"]:
-        rate = speed.train_step_rate(batch, device, repeats=r)
-        out["train_rate"].append({"batch": batch, "images_per_s": rate})
-    log(f"[bench_speed] training step: {out['train_rate'][-1]}")
-    return out
+    repeats = max(2, scale["repeats"] // 2)
+    out["conv"] = speed.conv_algorithms(scale["conv_batch"], device, repeats=repeats)
 
 
 def fusion_row(n: int, device: str, repeats: int, fused) -> dict:
@@ -129,7 +158,12 @@ def main(argv=None) -> dict:
            "settings": {"scale": args.scale, **SCALES[args.scale], "threads": args.threads,
                         "blas_threads": blas_threads()}}  # fmt: skip
     try:
-        out.update(run(args.device, SCALES[args.scale]))
+
+        def partial(measured):  # as it goes: a run killed at a time limit keeps what it measured
+            if args.out:
+                write_json(args.out, {**out, **measured, "finished": None})
+
+        out.update(run(args.device, SCALES[args.scale], partial=partial))
     finally:  # BLAS/OpenMP limits first: restoring them also resets torch's OpenMP threads
         if limiter is not None:
             limiter.restore_original_limits()
@@ -139,6 +173,8 @@ def main(argv=None) -> dict:
     if args.out:
         write_json(args.out, out)
         print(f"[bench_speed] wrote {args.out}")
+    if out["errors"]:
+        raise SystemExit(f"[bench_speed] sections failed: {', '.join(out['errors'])}")
     return out
 
 

@@ -50,6 +50,7 @@ class Item:
     what: str
     needs_gpu: bool = True
     unavailable: str = ""  # why this item cannot run yet, if it cannot
+    smoke: tuple = ()  # appended by --smoke: the same command, tiny and on the CPU
     extra: dict = field(default_factory=dict)
 
 
@@ -74,36 +75,58 @@ _CIFAR_MISSING = "" if available("cifar-10") else (
     "CIFAR-10 is not on this machine: put cifar-10/cifar-10-python.tar.gz in COURSE_DATA "
     "(course_lib.data.load_cifar10() downloads it where there is a network)")  # fmt: skip
 
+SAE_SMOKE = ("--backends", "numpy,torch-cpu", "--images", "300", "--pretrain-epochs", "1",
+             "--finetune-epochs", "1", "--batch-sizes", "100", "--no-warmup")  # fmt: skip
+ALEXNET_SMOKE = ("--dtypes", "float32", "--in-size", "67", "--width", "0.25", "--batch", "2",
+                 "--steps", "1", "--warmup", "0", "--settle", "0", "--threads", "2")  # fmt: skip
+ALEXNET_TORCH = "torch-cuda,torch-cuda:tf32,torch-cuda:bf16,torch-cuda:bf16+cl"
+
+# In priority order: what turns into the course's verdicts first.  estimate_s: seconds on an
+# H100/H200 (the SAE items from the 2-core CPU times and the GPU's launch-bound steps; refined
+# by the first measured run, campaign.json's "seconds").
 ITEMS = [
-    Item("parity", "all", 150, _parity, "parity_{slug}.json",
-         "pytest -m gpu: NumPy vs CuPy and torch CPU vs CUDA, every from-scratch layer"),
-    Item("sae_seed", "05", 240,
+    Item("parity", "all", 120, _parity, "parity_{slug}.json",
+         "pytest -m gpu: NumPy vs CuPy and torch CPU vs CUDA, every from-scratch layer "
+         "(fails when no test ran)", smoke=("--collect-only",)),
+    Item("sae_seed", "05", 150,
          lambda out, slug: _bench("sae", "--backends", GPU_BACKENDS_SAE, "--batch-sizes", "100",
                                   "--out", str(out / f"sae_speed_{slug}.json"))(out, slug),
          "sae_speed_{slug}.json", "seed 000's protocol (50,000 images, 15x4 + 5 epochs), batch "
-         "100: CuPy, torch CUDA, CUDA graphs"),
-    Item("sae_sweep", "05", 120,
+         "100: CuPy, torch CUDA, CUDA graphs", smoke=SAE_SMOKE),
+    Item("sae_cpu", "05", 120,
+         lambda out, slug: _bench("sae", "--backends", "numpy", "--batch-sizes", "100",
+                                  "--note", "the CPU cores of the GPU machine: the speed-up's "
+                                  "denominator", "--out",
+                                  str(out / f"sae_speed_{slug}_cpu.json"))(out, slug),
+         "sae_speed_{slug}_cpu.json", "the same protocol in NumPy on the GPU machine's CPU "
+         "cores (seed000.sae_gpu_speedup's denominator)", needs_gpu=False, smoke=SAE_SMOKE),
+    Item("alexnet", "07", 120,
+         lambda out, slug: _bench("alexnet", "--backends", "cupy," + ALEXNET_TORCH,
+                                  "--dtypes", "float32,float64", "--threads", "16",
+                                  "--out", str(out / f"alexnet_speed_{slug}.json"))(out, slug),
+         "alexnet_speed_{slug}.json", "lesson 07: AlexNet and the seed's net, training images/s, "
+         "CuPy vs torch (float32, float64; TF32, bf16, channels-last)",
+         smoke=("--backends", "numpy,torch-cpu,torch-cpu:bf16+cl", *ALEXNET_SMOKE)),
+    Item("speed", "11", 120,
+         lambda out, slug: _bench("speed", "--device", "cuda", "--scale", "full", "--out",
+                                  str(out / f"speed_{slug}.json"))(out, slug),
+         "speed_{slug}.json", "lesson 11: MLP training rate by batch (seed 002's 10x), products "
+         "by dtype (TF32, bf16, fp16), triad, launch cost, fusion (Triton), cudnn.benchmark",
+         smoke=("--device", "cpu", "--scale", "tiny")),
+    Item("sae_sweep", "05", 60,
          lambda out, slug: _bench("sae", "--backends", GPU_BACKENDS_SAE, "--batch-sizes",
                                   "20,500,2000", "--images", "10000", "--pretrain-epochs", "1",
                                   "--finetune-epochs", "1", "--note",
                                   "reduced protocol (10,000 images, 1+1 epochs) for the sweep",
                                   "--out", str(out / f"sae_sweep_{slug}.json"))(out, slug),
-         "sae_sweep_{slug}.json", "batch sizes 20, 500, 2000 on a reduced protocol"),
-    Item("speed", "11", 180,
-         lambda out, slug: _bench("speed", "--device", "cuda", "--scale", "full", "--out",
-                                  str(out / f"speed_{slug}.json"))(out, slug),
-         "speed_{slug}.json", "lesson 11: products by dtype (TF32, bf16, fp16), triad, fusion "
-         "(Triton), launch cost, cudnn.benchmark, throughput by batch"),
-    Item("alexnet", "07", 150,
-         lambda out, slug: _bench("alexnet", "--backends", "cupy,torch-cuda", "--dtypes",
-                                  "float32,float64", "--threads", "16",
-                                  "--out", str(out / f"alexnet_speed_{slug}.json"))(out, slug),
-         "alexnet_speed_{slug}.json", "lesson 07: AlexNet training images/s, CuPy vs torch"),
-    Item("sae_cpu", "05", 300,
-         lambda out, slug: _bench("sae", "--backends", "numpy,torch-cpu", "--batch-sizes", "100",
-                                  "--out", str(out / f"sae_speed_{slug}_cpu.json"))(out, slug),
-         "sae_speed_{slug}_cpu.json", "the same protocol on the GPU machine's CPU cores",
-         needs_gpu=False),
+         "sae_sweep_{slug}.json", "batch sizes 20, 500, 2000 on a reduced protocol",
+         smoke=SAE_SMOKE),
+    Item("alexnet_compile", "07", 90,
+         lambda out, slug: _bench("alexnet", "--backends", "torch-cuda:bf16+cl+compile",
+                                  "--dtypes", "float32", "--threads", "16", "--out",
+                                  str(out / f"alexnet_compile_{slug}.json"))(out, slug),
+         "alexnet_compile_{slug}.json", "lesson 07: the same with torch.compile (bf16, "
+         "channels-last)", smoke=("--backends", "torch-cpu:compile", *ALEXNET_SMOKE)),
     Item("resnet20", "14", 420, _resnet(3), "resnet20_cifar10_{slug}.json",
          "lesson 14: ResNet-20 on CIFAR-10, the paper's 64k-iteration recipe (torch twin, bf16)",
          unavailable=_CIFAR_MISSING),
@@ -136,10 +159,34 @@ def parity_json(xml_path: Path, json_path: Path) -> dict:
     return result
 
 
+def measured(path: Path) -> dict:
+    """What an item's JSON holds so far: whether it finished, and how many configurations
+    (runs) it recorded (a benchmark writes its JSON after each one, "finished": null)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"output_written": False}
+    runs = data.get("runs")
+    return {"output_written": True, "output_finished": bool(data.get("finished", True)),
+            **({"configurations": len(runs)} if isinstance(runs, list) else {})}  # fmt: skip
+
+
+def _parity_verdict(xml_path: Path, json_path: Path, status: str) -> str:
+    """The parity item's status: its JSON written from the junit XML; "failed (no test ran)"
+    when every test was skipped or none was collected, whatever pytest's exit status."""
+    if not xml_path.is_file():
+        return status if status != "done" else "failed (no junit XML written)"
+    counts = parity_json(xml_path, json_path)
+    if counts["passed"] + counts["failures"] + counts["errors"] == 0:
+        return f"failed (no test ran: {counts['skipped']} skipped)"
+    return status
+
+
 def _run(argv: list[str], timeout: float, log: Path) -> tuple[str, float]:
     """Run ``python argv`` with a time limit; returns (status, seconds)."""
     t0 = time.perf_counter()
-    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=str(REPO))
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=path)
     with open(log, "w", encoding="utf-8") as f:
         proc = subprocess.Popen(
             [sys.executable, *argv],
@@ -158,10 +205,14 @@ def _run(argv: list[str], timeout: float, log: Path) -> tuple[str, float]:
     return ("done" if rc == 0 else f"failed (exit {rc})"), time.perf_counter() - t0
 
 
-def run(out: Path, budget_s: float, items=None, *, has_gpu=None, only=None) -> dict:
-    """Run the campaign into ``out``; returns (and writes) campaign.json's content."""
+def run(out: Path, budget_s: float, items=None, *, has_gpu=None, only=None, smoke=False) -> dict:
+    """Run the campaign into ``out``; returns (and writes) campaign.json's content.
+
+    ``smoke``: every item's own command with its :attr:`Item.smoke` arguments appended (tiny
+    sizes, CPU backends), so the whole campaign's code runs on a machine without a GPU (under
+    :mod:`experiments.gpu_image`'s guard, with the GPU image's packages only)."""
     items = ITEMS if items is None else items
-    has_gpu = _torch_sees_a_gpu() if has_gpu is None else has_gpu
+    has_gpu = True if smoke else _torch_sees_a_gpu() if has_gpu is None else has_gpu
     out.mkdir(parents=True, exist_ok=True)
     record_path = out / "campaign.json"
     earlier = json.loads(record_path.read_text()) if record_path.is_file() else {}
@@ -169,7 +220,7 @@ def run(out: Path, budget_s: float, items=None, *, has_gpu=None, only=None) -> d
     machine = describe_machine()
     slug = gpu_slug(machine)
     record = {"benchmark": "gpu_campaign", "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
-              "machine": machine, "budget_s": budget_s, "items": []}  # fmt: skip
+              "machine": machine, "budget_s": budget_s, "smoke": smoke, "items": []}  # fmt: skip
     t_start, spent, estimated = time.perf_counter(), 0.0, 0.0
     for item in items:
         entry = {"name": item.name, "lesson": item.lesson, "what": item.what,
@@ -183,10 +234,14 @@ def run(out: Path, budget_s: float, items=None, *, has_gpu=None, only=None) -> d
                          reason=reason)  # fmt: skip
         else:
             log = out / f"{item.name}.log"
-            status, seconds = _run(item.command(out, slug), left, log)
+            argv = [*item.command(out, slug), *(item.smoke if smoke else ())]
+            status, seconds = _run(argv, left, log)
             entry.update(status=status, seconds=round(seconds, 1), log=log.name)
-            if item.name == "parity" and (out / f"parity_{slug}.xml").is_file():
-                parity_json(out / f"parity_{slug}.xml", out / entry["output"])
+            entry.update(measured(out / entry["output"]))
+            if item.name == "parity" and not smoke:
+                status = _parity_verdict(out / f"parity_{slug}.xml", out / entry["output"],
+                                         status)  # fmt: skip
+                entry["status"] = status
             if status == "done":
                 spent, estimated = spent + seconds, estimated + item.estimate_s
         record["items"].append(entry)
@@ -221,3 +276,41 @@ def _skip_reason(item, has_gpu, only, done_before, left, scale) -> str:
     if item.estimate_s * scale > left:
         return f"needs about {item.estimate_s * scale:.0f} s, {left:.0f} s of the budget left"
     return ""
+
+
+DEVICE_SCRIPT = "experiments/gpu_image/on_device.sh"
+
+
+def plan(budget_s: float = 470) -> str:
+    """The recipe a session lent a GPU machine follows: one device call, then the merge."""
+    rows = []
+    for item in ITEMS:
+        if item.unavailable:
+            rows.append(f"  -  {item.name:16s} not run: {item.unavailable}")
+        else:
+            rows.append(f"  {item.estimate_s:4.0f} s {item.name:16s} -> "
+                        f"{item.output.format(slug='<gpu>'):30s} {item.what}")  # fmt: skip
+    runnable = sum(i.estimate_s for i in ITEMS if not i.unavailable)
+    return "\n".join([
+        "The GPU campaign in one device call (about 15 minutes of device time per session):",
+        "",
+        "1. Here, carry MNIST in a git-ignored folder (12 MB of the 64 MiB that travels):",
+        "     mkdir -p .gpu-data && cp -r \"$COURSE_DATA/mnist\" .gpu-data/",
+        "   The campaign imports only what the GPU image has (checked by",
+        "   python -m experiments.gpu_image -m experiments gpu-campaign --smoke, part of",
+        "   make test); a package it ever lacks travels as a wheel in .whl/ (see the device",
+        "   tool's README), which the script installs.",
+        "2. One device call, from the repository root, then give the machine back:",
+        f"     command: bash {DEVICE_SCRIPT} {budget_s:.0f}",
+        f"     carry: [\".gpu-data\"] (and \".whl\" if used); timeout_s: {budget_s + 90:.0f}",
+        "   It writes $OUT/gpu-run.tar.gz and $OUT/campaign.json.",
+        "3. Merge: tar xzf gpu-run.tar.gz, then copy each item's JSON into experiments/results/",
+        "   (partial ones say \"finished\": null; campaign.json says which configurations ran),",
+        "   add a row to experiments/results/README.md, and commit; lessons 05, 07 and 11 read",
+        "   them from there.",
+        "",
+        f"Items, in order (estimates on an H100/H200; {runnable:.0f} s if all run, budget "
+        f"{budget_s:.0f} s: what does not fit is skipped and done by the next call into the "
+        "same --out):",
+        *rows,
+    ])  # fmt: skip

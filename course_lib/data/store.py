@@ -30,10 +30,20 @@ class DataError(RuntimeError):
 
 
 def cache_dir() -> Path:
-    """The user cache folder for datasets (the platform's cache folder, as pooch.os_cache gives)."""
-    import platformdirs
+    """The user cache folder for datasets (the platform's cache folder, as pooch.os_cache gives).
 
-    return Path(os.environ.get("COURSE_CACHE") or platformdirs.user_cache_dir("course_lib"))
+    ``COURSE_CACHE`` wins; without platformdirs (the GPU machine's image has none) the XDG
+    folder ``$XDG_CACHE_HOME/course_lib`` (default ``~/.cache/course_lib``), which is what
+    platformdirs gives on Linux.
+    """
+    if os.environ.get("COURSE_CACHE"):
+        return Path(os.environ["COURSE_CACHE"])
+    try:
+        import platformdirs
+    except ImportError:
+        xdg = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        return Path(xdg) / "course_lib"
+    return Path(platformdirs.user_cache_dir("course_lib"))
 
 
 def offline() -> bool:
