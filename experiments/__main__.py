@@ -305,6 +305,11 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         help="every item's command, tiny and on the CPU (a check without a GPU)",
     )
     p.add_argument(
+        "--merge",
+        metavar="RUN_DIR",
+        help="copy a finished campaign's JSON into experiments/results/; run nothing",
+    )
+    p.add_argument(
         "--plan",
         action="store_true",
         help="print the one-call recipe for a session lent a GPU machine; run nothing",
@@ -381,6 +386,12 @@ def cmd_campaign(args) -> int:
                         f"choose from {', '.join(sorted(names))}")  # fmt: skip
     if args.plan:
         print(campaign.plan(args.budget_s))
+        return 0
+    if args.merge:
+        if not (Path(args.merge) / "campaign.json").is_file():
+            raise UserError(f"--merge {args.merge}: no campaign.json there (a campaign's --out)")
+        for path in campaign.merge(Path(args.merge)):
+            print(f"wrote {path}")
         return 0
     record = campaign.run(Path(args.out), args.budget_s, only=only, smoke=args.smoke)
     failed = [i["name"] for i in record["items"] if i["status"] not in

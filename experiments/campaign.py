@@ -278,6 +278,46 @@ def _skip_reason(item, has_gpu, only, done_before, left, scale) -> str:
     return ""
 
 
+def merge(run_dir: Path, results_dir: Path = REPO / "experiments" / "results") -> list[Path]:
+    """Copy a campaign's JSON into ``results_dir`` (the files lessons read); returns them.
+
+    Every item's output that was written is copied, and ``campaign.json`` as
+    ``gpu_campaign_<gpu>.json``.  The NumPy run on the GPU machine's cores (``sae_cpu``) is
+    merged into the GPU SAE file, as the run the speed-up divides by (same machine, same
+    protocol; ``merged_from`` names both files)."""
+    run_dir, results_dir = Path(run_dir), Path(results_dir)
+    record = json.loads((run_dir / "campaign.json").read_text(encoding="utf-8"))
+    slug = gpu_slug(record["machine"])
+    outputs = {i["name"]: run_dir / i["output"] for i in record["items"] if i.get("output")}
+    written = []
+    for name, path in outputs.items():
+        if name == "sae_cpu" or not path.is_file():
+            continue
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if name == "sae_seed" and outputs.get("sae_cpu", Path()).is_file():
+            data = _merge_sae(data, json.loads(outputs["sae_cpu"].read_text(encoding="utf-8")),
+                              [path.name, outputs["sae_cpu"].name])  # fmt: skip
+        write_json(results_dir / path.name, data)
+        written.append(results_dir / path.name)
+    write_json(results_dir / f"gpu_campaign_{slug}.json", record)
+    return [*written, results_dir / f"gpu_campaign_{slug}.json"]
+
+
+def _merge_sae(gpu: dict, cpu: dict, names: list[str]) -> dict:
+    """The GPU SAE result with the CPU result's runs added (same protocol, same machine)."""
+    from experiments.bench_sae import agreement
+
+    same = {k: v for k, v in gpu["protocol"].items() if k != "progress_bar"}
+    if {k: cpu["protocol"].get(k) for k in same} != same or gpu["machine"] != cpu["machine"]:
+        raise ValueError(f"{names[1]}: not the protocol and machine of {names[0]}; not merged")
+    runs = [dict(r) for r in cpu["runs"] + gpu["runs"]]
+    agreement(runs)
+    notes = "; ".join(filter(None, [gpu.get("note"), cpu.get("note")]))
+    return {**gpu, "note": notes, "runs": runs, "merged_from": names,
+            "skipped": gpu.get("skipped", []) + cpu.get("skipped", []),
+            "failed": gpu.get("failed", []) + cpu.get("failed", [])}  # fmt: skip
+
+
 DEVICE_SCRIPT = "experiments/gpu_image/on_device.sh"
 
 
@@ -304,10 +344,10 @@ def plan(budget_s: float = 470) -> str:
         f"     command: bash {DEVICE_SCRIPT} {budget_s:.0f}",
         f"     carry: [\".gpu-data\"] (and \".whl\" if used); timeout_s: {budget_s + 90:.0f}",
         "   It writes $OUT/gpu-run.tar.gz and $OUT/campaign.json.",
-        "3. Merge: tar xzf gpu-run.tar.gz, then copy each item's JSON into experiments/results/",
-        "   (partial ones say \"finished\": null; campaign.json says which configurations ran),",
-        "   add a row to experiments/results/README.md, and commit; lessons 05, 07 and 11 read",
-        "   them from there.",
+        "3. Merge: tar xzf gpu-run.tar.gz, then python -m experiments gpu-campaign --merge",
+        "   gpu-run copies each item's JSON into experiments/results/ (partial ones say",
+        "   \"finished\": null; campaign.json says which configurations ran); add a row to",
+        "   experiments/results/README.md and commit. Lessons 05, 07 and 11 read them there.",
         "",
         f"Items, in order (estimates on an H100/H200; {runnable:.0f} s if all run, budget "
         f"{budget_s:.0f} s: what does not fit is skipped and done by the next call into the "

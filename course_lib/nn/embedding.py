@@ -68,11 +68,15 @@ def scatter_add(target, idx, values, scale=1.0, weights=None):
     NumPy and CuPy alike.
     """
     xp = get_array_module(target)
-    if xp is not np and weights is None:
-        import cupyx
+    if xp is not np and weights is None:  # CuPy: atomic adds on the GPU
+        v = (values if scale == 1.0 else values * scale).reshape(-1, target.shape[1])
+        rows = xp.asarray(idx).ravel()
+        if hasattr(xp.add, "at"):  # CuPy 13+ (cupyx.scatter_add is deprecated there)
+            xp.add.at(target, rows, v)
+        else:
+            import cupyx
 
-        v = values if scale == 1.0 else values * scale
-        cupyx.scatter_add(target, xp.asarray(idx).ravel(), v.reshape(-1, target.shape[1]))
+            cupyx.scatter_add(target, rows, v)
         return target
     if weights is None:
         values = values.reshape(-1, target.shape[1])
