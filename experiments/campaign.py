@@ -113,6 +113,18 @@ ITEMS = [
          "speed_{slug}.json", "lesson 11: MLP training rate by batch (seed 002's 10x), products "
          "by dtype (TF32, bf16, fp16), triad, launch cost, fusion (Triton), cudnn.benchmark",
          smoke=("--device", "cpu", "--scale", "tiny")),
+    Item("kernels", "11", 60,
+         lambda out, slug: _bench("kernels", "--out", str(out / f"kernels_{slug}.json"))(out, slug),
+         "kernels_{slug}.json", "lesson 11: the hand-written numba.cuda kernels (naive and tiled "
+         "product, grid-stride add, block sum) against cuBLAS/CuPy",
+         smoke=("--simulator", "--repeats", "1")),
+    Item("alexnet_b128", "07", 90,
+         lambda out, slug: _bench("alexnet", "--backends", "cupy," + ALEXNET_TORCH,
+                                  "--dtypes", "float32", "--batch", "128", "--threads", "16",
+                                  "--out", str(out / f"alexnet_speed_b128_{slug}.json"))(out, slug),
+         "alexnet_speed_b128_{slug}.json", "lesson 07: the same at the paper's batch of 128 "
+         "(a GPU's batch: less launch-bound)",
+         smoke=("--backends", "numpy", *ALEXNET_SMOKE)),
     Item("sae_sweep", "05", 60,
          lambda out, slug: _bench("sae", "--backends", GPU_BACKENDS_SAE, "--batch-sizes",
                                   "20,500,2000", "--images", "10000", "--pretrain-epochs", "1",
