@@ -61,6 +61,10 @@ def _gpu_present() -> bool:
 
 
 def _cuda():
+    import numpy
+
+    if not hasattr(numpy, "row_stack"):  # removed in NumPy 2.5; numba-cuda 0.2x still names it
+        numpy.row_stack = numpy.vstack
     from numba import cuda
 
     return cuda
