@@ -294,7 +294,7 @@ def merge(run_dir: Path, results_dir: Path = REPO / "experiments" / "results") -
     """Copy a campaign's JSON into ``results_dir`` (the files lessons read); returns them.
 
     Every item's output that was written is copied, and ``campaign.json`` as
-    ``gpu_campaign_<gpu>.json``.  The NumPy run on the GPU machine's cores (``sae_cpu``) is
+    ``gpu_campaign_<gpu>_<start time>.json``.  The NumPy run on the GPU machine's cores (``sae_cpu``) is
     merged into the GPU SAE file, as the run the speed-up divides by (same machine, same
     protocol; ``merged_from`` names both files)."""
     run_dir, results_dir = Path(run_dir), Path(results_dir)
@@ -311,8 +311,10 @@ def merge(run_dir: Path, results_dir: Path = REPO / "experiments" / "results") -
                               [path.name, outputs["sae_cpu"].name])  # fmt: skip
         write_json(results_dir / path.name, data)
         written.append(results_dir / path.name)
-    write_json(results_dir / f"gpu_campaign_{slug}.json", record)
-    return [*written, results_dir / f"gpu_campaign_{slug}.json"]
+    stamp = record["started"].replace("-", "").replace(":", "").replace("T", "-")
+    record_path = results_dir / f"gpu_campaign_{slug}_{stamp}.json"  # one per call: all kept
+    write_json(record_path, record)
+    return [*written, record_path]
 
 
 def _merge_sae(gpu: dict, cpu: dict, names: list[str]) -> dict:
