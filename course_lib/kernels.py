@@ -64,7 +64,7 @@ def _cuda():
     import numpy
 
     if not hasattr(numpy, "row_stack"):  # removed in NumPy 2.5; numba-cuda 0.2x still names it
-        numpy.row_stack = numpy.vstack
+        numpy.row_stack = numpy.vstack  # noqa: NPY201 - restoring the name numba-cuda uses
     from numba import cuda
 
     return cuda

@@ -6,6 +6,8 @@
 * :func:`image_grid` -- rows of small images (digits, reconstructions, filters), a label per row.
 * :func:`computation_graph` -- a small computational graph, forward values and backward gradients.
 * :func:`code_map` -- 2-D codes (a map of documents, digits, films), one colour per label.
+* :func:`cuda_tiles` -- how a CUDA grid of thread blocks covers C = A B, tile by tile.
+* :func:`kernel_rates` -- hand-written GPU kernels against the library (bench_kernels' rows).
 
 Each returns the matplotlib objects it drew on, so a notebook can add titles or save the figure
 with ``repro.save_figure``.  Arrays may be NumPy or CuPy (copied to the host).
@@ -26,6 +28,8 @@ __all__ = [
     "image_grid",
     "computation_graph",
     "code_map",
+    "cuda_tiles",
+    "kernel_rates",
 ]
 
 
@@ -324,3 +328,90 @@ def plt_colours(n: int) -> list:
 
     cmap = matplotlib.colormaps["tab10" if n <= 10 else "tab20"]
     return [cmap(i % cmap.N) for i in range(n)]
+
+
+def cuda_tiles(m: int = 80, n: int = 96, k: int = 64, tile: int = 16, block=(1, 2)):
+    """The execution model of a tiled matrix product, drawn: C (m x n) cut into a grid of
+    tile x tile thread blocks (one thread per element of C), one block highlighted, and the
+    strips of A (rows) and B (columns) it reads, tile by tile, through shared memory.
+
+    ``block`` is the highlighted block's (row, column) in the grid.  Returns ``(fig, axes)``."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    fig, axes = plt.subplots(1, 3, figsize=(11, 4.2), gridspec_kw={"width_ratios": [k, n, n]})
+    by, bx = block
+    shapes = {
+        "A (m x k)": (m, k),
+        "B (k x n)": (k, n),
+        "C = A B (m x n)": (m, n),
+    }
+    for ax, (title, (rows, cols)) in zip(axes, shapes.items()):
+        ax.set(xlim=(0, cols), ylim=(rows, 0), aspect="equal", title=title, xticks=[], yticks=[])
+        for x in range(0, cols + 1, tile):
+            ax.axvline(x, color="0.8", lw=0.6)
+        for y in range(0, rows + 1, tile):
+            ax.axhline(y, color="0.8", lw=0.6)
+    a, b, c = axes
+    for t in range(math.ceil(k / tile)):  # the tiles the block walks through, lighter first
+        shade = 0.25 + 0.6 * t / max(1, math.ceil(k / tile) - 1)
+        a.add_patch(Rectangle((t * tile, by * tile), tile, tile, color="tab:blue", alpha=shade))
+        b.add_patch(Rectangle((bx * tile, t * tile), tile, tile, color="tab:orange", alpha=shade))
+    c.add_patch(Rectangle((bx * tile, by * tile), tile, tile, color="tab:green"))
+    c.text(
+        bx * tile + tile / 2,
+        by * tile + tile / 2,
+        f"block\n({by}, {bx})",
+        ha="center",
+        va="center",
+        fontsize=7,
+        color="white",
+    )
+    a.set_xlabel(
+        f"A's {tile}-row strip, a {tile}x{tile} tile\nat a time into shared memory", fontsize=8
+    )
+    b.set_xlabel("B's matching column strip", fontsize=8)
+    grid = f"{math.ceil(m / tile)} x {math.ceil(n / tile)}"
+    c.set_xlabel(f"a grid of {grid} blocks,\n{tile}x{tile} threads each", fontsize=8)
+    fig.tight_layout()
+    return fig, axes
+
+
+def kernel_rates(rows: list[dict], gpu: str = "the GPU"):
+    """Two panels from ``experiments.bench_kernels``' rows: the matrix product's GFLOP/s by n
+    (naive kernel, tiled kernel, cuBLAS) and the add's and sum's GB/s by length (kernel vs
+    library).  Returns ``(fig, (ax1, ax2))``."""
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+    for way, style in [("naive", "o-"), ("tiled", "s-"), ("library", "^--")]:
+        mm = [r for r in rows if r["op"] == "matmul" and r["way"] == way]
+        label = "cuBLAS (CuPy)" if way == "library" else f"{way} kernel"
+        ax1.plot([r["n"] for r in mm], [r["gflops"] for r in mm], style, label=label)
+    for op, marker in [("add", "o"), ("sum", "s")]:
+        for way, line in [("kernel", "-"), ("library", "--")]:
+            rs = [r for r in rows if r["op"] == op and r["way"] == way]
+            ax2.plot(
+                [r["n"] for r in rs],
+                [r["gb_per_s"] for r in rs],
+                marker + line,
+                label=f"{op}, {way}",
+            )
+    ax1.set(
+        xscale="log",
+        yscale="log",
+        xlabel="n (n x n float32 product)",
+        ylabel="GFLOP/s",
+        title=f"Matrix product on {gpu}",
+    )
+    ax2.set(
+        xscale="log",
+        yscale="log",
+        xlabel="numbers (float32)",
+        ylabel="GB/s",
+        title="Add and sum: hand-written vs CuPy",
+    )
+    for ax in (ax1, ax2):
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig, (ax1, ax2)

@@ -1,6 +1,12 @@
-"""What the benchmarks share: thread limits, the BLAS threads in use, comma-separated choices."""
+"""What the benchmarks share: thread limits, the BLAS threads in use, comma-separated choices,
+and the committed results lessons read (:func:`newest_result`)."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def limit_threads(threads: int, *, torch_too: bool = False):
@@ -34,3 +40,15 @@ def choices(text: str, allowed: tuple, what: str) -> list[str]:
     if not names or any(n not in allowed for n in names):
         raise SystemExit(f"--{what} {text!r}: choose from {', '.join(allowed)}")
     return names
+
+
+def newest_result(pattern: str, keep=None, results=RESULTS) -> dict | None:
+    """The committed benchmark JSON matching ``pattern`` in ``experiments/results/`` that
+    ``keep(data)`` accepts (all, without ``keep``), newest by its ``started`` time; None if none.
+    Its file name is added as ``data["file"]``."""
+    found = []
+    for path in sorted(Path(results).glob(pattern)):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if keep is None or keep(data):
+            found.append((data.get("started", ""), path.name, {**data, "file": path.name}))
+    return max(found, key=lambda f: f[:2])[2] if found else None

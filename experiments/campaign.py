@@ -294,9 +294,9 @@ def merge(run_dir: Path, results_dir: Path = REPO / "experiments" / "results") -
     """Copy a campaign's JSON into ``results_dir`` (the files lessons read); returns them.
 
     Every item's output that was written is copied, and ``campaign.json`` as
-    ``gpu_campaign_<gpu>_<start time>.json``.  The NumPy run on the GPU machine's cores (``sae_cpu``) is
-    merged into the GPU SAE file, as the run the speed-up divides by (same machine, same
-    protocol; ``merged_from`` names both files)."""
+    ``gpu_campaign_<gpu>_<start time>.json``.  The NumPy run on the GPU machine's cores
+    (``sae_cpu``) is merged into the GPU SAE file, as the run the speed-up divides by (same
+    machine, same protocol; ``merged_from`` names both files)."""
     run_dir, results_dir = Path(run_dir), Path(results_dir)
     record = json.loads((run_dir / "campaign.json").read_text(encoding="utf-8"))
     slug = gpu_slug(record["machine"])

@@ -46,9 +46,21 @@ def test_tiny_protocol_writes_json(data_dir, tmp_path):
 
 
 def test_progress_bars_show_each_stage_and_change_no_number(data_dir, capsys):
-    args = ["--backends", "numpy,torch-cpu", "--images", "300", "--pretrain-epochs", "1",
-            "--finetune-epochs", "1", "--sizes", "784,16,2", "--no-warmup",
-            "--data-dir", str(data_dir)]  # fmt: skip
+    args = [
+        "--backends",
+        "numpy,torch-cpu",
+        "--images",
+        "300",
+        "--pretrain-epochs",
+        "1",
+        "--finetune-epochs",
+        "1",
+        "--sizes",
+        "784,16,2",
+        "--no-warmup",
+        "--data-dir",
+        str(data_dir),
+    ]
     quiet = bench_sae.main(args)
     assert "layer 1/2" not in capsys.readouterr().out
     shown = bench_sae.main(args + ["--progress"])
@@ -124,3 +136,76 @@ def test_format_table_has_one_row_per_run_and_names_the_skipped():
     assert lines[4].split() == ["numpy", "100", "1.000", "0.500", "1.500", "40.000", "0.00%"]
     assert lines[5].split() == ["torch-cpu", "100", "2.000", "0.100", "2.100", "40.200"]
     assert lines[6].split() == ["cupy", "skipped:", "no", "GPU"] and len(lines) == 7
+
+
+def test_a_failing_backend_is_recorded_and_the_others_are_kept(data_dir, tmp_path, monkeypatch):
+    real = bench_sae.run_protocol
+
+    def torch_breaks(backend, *args, **kw):
+        if backend == "torch-cpu":
+            raise RuntimeError("CUDA error: an illegal memory access was encountered")
+        return real(backend, *args, **kw)
+
+    monkeypatch.setattr(bench_sae, "run_protocol", torch_breaks)
+    out = tmp_path / "bench.json"
+    argv = [
+        "--backends",
+        "torch-cpu,numpy",
+        "--images",
+        "300",
+        "--pretrain-epochs",
+        "1",
+        "--finetune-epochs",
+        "1",
+        "--sizes",
+        "784,32,2",
+        "--data-dir",
+        str(data_dir),
+        "--out",
+        str(out),
+    ]
+    with pytest.raises(SystemExit, match="1 run"):
+        bench_sae.main(argv)
+    saved = json.loads(out.read_text())
+    assert [r["backend"] for r in saved["runs"]] == ["numpy"] and saved["finished"]
+    assert saved["failed"] == [
+        {
+            "backend": "torch-cpu",
+            "batch_size": "warm-up",
+            "error": "RuntimeError: CUDA error: an illegal memory access was encountered",
+        }
+    ]
+
+
+def test_the_json_is_written_after_each_run(data_dir, tmp_path, monkeypatch):
+    out, seen = tmp_path / "bench.json", []
+    real = bench_sae.run_protocol
+
+    def look_first(backend, *args, **kw):
+        if out.is_file():
+            seen.append(json.loads(out.read_text()))
+        return real(backend, *args, **kw)
+
+    monkeypatch.setattr(bench_sae, "run_protocol", look_first)
+    argv = [
+        "--backends",
+        "numpy",
+        "--images",
+        "300",
+        "--pretrain-epochs",
+        "1",
+        "--finetune-epochs",
+        "1",
+        "--sizes",
+        "784,32,2",
+        "--batch-sizes",
+        "50,100",
+        "--no-warmup",
+        "--data-dir",
+        str(data_dir),
+        "--out",
+        str(out),
+    ]
+    bench_sae.main(argv)
+    assert len(seen) == 1 and seen[0]["finished"] is None
+    assert [r["batch_size"] for r in seen[0]["runs"]] == [50]

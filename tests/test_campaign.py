@@ -3,6 +3,9 @@ items (a GPU pretended), the budget skips what does not fit, failures and time-o
 and a second run into the same folder resumes."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -64,8 +67,10 @@ def test_parity_xml_becomes_counts(tmp_path):
     assert (out["tests"], out["passed"], out["failures"], out["failed"]) == (3, 1, 1, ["t.b"])
 
 
-@pytest.mark.parametrize(("gpu", "slug"), [("NVIDIA H200", "h200"), (None, "cpu"),
-                                          ("NVIDIA GeForce RTX 4090", "rtx_4090")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("gpu", "slug"),
+    [("NVIDIA H200", "h200"), (None, "cpu"), ("NVIDIA GeForce RTX 4090", "rtx_4090")],
+)
 def test_gpu_slug(gpu, slug):
     assert campaign.gpu_slug({"gpu": gpu}) == slug
 
@@ -79,3 +84,157 @@ def test_every_command_names_a_module_that_exists(tmp_path):
         assert argv[0] == "-m"
         module = argv[1].replace(".", "/")
         assert module == "pytest" or (campaign.REPO / f"{module}.py").is_file()
+
+
+def test_every_item_runs_tiny_with_only_the_gpu_images_packages(tmp_path, data_dir):
+    """The whole campaign, each item's own command made tiny and CPU-only (--smoke), in a
+    subprocess whose third-party imports are limited to experiments/gpu_image/packages.txt."""
+    env = dict(os.environ, COURSE_DATA=str(data_dir), COURSE_OFFLINE="1", MPLBACKEND="Agg")
+    argv = ["-m", "experiments", "gpu-campaign", "--smoke", "--out", str(tmp_path)]
+    done = subprocess.run(
+        [sys.executable, "-m", "experiments.gpu_image", *argv],
+        env=env,
+        cwd=campaign.REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    record = json.loads((tmp_path / "campaign.json").read_text())
+    ran = [i for i in record["items"] if "reason" not in i]
+    runnable = [i.name for i in campaign.ITEMS if not i.unavailable]
+    assert [i["name"] for i in ran] == runnable and all(i["status"] == "done" for i in ran)
+    assert record["smoke"] is True
+
+
+def test_the_guard_refuses_what_the_gpu_image_lacks():
+    probe = "import numpy, torch, tqdm; print('ok'); import platformdirs"
+    done = subprocess.run(
+        [sys.executable, "-m", "experiments.gpu_image", "-c", probe],
+        cwd=campaign.REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0 and done.stdout.strip() == "ok"
+    assert "'platformdirs'" in done.stderr and "not on the GPU image" in done.stderr
+
+
+def test_an_item_cut_at_the_budget_keeps_its_finished_configurations(tmp_path):
+    writes_then_hangs = (
+        "import json, sys, time; out = sys.argv[1]; "
+        "json.dump({'runs': [{'n': 1}, {'n': 2}], 'finished': None}, open(out, 'w')); "
+        "time.sleep(60)"
+    )
+    item = fake(
+        "cut", 0.1, lambda out, slug: ["-c", writes_then_hangs, str(out / f"cut_{slug}.json")]
+    )
+    record = campaign.run(tmp_path, budget_s=2.0, items=[item], has_gpu=True)
+    entry = record["items"][0]
+    assert entry["status"] == "timeout"
+    assert entry["output_written"] and not entry["output_finished"]
+    assert entry["configurations"] == 2
+
+
+def test_parity_with_no_test_run_fails(tmp_path):
+    xml = tmp_path / "p.xml"
+    xml.write_text('<testsuite tests="3" failures="0" errors="0" skipped="3"></testsuite>')
+    status = campaign._parity_verdict(xml, tmp_path / "p.json", "done")
+    assert status.startswith("failed (no test ran")
+    assert campaign._parity_verdict(tmp_path / "missing.xml", tmp_path / "q.json", "done") != "done"
+
+
+def fabricated_sae(machine, backends, total_s):
+    """A bench_sae result of the right schema, made up for a test (never committed)."""
+    runs = [
+        {
+            "backend": b,
+            "batch_size": 100,
+            "pretrain_s": 0.8 * t,
+            "finetune_s": 0.2 * t,
+            "total_s": t,
+            "pretrain_layer_s": [],
+            "final_train_loss": 1.0,
+            "recon_sqerr": 36.5 + 0.01 * i,
+        }
+        for i, (b, t) in enumerate(zip(backends, total_s))
+    ]
+    protocol = {
+        "sizes": [784, 1000, 500, 250, 2],
+        "images": 50000,
+        "pretrain_epochs": 15,
+        "finetune_epochs": 5,
+        "batch_sizes": [100],
+        "dtype": "float32",
+    }
+    return {
+        "benchmark": "sae_speed",
+        "started": "2030-01-01T00:00:00",
+        "machine": machine,
+        "protocol": protocol,
+        "runs": runs,
+        "skipped": [],
+        "failed": [],
+        "finished": "2030-01-01T00:01:00",
+    }
+
+
+def test_merge_puts_the_cpu_denominator_beside_the_gpu_runs(tmp_path):
+    machine = {"gpu": "Fake GPU 9000", "cpu_count": 16, "numpy": "2.5.2"}
+    run_dir, results = tmp_path / "gpu-run", tmp_path / "results"
+    run_dir.mkdir()
+    gpu = fabricated_sae(machine, ["cupy", "torch-cuda-graph"], [20.0, 4.0])
+    cpu = fabricated_sae(machine, ["numpy"], [80.0])
+    (run_dir / "sae_speed_fake_9000.json").write_text(json.dumps(gpu))
+    (run_dir / "sae_speed_fake_9000_cpu.json").write_text(json.dumps(cpu))
+    items = [
+        {"name": "sae_seed", "output": "sae_speed_fake_9000.json", "status": "done"},
+        {"name": "sae_cpu", "output": "sae_speed_fake_9000_cpu.json", "status": "done"},
+    ]
+    record = {"started": "2030-01-01T00:00:00", "machine": machine, "items": items}
+    (run_dir / "campaign.json").write_text(json.dumps(record))
+    written = campaign.merge(run_dir, results)
+    assert sorted(p.name for p in written) == [
+        "gpu_campaign_fake_gpu_9000_20300101-000000.json",
+        "sae_speed_fake_9000.json",
+    ]
+    merged = json.loads((results / "sae_speed_fake_9000.json").read_text())
+    assert [r["backend"] for r in merged["runs"]] == ["numpy", "cupy", "torch-cuda-graph"]
+    assert merged["runs"][0]["rel_diff_vs_numpy"] == 0.0 and merged["merged_from"]
+    cpu["machine"] = {**machine, "cpu_count": 8}  # another machine: refused, not mixed
+    (run_dir / "sae_speed_fake_9000_cpu.json").write_text(json.dumps(cpu))
+    with pytest.raises(ValueError, match="not the protocol and machine"):
+        campaign.merge(run_dir, results)
+
+
+def test_lesson_05_judges_a_gpu_json_of_the_right_schema(tmp_path, data_dir, monkeypatch):
+    """Lesson 05 fed a fabricated GPU JSON (made here, never committed): it records the GPU
+    minutes (the fastest GPU backend) and the speed-up over NumPy on the same machine."""
+    papermill = pytest.importorskip("papermill")
+    monkeypatch.setenv("COURSE_DATA", str(data_dir.resolve()))  # the kernel runs in notebooks/
+    machine = {
+        "gpu": "Fake GPU 9000",
+        "cpu_count": 16,
+        "numpy": "2.5.2",
+        "processor": "x86_64",
+        "torch": "0",
+    }
+    fake_json = tmp_path / "sae_speed_fake.json"
+    fake_json.write_text(
+        json.dumps(
+            fabricated_sae(machine, ["numpy", "cupy", "torch-cuda-graph"], [90.0, 30.0, 6.0])
+        )
+    )
+    results = tmp_path / "05.json"
+    papermill.execute_notebook(
+        str(campaign.REPO / "notebooks" / "05_sae_speed.ipynb"),
+        str(tmp_path / "out.ipynb"),
+        parameters={"gpu_json": str(fake_json), "results_path": str(results)},
+        cwd=str(campaign.REPO / "notebooks"),
+        progress_bar=False,
+        kernel_name="python3",
+    )
+    claims = json.loads(results.read_text())["claims"]
+    assert claims["seed000.sae_gpu_minutes"]["value"] == pytest.approx(6.0 / 60)
+    assert claims["seed000.sae_gpu_speedup"]["value"] == pytest.approx(15.0)
+    assert "torch-cuda-graph on Fake GPU 9000" in claims["seed000.sae_gpu_minutes"]["note"]
