@@ -15,15 +15,26 @@ field and the fix, instead of being silently mis-scaled.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+import math
+import numbers
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
 from course_lib.backend import asnumpy, get_array_module
+from course_lib.fileio import write_text
 
 KINDS = {"float": "f", "int": "iu", "bool": "b"}
 FORMAT = "course_lib.preprocess/1"
+
+
+def _is_size(n) -> bool:
+    return isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1
+
+
+def _is_finite_number(x) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
 
 
 @dataclass
@@ -34,6 +45,21 @@ class Schema:
     kind: str = "float"
     low: float | None = None
     high: float | None = None
+
+    def __post_init__(self):
+        shape = self.shape
+        if not isinstance(shape, (tuple, list)) or not all(_is_size(n) for n in shape):
+            raise ValueError(
+                f"Schema shape={shape!r}: give a tuple of integers >= 1, e.g. (1, 28, 28)"
+            )
+        if self.kind not in KINDS:
+            raise ValueError(f"Schema kind={self.kind!r}: use one of {sorted(KINDS)}")
+        for field in ("low", "high"):
+            value = getattr(self, field)
+            if value is not None and not _is_finite_number(value):
+                raise ValueError(f"Schema {field}={value!r}: give a finite number or None")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"Schema low={self.low!r} > high={self.high!r}: swap them")
 
     def check(self, x, name: str = "x") -> None:
         """Raise a ValueError naming the field and the fix if ``x`` (a batch) does not fit."""
@@ -50,7 +76,12 @@ class Schema:
             )
         if x.size == 0:
             return
-        lo, hi = float(x.min()), float(x.max())
+        lo, hi = float(x.min()), float(x.max())  # NaN if any value is NaN
+        if math.isnan(lo) or math.isnan(hi):
+            raise ValueError(
+                f"{name}: holds NaN values, and values must lie in [{self.low}, {self.high}]; "
+                "remove or fill in the missing values first"
+            )
         if (self.low is not None and lo < self.low) or (self.high is not None and hi > self.high):
             raise ValueError(
                 f"{name}: values must lie in [{self.low}, {self.high}], found [{lo:g}, {hi:g}]; "
@@ -89,10 +120,46 @@ class Standardize:
                 "std": np.asarray(self.std).tolist()}  # fmt: skip
 
     def save(self, path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict()), encoding="utf-8")
-        return path
+        """Write the fitted preprocessing to ``path`` as JSON, atomically; returns the path."""
+        if self.mean is None:
+            raise ValueError("this Standardize is not fitted: call fit(x_train) before save()")
+        return write_text(path, json.dumps(self.to_dict()))
+
+
+def _statistic(path, d: dict, field: str, shape: tuple) -> np.ndarray:
+    """``d[field]`` as a float64 array of ``shape`` with finite values (std: also > 0)."""
+    try:
+        value = np.asarray(d[field])
+    except ValueError as err:  # a ragged list
+        raise ValueError(f"{path}: '{field}' is not an array of numbers ({err})") from None
+    if value.dtype.kind not in "iuf":
+        raise ValueError(f"{path}: '{field}' must hold numbers, found {str(d[field])[:60]}")
+    if value.shape != shape:
+        raise ValueError(f"{path}: '{field}' has shape {value.shape}, the schema needs {shape}")
+    value = value.astype(np.float64)
+    good = np.isfinite(value) & (value > 0 if field == "std" else True)
+    if not good.all():
+        rule = "finite and > 0" if field == "std" else "finite"
+        raise ValueError(
+            f"{path}: '{field}' must be {rule}, found {float(value[~good].flat[0])}; "
+            "fit on clean training data and save() again"
+        )
+    return value
+
+
+def _schema(path, d) -> Schema:
+    """The :class:`Schema` in a file's ``schema`` field, with its keys and values checked."""
+    names = {f.name for f in fields(Schema)}
+    if not isinstance(d, dict) or "shape" not in d or not set(d) <= names:
+        raise ValueError(
+            f"{path}: 'schema' = {str(d)[:80]} must be a dict with 'shape' and only the keys "
+            f"{sorted(names)}; write it again with save()"
+        )
+    try:
+        shape = tuple(d["shape"]) if isinstance(d["shape"], list) else d["shape"]
+        return Schema(**{**d, "shape": shape})
+    except ValueError as err:
+        raise ValueError(f"{path}: 'schema': {err}") from None
 
 
 def load(path) -> Standardize:
@@ -109,9 +176,10 @@ def load(path) -> Standardize:
     missing = sorted({"schema", "per_feature", "mean", "std"} - set(d))
     if missing:
         raise ValueError(f"{path}: the fields {missing} are missing; write it again with save()")
-    schema = Schema(**{**d["schema"], "shape": tuple(d["schema"]["shape"])})
+    schema = _schema(path, d["schema"])
+    if not isinstance(d["per_feature"], bool):
+        raise ValueError(f"{path}: 'per_feature' = {d['per_feature']!r} must be true or false")
     prep = Standardize(schema, per_feature=d["per_feature"])
-    prep.mean, prep.std = np.asarray(d["mean"], dtype=np.float64), np.asarray(d["std"])
-    if prep.per_feature and prep.mean.shape != tuple(schema.shape):
-        raise ValueError(f"{path}: mean has shape {prep.mean.shape}, the schema {schema.shape}")
+    shape = tuple(schema.shape) if prep.per_feature else ()
+    prep.mean, prep.std = (_statistic(path, d, f, shape) for f in ("mean", "std"))
     return prep

@@ -20,7 +20,6 @@ import copy
 import functools
 import json
 import math
-import os
 import re
 import time
 from pathlib import Path
@@ -69,15 +68,25 @@ def _number(value) -> int | float | None:
     return None
 
 
-def _like(current, name: str, value):
-    """``value`` converted to the type of ``current`` when that is int or float (4000.0 -> 4000)."""
+def _like(current, name: str, value, positive: bool = False):
+    """``value`` converted to the type of ``current`` when that is int or float (4000.0 -> 4000);
+    a number must be finite, and above 0 where ``positive`` (both profiles' values are)."""
     kind = type(current)
     if kind not in (int, float):
         return value
     number = _number(value)
-    if number is None or (kind is int and not float(number).is_integer()):
+    if (
+        number is None
+        or not math.isfinite(number)
+        or (kind is int and not float(number).is_integer())
+    ):
         raise ValueError(
             f"parameter {name}={value!r}: expected {kind.__name__} like the profile's {current!r}"
+        )
+    if positive and number <= 0:
+        raise ValueError(
+            f"parameter {name}={value!r}: must be above 0, as in both profiles (this one uses "
+            f"{current!r}); give a positive {kind.__name__}"
         )
     return kind(number)
 
@@ -108,8 +117,13 @@ def profile(name: str, *, quick: dict, full: dict, **overrides) -> Settings:
                 f"unknown parameter {key!r}: the profile's settings are {', '.join(settings)}"
             )
         if value is not None:
-            settings[key] = _like(settings[key], key, value)
+            positive = all(_is_positive(p[key]) for p in (quick, full))
+            settings[key] = _like(settings[key], key, value, positive)
     return settings
+
+
+def _is_positive(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 
 @functools.cache
@@ -196,11 +210,9 @@ class Recorder:
 
 def write_json(path, data: dict) -> None:
     """Write ``data`` to ``path`` atomically (a reader never sees half a file)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+    from course_lib.fileio import write_text
+
+    write_text(path, json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 def read_json(path) -> dict | None:

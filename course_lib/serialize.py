@@ -8,7 +8,9 @@ statistics); a weight shared by two layers is stored once, under its first name.
 add ``.npz`` to a path without it.  Arrays are copied *into* the model's existing arrays, so an
 optimizer built before loading still holds the right ones; they keep the model's dtype and backend
 (a float64 file loads into a float32 CuPy model).  Loading checks every array first -- names,
-shapes, a dtype that casts safely, finite values -- and changes nothing unless all pass.
+shapes, a dtype that casts safely, values still finite in the model's dtype -- and changes
+nothing unless all pass.  Saving replaces the file atomically: an interrupted save leaves the
+previous file whole.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from course_lib.backend import asnumpy, get_array_module
+from course_lib.fileio import atomic_open
 
 
 def state(model) -> dict:
@@ -40,8 +43,9 @@ def npz_path(path) -> Path:
 def save_params(path, model) -> Path:
     """Write the model's arrays to ``path`` (``.npz`` is added if missing); return the path."""
     path = npz_path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **{name: asnumpy(a) for name, a in state(model).items()})
+    arrays = {name: asnumpy(a) for name, a in state(model).items()}
+    with atomic_open(path) as f:  # a save killed halfway leaves the previous file whole
+        np.savez(f, **arrays)
     return path
 
 
@@ -74,6 +78,23 @@ def read_npz(path) -> dict:
             raise ValueError(f"{path}: a damaged .npz parameter file ({err})") from None
 
 
+def cast_problem(found: np.ndarray, dtype) -> str | None:
+    """Why the array ``found`` (from a file) cannot become ``dtype``, or None if it can.
+
+    Values are checked *after* the cast: 1e300 is finite in float64 but inf in float32."""
+    dtype = np.dtype(dtype)
+    if not np.can_cast(found.dtype, dtype, casting="same_kind"):
+        return f"is {found.dtype} in the file, which does not convert to the model's {dtype}"
+    with np.errstate(over="ignore", invalid="ignore"):
+        cast = found.astype(dtype)
+    if dtype.kind in "fc" and not np.isfinite(cast).all():
+        where = "" if found.dtype == dtype else f" once converted to the model's {dtype}"
+        return f"holds NaN or infinite values in the file{where}"
+    if dtype.kind in "iu" and not np.array_equal(cast, found):
+        return f"holds values in the file that do not fit the model's {dtype}"
+    return None
+
+
 def problems(found: dict, wanted: dict) -> list[str]:
     """What stops the arrays ``found`` in a file from loading into the model's ``wanted`` arrays."""
     missing, unexpected = sorted(set(wanted) - set(found)), sorted(set(found) - set(wanted))
@@ -90,13 +111,10 @@ def problems(found: dict, wanted: dict) -> list[str]:
                 f"parameter {name!r} has shape {f.shape} in the file, but the model "
                 f"expects {a.shape}"
             )
-        elif not np.can_cast(f.dtype, a.dtype, casting="same_kind"):
-            out.append(
-                f"parameter {name!r} is {f.dtype} in the file, which does not convert to "
-                f"the model's {a.dtype}"
-            )
-        elif f.dtype.kind in "fc" and not np.isfinite(f).all():
-            out.append(f"parameter {name!r} holds NaN or infinite values in the file")
+            continue
+        why = cast_problem(f, a.dtype)
+        if why:
+            out.append(f"parameter {name!r} {why}")
     return out
 
 
