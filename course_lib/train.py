@@ -17,6 +17,8 @@ a model with batch normalisation (it has no batch statistics).
 
 from __future__ import annotations
 
+import math
+import numbers
 import time
 from dataclasses import dataclass, field
 
@@ -130,6 +132,48 @@ def _end_epoch(history, row, model, evaluate, bar):
     bar.set_postfix(epoch=row["epoch"], loss=f"{row['loss']:.4g}", refresh=False)
 
 
+def _check_count(name, value):
+    """``value`` must be a positive integer (epochs, batch_size)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}={value!r}: it must be a positive integer, e.g. {name}=10")
+    if value < 1:
+        raise ValueError(f"{name}={value}: it must be at least 1, e.g. {name}=10")
+
+
+def _check_finite(name, data):
+    """Refuse NaN or inf in a float array, naming how many and the first example holding one."""
+    if getattr(data, "dtype", None) is None or data.dtype.kind not in "fc":
+        return
+    xp = get_array_module(data)
+    bad = ~xp.isfinite(data)
+    if bool(bad.any()):
+        rows = bad.reshape(len(data), -1).any(axis=1)
+        raise ValueError(
+            f"{name} holds {int(bad.sum())} NaN/inf value(s), the first in example "
+            f"{int(rows.argmax())}: drop those examples or replace the values "
+            "(e.g. numpy.nan_to_num) before training"
+        )
+
+
+def _check_fit_args(optimizer, x, y, epochs, batch_size):
+    """The cheap checks :func:`fit` makes once, before any step."""
+    _check_count("epochs", epochs)
+    _check_count("batch_size", batch_size)
+    lr = getattr(optimizer, "lr", None)
+    if isinstance(lr, numbers.Real) and not (math.isfinite(lr) and lr >= 0):
+        raise ValueError(
+            f"optimizer.lr={lr!r}: the learning rate must be a finite number >= 0 "
+            "(build the optimizer with e.g. lr=0.01)"
+        )
+    if y is not None and len(y) != len(x):
+        raise ValueError(
+            f"x has {len(x)} examples but y has {len(y)} labels: pass one label per example "
+            "(the same first dimension)"
+        )
+    _check_finite("x", x)
+    _check_finite("y", y)
+
+
 def _check_mask(model, grad_mask):
     if grad_mask is not None and getattr(model, "flat", None) is None:
         raise ValueError(
@@ -188,7 +232,10 @@ def fit(
     training after the epoch it says so.  ``grad_mask`` (a 0/1 vector like the flat view's
     ``theta``) zeroes the gradient of frozen parameters during the first ``mask_epochs`` epochs.
     ``progress=False`` turns the tqdm bar off; ``"transient"`` erases it when training ends.
+    Refused up front: epochs or batch_size not a positive integer, a negative or NaN
+    ``optimizer.lr``, x and y of different lengths, NaN or inf in x or in float targets.
     """
+    _check_fit_args(optimizer, x, y, epochs, batch_size)
     _check_batches(model, len(x), batch_size, last_batch)
     _check_mask(model, grad_mask)
     rng, xp, targets = np.random.default_rng(rng), get_array_module(x), x if y is None else y

@@ -22,12 +22,19 @@ attention ignores source positions holding the padding id.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from course_lib import nn
 from course_lib.backend import asnumpy, get_array_module
 
 DECODERS = ("plain", "peeky", "attention")
+
+
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name}={value!r}: it must be a positive integer, e.g. {name}=5")
 
 
 class Seq2Seq:
@@ -96,6 +103,16 @@ class Seq2Seq:
         mask = None if self.pad is None or self.attention is None else src != self.pad
         return hs, self.encoder.state, mask
 
+    def _check_sources(self, src, method, ndim):
+        """``src`` must be ids of width ``source_len``: (N, source_len), N >= 1, or one row."""
+        shape = tuple(np.shape(src))
+        if len(shape) != ndim or shape[-1] != self.source_len or 0 in shape:
+            want = "(N, source_len), N >= 1" if ndim == 2 else "(source_len,), one source"
+            raise ValueError(
+                f"Seq2Seq.{method}: sources of shape {shape}, source_len={self.source_len}; "
+                f"give {want}, padded to the width the model was built for"
+            )
+
     def _decode(self, tokens, state, hs, mask):
         """Decoder steps for ``tokens`` (N, T) from ``state``: scores (N, T, V), the new state."""
         xp = get_array_module(hs)
@@ -115,9 +132,9 @@ class Seq2Seq:
 
     def forward(self, x):
         """x (N, S + T): the source (first ``source_len`` columns), then the decoder input."""
-        if x.ndim != 2 or x.shape[1] <= self.source_len:
+        if x.ndim != 2 or x.shape[1] <= self.source_len or x.shape[0] == 0:
             raise ValueError(
-                f"Seq2Seq takes (N, source_len + T) ids, source_len={self.source_len}, got "
+                f"Seq2Seq takes (N, source_len + T) ids, N >= 1, source_len={self.source_len}, got "
                 f"{tuple(x.shape)}: pass np.hstack([sources, targets[:, :-1]])"
             )
         xp = get_array_module(self.enc_embed.W)
@@ -152,6 +169,8 @@ class Seq2Seq:
     def generate(self, src, *, start, max_len):
         """Greedy decoding of a batch of sources: (N, max_len) ids, each the most likely next
         token given the ones before (no stopping at an end token: cut the strings after)."""
+        self._check_sources(src, "generate", 2)
+        _positive_int("max_len", max_len)
         xp = get_array_module(self.enc_embed.W)
         hs, state, mask = self.encode(src)
         self._h_enc = state[0]
@@ -167,6 +186,9 @@ class Seq2Seq:
         """The most probable target for one source (S,) by beam search: keep the ``beam`` best
         partial outputs by total log-probability, extend each by every token, keep the best
         ``beam`` again; a hypothesis that emits ``end`` is finished.  Returns (ids, log-prob)."""
+        self._check_sources(src, "beam_search", 1)
+        _positive_int("max_len", max_len)
+        _positive_int("beam", beam)
         xp = get_array_module(self.enc_embed.W)
         hs, (h, c), mask = self.encode(xp.asarray(src)[None])
         alive = [((start,), 0.0, (h, c))]

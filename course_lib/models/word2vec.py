@@ -30,6 +30,7 @@ updates after every pair; with batch=1 this is the same algorithm.
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 
@@ -50,6 +51,17 @@ def encode_corpus(vocab: Vocab, sentences) -> tuple[np.ndarray, np.ndarray]:
     if not ids:
         raise ValueError("encode_corpus: no sentences")
     return np.concatenate(ids), np.concatenate(sent)
+
+
+def _check_pairs(ids, sent):
+    """Refuse a corpus without two in-vocabulary words in one sentence: it has no pairs."""
+    if not np.any(sent[1:] == sent[:-1]):
+        raise ValueError(
+            f"word2vec: no training pairs: the corpus has {len(ids)} in-vocabulary word(s) "
+            "and no sentence holds two of them (windows stop at sentence ends). Give sentences "
+            "as lists of tokens, a longer corpus, or a Vocab built from this corpus with a "
+            "lower min_count"
+        )
 
 
 def window_pairs(sentence, window, rng):
@@ -179,10 +191,13 @@ class Word2Vec:
         ``progress=True`` (or ``"transient"``) shows a bar over the words instead.
         History: ``loss`` (mean loss per pair, per epoch), ``words`` (in-vocabulary words per
         epoch, before subsampling), ``seconds``, ``words_per_s`` (all epochs' words / seconds).
+        A corpus that can give no (center, context) pair is refused; an epoch whose subsampling
+        left no pair has loss NaN, with a warning.
         """
         ids, sent = (
             sentences if isinstance(sentences, tuple) else encode_corpus(self.vocab, sentences)
         )
+        _check_pairs(ids, sent)
         n_raw, rng = len(ids), self.rng
         hist = {"loss": [], "words": n_raw, "pairs": [], "effective_words": []}
         show = progress is True or progress == "transient"
@@ -206,7 +221,7 @@ class Word2Vec:
                 loss_sum, n_pairs = loss_sum + ls, n_pairs + npairs
                 if progress is not None:
                     progress(epoch, end / len(k_ids), loss_sum / max(n_pairs, 1))
-            hist["loss"].append(loss_sum / max(n_pairs, 1) / (1 + self.negative))
+            hist["loss"].append(self._epoch_loss(loss_sum, n_pairs, epoch))
             hist["pairs"].append(n_pairs)
             hist["effective_words"].append(int(kept.sum()))
         synchronize(self.xp)
@@ -228,6 +243,18 @@ class Word2Vec:
         with ThreadPoolExecutor(self.workers) as pool:
             return list(pool.map(lambda a: run(a[0], np.random.default_rng(a[1])),
                                  zip(starts, seeds)))  # fmt: skip
+
+    def _epoch_loss(self, loss_sum, n_pairs, epoch):
+        """Mean loss per pair and per scored word; NaN, with a warning, for an epoch of no pairs."""
+        if n_pairs == 0:
+            warnings.warn(
+                f"word2vec epoch {epoch + 1}: subsampling (sample={self.sample}) left no training "
+                "pair, its loss is NaN: use sample=0 or a larger corpus",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return float("nan")
+        return loss_sum / n_pairs / (1 + self.negative)
 
     def lr_at(self, progress: float) -> float:
         """alpha falling linearly to min_alpha as training ``progress`` goes from 0 to 1."""

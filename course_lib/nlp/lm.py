@@ -15,6 +15,7 @@ Every token is predicted once per epoch, from everything before it in its slice.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -61,17 +62,32 @@ def bits_per_char(nats: float) -> float:
     return nats / math.log(2)
 
 
+def _check_sampling(temperature, top_k):
+    finite = isinstance(temperature, numbers.Real) and math.isfinite(temperature)
+    if not (finite and temperature > 0):
+        raise ValueError(f"temperature={temperature!r}: give a finite number > 0, e.g. 1.0")
+    if top_k is not None and (
+        isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral) or top_k < 1
+    ):
+        raise ValueError(f"top_k={top_k!r}: give None (all ids) or a positive integer, e.g. 10")
+
+
 def sample_next(scores, temperature: float = 1.0, top_k: int | None = None, rng=None):
     """Draw one id per row of ``scores`` (..., V) from softmax(scores / temperature).
 
     Temperature below 1 sharpens the distribution (0 would be the most likely id, always),
     above 1 flattens it; ``top_k`` keeps only the k highest scores.  Returns an int array of the
-    scores' shape without the last axis.
+    scores' shape without the last axis.  NaN or inf in ``scores`` is refused.
     """
-    if temperature <= 0:
-        raise ValueError(f"temperature must be positive, got {temperature}")
+    _check_sampling(temperature, top_k)
     rng = np.random.default_rng(rng)
-    z = np.asarray(scores, dtype=np.float64) / temperature
+    z = np.asarray(scores, dtype=np.float64)
+    if not np.isfinite(z).all():
+        raise ValueError(
+            f"sample_next: scores hold {int((~np.isfinite(z)).sum())} NaN/inf value(s): the "
+            "model diverged or was given bad input; sample from finite scores"
+        )
+    z = z / temperature
     if top_k is not None and top_k < z.shape[-1]:
         kth = np.partition(z, -top_k, axis=-1)[..., -top_k, None]
         z = np.where(z >= kth, z, -np.inf)

@@ -12,12 +12,18 @@ with t = sample x total words and f the count of w,  P(keep w) = min(1, (sqrt(f 
 
 from __future__ import annotations
 
+import numbers
 from collections import Counter
 from collections.abc import Iterable
 
 import numpy as np
 
 from course_lib.backend import get_array_module
+
+
+def _check_count(name, value, fix):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"Vocab.build: {name}={value!r}; it must be a positive integer ({fix})")
 
 
 class Vocab:
@@ -34,7 +40,11 @@ class Vocab:
     def build(cls, sentences: Iterable, min_count: int = 1, max_size: int | None = None):
         """Count the words of ``sentences`` (lists of tokens, or one flat list of tokens) and keep
         those seen at least ``min_count`` times, at most ``max_size`` of them (the most frequent).
+        ``min_count`` and ``max_size`` (unless None) must be positive integers.
         """
+        _check_count("min_count", min_count, "1 keeps every word")
+        if max_size is not None:
+            _check_count("max_size", max_size, "or None for no limit")
         counter = Counter()
         for s in sentences:
             if isinstance(s, str):

@@ -148,7 +148,8 @@ class Conv2d(Layer):
     Output size: ``H_out = (H + 2p - kh) // s + 1`` (and the same for the width).  ``kernel_size``,
     ``stride`` and ``padding`` are ints or (h, w) pairs.  ``input_grad=False`` skips dx
     (``backward`` returns None), as for the first layer of a network.  W is initialised like a
-    Linear weight with fan_in = C*kh*kw (``init.fans``); b starts at 0.
+    Linear weight with fan_in = C*kh*kw (``init.fans``); b starts at 0.  Inputs must be floats:
+    integer images are refused (convert them first, e.g. ``x.astype("float32") / 255``).
 
     Memory order: y and dx are (N, C, H, W) views of arrays laid out as (C, H, W, N), the order
     im2col copies from, so between two Conv2d layers (and element-wise layers such as ReLU, which
@@ -202,6 +203,11 @@ class Conv2d(Layer):
             raise ValueError(
                 f"{self!r} got an input of shape {tuple(x.shape)}: it needs (N, {c}, H, W), "
                 f"a batch of images with {c} channel{'s' if c > 1 else ''}"
+            )
+        if x.dtype.kind != "f":
+            raise TypeError(
+                f"{self!r} got {x.dtype} input: it needs floats, convert the images first, "
+                f"e.g. x.astype({str(self.W.dtype)!r}) / 255 for 0..255 pixels"
             )
         try:
             ho, wo = conv_output_shape(x.shape, kh, kw, self.stride, self.padding)

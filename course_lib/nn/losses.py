@@ -54,9 +54,9 @@ class SoftmaxCrossEntropy:
     """l_n = -log p_n[y_n],  p_n = softmax(s_n);   ds = (p - onehot(y)) / N.
 
     Targets are integer labels of the scores' shape without the last axis, e.g. (N,) for (N, C)
-    scores, or rows of the scores' shape that sum to one (one-hot or soft labels), for which
-    l_n = -sum_c t_nc log p_nc.  Scores with more axes, e.g. (N, T, C), count every (n, t) as
-    an example.
+    scores, or rows of the scores' shape that sum to one (one-hot or soft labels, checked: no
+    negative entry, every row summing to 1 within 1e-3), for which l_n = -sum_c t_nc log p_nc.
+    Scores with more axes, e.g. (N, T, C), count every (n, t) as an example.
 
     ``ignore_index``: positions whose label equals it (padding in a batch of sequences of
     different lengths) add nothing to the loss or the gradient, and the mean is over the others.
@@ -98,6 +98,7 @@ class SoftmaxCrossEntropy:
 
     def _check(self, scores, labels):
         if tuple(labels.shape) == tuple(scores.shape):  # one-hot or soft targets
+            _check_distributions(labels)
             return
         expected = tuple(scores.shape[:-1])
         if tuple(labels.shape) != expected:
@@ -120,6 +121,20 @@ class SoftmaxCrossEntropy:
                 f"for {scores.shape[-1]} classes, got {int(labels.min())}.."
                 f"{int(labels.max())}"
             )
+
+
+def _check_distributions(targets, tol=1e-3):
+    """One-hot or soft targets must be rows of probabilities: >= 0, each row summing to 1."""
+    lowest = float(targets.min()) if targets.size else 0.0
+    xp = get_array_module(targets)
+    off = float(xp.abs(targets.sum(axis=-1) - 1).max()) if targets.size else 0.0
+    if not (lowest >= 0 and off <= tol):
+        raise ValueError(
+            f"SoftmaxCrossEntropy: target rows must be probability distributions (entries >= 0, "
+            f"each row summing to 1), got a smallest entry of {lowest:.4g} and a row sum off "
+            f"by {off:.4g}: normalise the rows (t / t.sum(-1, keepdims=True)), or give "
+            "integer labels"
+        )
 
 
 class SigmoidCrossEntropy:
