@@ -2,6 +2,11 @@
 with 2 gloo workers: all-reduce equals one process on the same global batch, a dying worker fails
 the launch, a hung one is stopped by the time limit."""
 
+import _thread
+import os
+import socket
+import tempfile
+import threading
 import time
 
 import numpy as np
@@ -94,3 +99,130 @@ def test_the_launcher_shows_the_workers_steps_as_a_bar(capfd, data_dir):
     launch.run("single", steps=6, batch=16, eval_every=2, hidden=8, progress=True, timeout_s=120)
     out, _ = capfd.readouterr()
     assert "single, 1 process" in out and "6/6" in out  # the bar moved with the step lines
+
+
+class Watcher(threading.Thread):
+    """Notes, every 0.1 s, the process group of each process whose command line holds ``marker``
+    (torchrun and its workers); calls ``then()`` once both workers run."""
+
+    def __init__(self, psutil, marker: str, then=None):
+        super().__init__(daemon=True)
+        self.psutil, self.marker, self.then = psutil, marker, then
+        self.done, self.groups, self.workers = threading.Event(), set(), set()
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.join()
+
+    def run(self):
+        while not self.done.wait(0.1):
+            for p in self.psutil.process_iter(["cmdline"]):
+                cmdline = " ".join(p.info["cmdline"] or [])
+                if self.marker in cmdline:
+                    self.groups.add(_pgid(p.pid))
+                    if "torch.distributed.run" not in cmdline:
+                        self.workers.add(p.pid)
+            if self.then is not None and len(self.workers) == 2:
+                self.then, then = None, self.then
+                then()
+
+    def alive(self) -> list[int]:
+        """The processes, zombies aside, still in the groups seen."""
+        zombie, groups = self.psutil.STATUS_ZOMBIE, self.groups - {None}
+        found = self.psutil.process_iter(["status"])
+        return [p.pid for p in found if p.info["status"] != zombie and _pgid(p.pid) in groups]
+
+
+def _pgid(pid):
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
+
+
+def test_a_run_past_its_time_limit_leaves_no_worker_running(tmp_path, data_dir):
+    """torchrun puts each worker in a session of its own: killing torchrun's group is not enough."""
+    psutil = pytest.importorskip("psutil", reason="psutil lists the processes")
+    marker = str(tmp_path / "marker.npz")
+    with Watcher(psutil, marker) as watcher, pytest.raises(RuntimeError, match="did not finish"):
+        launch.run("allreduce", 2, steps=10**6, hidden=8, timeout_s=25, save_params=marker)
+    assert len(watcher.workers) == 2, "the workers never started: the test proves nothing"
+    assert watcher.alive() == []
+
+
+def test_ctrl_c_stops_the_workers_too(tmp_path, data_dir):
+    psutil = pytest.importorskip("psutil", reason="psutil lists the processes")
+    marker = str(tmp_path / "marker.npz")
+    with Watcher(psutil, marker, then=_thread.interrupt_main) as watcher:
+        with pytest.raises(KeyboardInterrupt):
+            launch.run("allreduce", 2, steps=10**6, hidden=8, timeout_s=120, save_params=marker)
+    assert len(watcher.workers) == 2
+    assert watcher.alive() == []
+
+
+def test_a_workers_own_error_is_in_the_launchers_error(tmp_path, monkeypatch):
+    with pytest.raises(RuntimeError, match=r"ValueError: --batch 33 must divide evenly over 2"):
+        launch.run("allreduce", 2, steps=2, batch=33, hidden=8, timeout_s=120)
+    for name in ("COURSE_DATA", "COURSE_CACHE"):
+        monkeypatch.setenv(name, str(tmp_path))
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    with pytest.raises(RuntimeError, match=r"DataError: dataset 'mnist-train-images'"):
+        launch.run("allreduce", 2, steps=2, hidden=8, timeout_s=120)
+
+
+def test_torchruns_temporary_folder_is_removed(tmp_path, monkeypatch):
+    """torchrun made a torchelastic_* folder in the temp folder at each launch and left it."""
+    base = tmp_path / "tmp"
+    base.mkdir()
+    monkeypatch.setenv("TMPDIR", str(base))  # the temp folder of the launcher and its children
+    monkeypatch.setattr(tempfile, "tempdir", str(base))
+    with pytest.raises(RuntimeError, match="--batch 3 must divide"):
+        launch.run("allreduce", 2, steps=2, batch=3, hidden=8, timeout_s=120)
+    assert list(base.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(workers=0), r"workers=0: must be at least 1; pass the number of processes"),
+        (dict(workers=-2), r"workers=-2: must be at least 1"),
+        (dict(steps=0), r"steps=0: must be at least 1; pass the number of SGD steps"),
+        (dict(steps=-1), r"steps=-1: must be at least 1"),
+        (dict(nodes=2), r"endpoint=None with nodes=2: pass endpoint='HOST:PORT'"),
+        (dict(nodes=2, node_rank=2, endpoint="h:1"), r"node_rank=2: must be 0 \.\. nodes-1 = 1"),
+        (dict(endpoint="h"), r"endpoint='h': must be 'HOST:PORT'"),
+        (dict(timeout_s=0), r"timeout_s=0: must be seconds > 0"),
+    ],
+)
+def test_bad_counts_are_refused_before_anything_starts(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        launch.run("allreduce", **kwargs)
+
+
+def test_a_count_that_is_not_a_whole_number_is_refused():
+    with pytest.raises(TypeError, match=r"workers=2.5: must be a whole number"):
+        launch.run("allreduce", 2.5)
+
+
+def test_the_worker_refuses_counts_below_one():
+    from course_lib.distributed import worker
+
+    with pytest.raises(ValueError, match="--steps 0: must be at least 1"):
+        worker.parse_args(["--steps", "0"])
+
+
+def test_a_rendezvous_nobody_answers_ends_after_its_timeout():
+    with socket.socket() as s:  # a local port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    where = dict(nodes=2, node_rank=1, endpoint=f"127.0.0.1:{port}", rdzv_timeout_s=3)
+    cmd = launch.command("allreduce", 1, **where)
+    assert "--rdzv-conf=timeout=3" in cmd and "--standalone" not in cmd
+    t0 = time.perf_counter()
+    with pytest.raises(RuntimeError, match=r"DistNetworkError: [\s\S]*rendezvous at 127.0.0.1"):
+        launch.run("allreduce", 1, **where, steps=2, timeout_s=120)
+    assert time.perf_counter() - t0 < 60

@@ -1,8 +1,15 @@
 """One data-parallel worker, started by torchrun once per process (or alone for ``single``):
 
     torchrun --standalone --nproc-per-node 2 -m course_lib.distributed.worker --mode allreduce
-    torchrun --nnodes 2 --node-rank 0 --rdzv-endpoint HOST:29500 --nproc-per-node 1 \\
-        -m course_lib.distributed.worker --mode strom --tau 0.01      # the same, on two machines
+    torchrun --nnodes 2 --node-rank 0 --rdzv-endpoint HOST:29500 --rdzv-conf timeout=60 \\
+        --nproc-per-node 1 -m course_lib.distributed.worker --mode strom --tau 0.01   # 2 machines
+
+On two machines (the second with ``--node-rank 1``), ``--rdzv-conf timeout=60`` bounds the
+rendezvous: a machine whose partner never comes (or whose endpoint never answers) stops with a
+``DistStoreError`` / ``DistNetworkError`` after about 60 s, not torchrun's default 600 s
+(``join_timeout`` is the same setting for ``--rdzv-backend c10d``); ``--timeout-s`` then bounds
+each collective.  An error in a worker is recorded (``@record``) in torchrun's error file, so
+torchrun's failure report shows it.
 
 A 784-H-10 ReLU network learns MNIST by SGD.  Step t's *global* batch is the same for every mode:
 a slice of one seeded permutation, split into equal shards, one per worker, so a 2-worker run
@@ -30,6 +37,7 @@ import time
 import numpy as np
 import torch
 import torch.distributed as dist
+from torch.distributed.elastic.multiprocessing.errors import record
 
 from course_lib.distributed.strom import StromState, strom_hook
 
@@ -53,7 +61,14 @@ def parse_args(argv=None):
     p.add_argument("--die-at-step", type=int, default=-1, help="(tests) rank 1 exits here")
     p.add_argument("--out", help="rank 0 writes the results JSON here")
     p.add_argument("--save-params", help="rank 0 writes the final parameters (.npz) here")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    for name in ("steps", "batch", "eval_every", "average_every", "threads"):
+        if getattr(args, name) < 1:
+            flag = "--" + name.replace("_", "-")
+            raise ValueError(
+                f"{flag} {getattr(args, name)}: must be at least 1; pass {flag} 1 or more"
+            )
+    return args
 
 
 def make_model(hidden: int, seed: int) -> torch.nn.Module:
@@ -104,7 +119,10 @@ def train(args) -> tuple[dict, torch.nn.Module]:
     distributed = args.mode != "single"
     rank, world = (dist.get_rank(), dist.get_world_size()) if distributed else (0, 1)
     if args.batch % world:
-        raise SystemExit(f"--batch {args.batch} must divide evenly over {world} workers")
+        raise ValueError(
+            f"--batch {args.batch} must divide evenly over {world} workers: pass a multiple of "
+            f"{world}, e.g. --batch {world * max(1, round(args.batch / world))}"
+        )
     device = device_of(args)
     x, y, x_test, y_test = (t.to(device) for t in load_data())
     order = np.random.default_rng(args.seed).permutation(len(x))
@@ -170,6 +188,7 @@ def time_allreduce(n: int, device, repeats: int = 10) -> float:
     return float(np.median(times))
 
 
+@record  # an error is written to TORCHELASTIC_ERROR_FILE: torchrun and the launcher show it
 def main(argv=None) -> None:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
