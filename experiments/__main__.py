@@ -16,6 +16,7 @@ import importlib
 import math
 import pkgutil
 import re
+import signal
 import sys
 import time
 
@@ -400,6 +401,8 @@ def cmd_campaign(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if hasattr(sys.stdout, "reconfigure"):  # a line at a time into a log or a pipe, not at exit
+        sys.stdout.reconfigure(line_buffering=True)
     prog = "python -m experiments" if sys.argv[0].endswith("__main__.py") else None
     args = build_parser(prog).parse_args(argv)
     try:
@@ -408,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # exiting: a further Ctrl-C changes nothing
         print("interrupted; run the same command again to resume", file=sys.stderr)
         return 130
 

@@ -37,6 +37,7 @@ from course_lib.exercises import exercises_for
 from course_lib.repro import read_json
 from experiments import NOTEBOOKS, UserError
 from experiments.catalog import find_notebooks
+from experiments.records import results_problem
 
 NB_FAILED = "notebook failed"  # a claim the failed notebook never recorded
 UNCONFIRMED = (
@@ -117,6 +118,7 @@ def notebook_entry(name, lesson, title, meta, results, claims, profile) -> dict:
         {"path": f"results/{f['path']}", "caption": f.get("caption", "")}
         for f in ((results or {}).get("figures", []) if use else [])
     ]
+    error = (meta or {}).get("error")
     meta = meta if use else {}
     return {
         "name": name,
@@ -125,7 +127,7 @@ def notebook_entry(name, lesson, title, meta, results, claims, profile) -> dict:
         "status": status,
         "note": note,
         "wall_s": meta.get("wall_s"),
-        "error": meta.get("error"),
+        "error": error,
         "warning": meta.get("warning"),
         "rows": rows,
         "figures": figures,
@@ -162,9 +164,15 @@ def run_folders(run_dirs) -> list[Path]:
 
 
 def read_run(run_dir: Path) -> dict:
-    run = read_json(run_dir / "run.json")
-    if run is None:
+    path = run_dir / "run.json"
+    if not path.is_file():
         raise UserError(f"{run_dir} is not a run folder (no run.json); make one with `run`")
+    run = read_json(path)
+    if not isinstance(run, dict) or not isinstance(run.get("profile"), str):
+        raise UserError(
+            f"{path} is damaged (not a run record); run the same `run` command again into "
+            f"{run_dir} to rewrite it (finished notebooks are kept)"
+        )
     return run
 
 
@@ -184,6 +192,15 @@ def same_run(a: tuple[Path, dict], b: tuple[Path, dict], name: str) -> bool:
     return a[1] == b[1] and results[0] == results[1]
 
 
+def damaged(path: Path, profile: str, problem: str) -> dict:
+    """A stand-in meta for a notebook whose record cannot be trusted: status ``damaged``, with
+    the file, what is wrong with it and the fix as its error."""
+    name = f"{path.parent.name}/{path.name}"
+    fix = "run the same `run` command again, which runs this notebook again"
+    error = {"ename": "DamagedRecord", "evalue": f"{name} {problem}; {fix}"}
+    return {"status": "damaged", "profile": profile, "error": error}
+
+
 def where_each_ran(runs: list[tuple[Path, dict]], profile: str) -> dict[str, tuple[Path, dict]]:
     """For each notebook with a meta in some folder: that folder and the meta.  A folder whose meta
     is of this profile wins over one whose meta is left from an earlier run of another profile."""
@@ -191,8 +208,9 @@ def where_each_ran(runs: list[tuple[Path, dict]], profile: str) -> dict[str, tup
     for folder, _ in runs:
         for path in sorted((folder / "meta").glob("*.json")):
             meta = read_json(path)
-            if meta:
-                found.setdefault(path.stem, []).append((folder, meta))
+            if not isinstance(meta, dict):
+                meta = damaged(path, profile, "is damaged (not a JSON record)")
+            found.setdefault(path.stem, []).append((folder, meta))
     chosen = {}
     for name, places in found.items():
         current = [place for place in places if place[1].get("profile") == profile]
@@ -237,7 +255,11 @@ def build(run_dirs, *, claims_dir=None, notebooks_dir=None) -> dict:
     notebooks = []
     for name, (lesson, title) in sorted(known.items()):
         folder, meta = ran.get(name, (folders[0], None))
-        results = read_json(folder / "results" / f"{name}.json")
+        path = folder / "results" / f"{name}.json"
+        problem = results_problem(path, meta) if meta and meta.get("status") == "ok" else None
+        if problem:
+            meta = damaged(path, profile, problem)
+        results = read_json(path)
         entry = notebook_entry(
             name,
             lesson,

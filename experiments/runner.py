@@ -65,6 +65,7 @@ from course_lib.claims import CLAIMS_ENV, load_claims
 from course_lib.repro import read_json, write_json
 from experiments import NOTEBOOKS, REPO, UserError, check_profile
 from experiments.catalog import Notebook, find_notebooks, select
+from experiments.records import results_problem, sha256
 
 KERNEL = "python3"
 EXCERPT_LINES = 8
@@ -229,10 +230,6 @@ def git_info(folder: Path) -> dict | None:
     return {"commit": head.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def library_fingerprint(folder: Path = LIBRARY) -> str:
     """sha256 over the sorted relative paths and contents of every ``*.py`` file under
     ``folder``."""
@@ -292,7 +289,13 @@ class IpcKernelManager(AsyncKernelManager):
 
     @default("ip")
     def _ip_default(self) -> str:
-        return os.path.join(tempfile.gettempdir(), f"course-kernel-{uuid.uuid4().hex}")
+        """A fresh socket-file prefix in the temp folder, or in /tmp when the temp folder's path
+        is too long for a Unix socket (about 107 bytes with the port appended)."""
+        name = f"course-kernel-{uuid.uuid4().hex[:12]}"
+        folder = tempfile.gettempdir()
+        if len(os.path.join(folder, name)) > 90 and os.path.isdir("/tmp"):
+            folder = "/tmp"
+        return os.path.join(folder, name)
 
     @classmethod
     def for_notebook(cls, cwd: str | Path, env: dict[str, str], on_launch=None) -> type:
@@ -333,6 +336,11 @@ def kill_kernel(manager) -> None:
             process.kill()
     except OSError:  # ProcessLookupError: it ended by itself meanwhile
         pass
+    for cleanup in ("cleanup_ipc_files", "cleanup_connection_file"):  # a killed kernel leaves them
+        try:
+            getattr(manager, cleanup, lambda: None)()
+        except OSError:
+            pass
 
 
 class Kernels:
@@ -440,8 +448,11 @@ def error_summary(
     }
 
 
-def needs_run(meta: dict | None, settings: dict) -> str | None:
-    """Why a notebook must run again (``None``: its earlier run in this folder still holds)."""
+def needs_run(meta: dict | None, settings: dict, results: Path | None = None) -> str | None:
+    """Why a notebook must run again (``None``: its earlier run in this folder still holds).
+
+    ``results`` is its results file: an ``ok`` run whose file is missing or unreadable runs
+    again (a report cannot judge it)."""
     if meta is None:
         return "new"
     if meta.get("status") in ("running", "interrupted"):
@@ -452,7 +463,8 @@ def needs_run(meta: dict | None, settings: dict) -> str | None:
         # metas written before --param existed have no params
         if meta.get(key, {} if key == "params" else None) != value:
             return CHANGED.get(key, f"{key} changed")
-    return None
+    problem = results_problem(results, meta) if results is not None else None
+    return f"its results file {problem}" if problem else None
 
 
 def run_notebook(
@@ -550,6 +562,8 @@ def run_notebook(
         meta["warning"] = (
             "the notebook wrote no results file (did it call repro.start(results_path, ...)?)"
         )
+    elif meta["status"] == "ok":
+        meta["results_sha256"] = sha256(results)  # resume and check re-read it against this
     return finish(meta_path, meta, t0)
 
 
@@ -610,6 +624,18 @@ def lock_holder(lock) -> str:
         return "another process"
 
 
+def check_limit(seconds, name: str) -> float | None:
+    """A time limit in seconds: ``None``, 0 and infinity mean none; a negative, NaN or non-number
+    is an error naming ``name``."""
+    if seconds is None:
+        return None
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds >= 0:
+        raise UserError(
+            f"{name}={seconds!r}: give a number of seconds, at least 0 (0 or None: no limit)"
+        )
+    return None if seconds == 0 or math.isinf(seconds) else float(seconds)
+
+
 def check_jobs(jobs) -> int:
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise UserError(
@@ -647,6 +673,8 @@ def run_batch(
     """
     check_profile(profile)
     jobs = check_jobs(jobs)
+    timeout = check_limit(timeout, "timeout")
+    notebook_timeout = check_limit(notebook_timeout, "notebook_timeout")
     shard = parse_shard(
         shard if shard is None or isinstance(shard, str) else "/".join(map(str, shard))
     )
@@ -669,7 +697,7 @@ def run_batch(
     )  # the kernels' repro.published reads it
     threads, thread_env = thread_share(jobs)
     kernel_env = {**({CLAIMS_ENV: claims} if claims else {}), **thread_env}
-    with run_folder(out):
+    with run_folder(out), interrupts_restored():
         from course_lib.backend import describe_machine
 
         seen = {var: os.environ.get(var) or thread_env.get(var) for var in THREAD_VARS}
@@ -733,6 +761,7 @@ def run_batch(
                 kernel_env=kernel_env,
             )
         except KeyboardInterrupt:
+            hold_interrupts()  # held already by run_each; also when it came before run_each's try
             close_run(out, run, t0, "interrupted")
             raise
         close_run(out, run, t0, "done", statuses)
@@ -781,7 +810,10 @@ def run_each(
     for nb in notebooks:
         wanted = {**base, "params": shares[nb.name], "input_sha256": sha256(nb.path)}
         earlier = read_json(out / "meta" / f"{nb.name}.json")
-        reason = "fresh" if fresh else needs_run(earlier, wanted)
+        if earlier is not None and not isinstance(earlier, dict):
+            earlier = None  # a damaged meta: run again
+        results = out / "results" / f"{nb.name}.json"
+        reason = "fresh" if fresh else needs_run(earlier, wanted, results)
         if reason is None:
             statuses[nb.name] = "ok"
             rows[nb.name] = ("skipped", earlier.get("wall_s"), "ok in an earlier run")
@@ -840,12 +872,15 @@ def run_each(
                 collect(future)
                 bar.update(1)
     except BaseException:
-        # Ctrl-C (or a bug): stop every kernel, then record what the stopped notebooks say
+        # Ctrl-C (or a bug): stop every kernel, then record what the stopped notebooks say; more
+        # Ctrl-C from now on are ignored (run_batch restores the handler once the run is closed)
+        hold_interrupts()
         kernels.stop_all()
         left = [f for f in futures if f not in collected and not f.cancel()]
         for future in wait(left, timeout=STOP_WAIT_S).done:
             if future.exception() is None:
                 collect(future)
+        mark_interrupted(out, [nb.name for nb, _, _ in todo])
         bar.close()
         print(wall_table(notebooks, rows, time.perf_counter() - t0, context))
         raise
@@ -856,6 +891,39 @@ def run_each(
     bar.close()
     print(wall_table(notebooks, rows, time.perf_counter() - t0, context))
     return {nb.name: statuses[nb.name] for nb in notebooks if nb.name in statuses}
+
+
+def hold_interrupts():
+    """Ignore Ctrl-C from now on (main thread only: elsewhere signals cannot be set), so that the
+    cleanup after a first Ctrl-C is not cut short by a second; returns the handler it replaced."""
+    if threading.current_thread() is threading.main_thread():
+        return signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return None
+
+
+@contextmanager
+def interrupts_restored():
+    """Whatever the block does to Ctrl-C's handler, put this thread's original one back after."""
+    main = threading.current_thread() is threading.main_thread()
+    original = signal.getsignal(signal.SIGINT) if main else None
+    try:
+        yield
+    finally:
+        if main and original is not None:
+            signal.signal(signal.SIGINT, original)
+
+
+def mark_interrupted(out: Path, names: list[str]) -> None:
+    """Mark as ``interrupted`` every meta of ``names`` still saying ``running`` (a notebook whose
+    worker did not get to record its end before the run stopped)."""
+    for name in names:
+        path = out / "meta" / f"{name}.json"
+        meta = read_json(path)
+        if isinstance(meta, dict) and meta.get("status") == "running":
+            evalue = "the run was stopped (Ctrl-C) before this notebook could record its end"
+            error = {"ename": "KeyboardInterrupt", "evalue": evalue, "cell": None}
+            meta.update(status="interrupted", ended=now(), error=error)
+            write_json(path, meta)
 
 
 def with_own_event_loop(function, *args, **kwargs):
