@@ -28,8 +28,25 @@ $(STAMP): pyproject.toml constraints.txt
 		f"Python 3.10 or later is needed, and $(PYTHON) is {v[0]}.{v[1]}: run make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(MAKE) --no-print-directory torch-for-this-machine
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,book]"
 	touch $(STAMP)
+
+# Without an NVIDIA driver, torch's CPU build (about 0.2 GB) instead of PyPI's default Linux wheel,
+# which brings several GB of CUDA libraries; the default wheel where the CPU index cannot be reached.
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+TORCH_PIN := $(shell sed -n 's/^torch==\([^ ;]*\).*/\1/p' constraints.txt | head -n 1)
+.PHONY: torch-for-this-machine
+torch-for-this-machine:
+	@if [ "$$(uname -s)" != Linux ] || command -v nvidia-smi > /dev/null 2>&1 \
+		|| [ -e /proc/driver/nvidia ]; then \
+		echo "torch: the default wheel (an NVIDIA driver is present, or not Linux)"; \
+	elif $(BIN)/python -m pip install --quiet --timeout 20 --retries 1 \
+		--index-url $(TORCH_CPU_INDEX) "torch==$(TORCH_PIN)"; then \
+		echo "torch: the CPU build $(TORCH_PIN) (no NVIDIA driver found)"; \
+	else \
+		echo "torch: $(TORCH_CPU_INDEX) could not be reached; the default wheel follows"; \
+	fi
 
 reproduce: $(STAMP)
 	$(BIN)/python -m experiments run --profile $(PROFILE)
