@@ -12,6 +12,7 @@ import time
 import numpy as np
 import pytest
 import torch
+from interrupts import ctrl_c_handled
 
 from course_lib.distributed import launch, strom
 
@@ -157,7 +158,7 @@ def test_a_run_past_its_time_limit_leaves_no_worker_running(tmp_path, data_dir):
 def test_ctrl_c_stops_the_workers_too(tmp_path, data_dir):
     psutil = pytest.importorskip("psutil", reason="psutil lists the processes")
     marker = str(tmp_path / "marker.npz")
-    with Watcher(psutil, marker, then=_thread.interrupt_main) as watcher:
+    with ctrl_c_handled(), Watcher(psutil, marker, then=_thread.interrupt_main) as watcher:
         with pytest.raises(KeyboardInterrupt):
             launch.run("allreduce", 2, steps=10**6, hidden=8, timeout_s=120, save_params=marker)
     assert len(watcher.workers) == 2

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from interrupts import ctrl_c_default
 from test_runner import make_notebook
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,6 +54,7 @@ def test_ctrl_c_stops_the_kernel_quietly_and_marks_the_notebook_interrupted(tmp_
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=ctrl_c_default,
     )
     try:
         wait_for(lambda: meta_status(meta) == "running" and marker.exists())
@@ -109,6 +111,7 @@ def test_ctrl_c_with_two_jobs_stops_every_kernel_and_marks_both_interrupted(tmp_
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=ctrl_c_default,
     )
     try:
         wait_for(

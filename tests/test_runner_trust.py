@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from interrupts import ctrl_c_default
 from test_runner import CLAIM, RECORDING, make_notebook
 
 from course_lib import repro
@@ -184,6 +185,7 @@ def test_ctrl_c_held_down_still_ends_cleanly(tmp_path):
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=ctrl_c_default,
     )
     try:
         deadline = time.monotonic() + 120
