@@ -38,6 +38,7 @@ from pathlib import Path
 
 from experiments import UserError
 from experiments.catalog import find_notebooks
+from experiments.runner import thread_share
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -106,7 +107,8 @@ class Lab:
     settings are removed at exit). ``log``: where the server's log goes (default: a temporary
     file next to them)."""
 
-    def __init__(self, notebooks: list[Path], log: Path | None = None):
+    def __init__(self, notebooks: list[Path], log: Path | None = None, env: dict | None = None):
+        self.extra_env = dict(env or {})  # added to the server's (and so its kernels') environment
         self.root = Path(tempfile.mkdtemp(prefix="course-lab-"))
         for nb in notebooks:
             shutil.copy(nb, self.root / nb.name)
@@ -123,7 +125,7 @@ class Lab:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self):
-        env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(self.settings),
+        env = dict(os.environ, **self.extra_env, JUPYTERLAB_SETTINGS_DIR=str(self.settings),
                    JUPYTER_CONFIG_DIR=str(self.scratch / "config"),
                    JUPYTER_RUNTIME_DIR=str(self.scratch / "runtime"))  # fmt: skip
         env.pop("MPLBACKEND", None)  # the inline backend, as in a learner's JupyterLab
@@ -344,7 +346,8 @@ def run(only=None, out="runs/browser", jobs: int = 1, timeout_s: float = 300,
     def worker(k, batch):
         """One server and one browser per worker thread (playwright's sync API is per thread; a
         server of its own makes each lesson's server log its own)."""
-        with Lab(batch, log=out / f"server-{k}.log") as lab, sync_playwright() as p:
+        lab = Lab(batch, log=out / f"server-{k}.log", env=thread_env)
+        with lab, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
             try:
                 done = [run_lesson(browser, lab, lab.root / nb.name, out, timeout_s,
@@ -354,6 +357,7 @@ def run(only=None, out="runs/browser", jobs: int = 1, timeout_s: float = 300,
             return done, len(lab.kernels())
 
     batches = [b for b in (notebooks[i::jobs] for i in range(jobs)) if b]
+    _, thread_env = thread_share(len(batches))  # as the batch runner: no oversubscribed BLAS
     with ThreadPoolExecutor(len(batches)) as pool:
         for done, left in pool.map(worker, range(len(batches)), batches):
             results += done
