@@ -95,8 +95,10 @@ def cast_problem(found: np.ndarray, dtype) -> str | None:
     return None
 
 
-def problems(found: dict, wanted: dict) -> list[str]:
-    """What stops the arrays ``found`` in a file from loading into the model's ``wanted`` arrays."""
+def problems(found: dict, wanted: dict, cast_problem=cast_problem) -> list[str]:
+    """What stops the arrays ``found`` in a file from loading into the model's ``wanted`` arrays
+    (names, shapes, then ``cast_problem(found, dtype)`` per array: NumPy's here, torch's for the
+    twins)."""
     missing, unexpected = sorted(set(wanted) - set(found)), sorted(set(found) - set(wanted))
     if missing or unexpected:
         return [
@@ -106,14 +108,12 @@ def problems(found: dict, wanted: dict) -> list[str]:
     out = []
     for name, a in wanted.items():
         f = found[name]
-        if f.shape != a.shape:
+        if tuple(f.shape) != tuple(a.shape):
             out.append(
-                f"parameter {name!r} has shape {f.shape} in the file, but the model "
-                f"expects {a.shape}"
+                f"parameter {name!r} has shape {tuple(f.shape)} in the file, but the model "
+                f"expects {tuple(a.shape)}"
             )
-            continue
-        why = cast_problem(f, a.dtype)
-        if why:
+        elif why := cast_problem(f, a.dtype):
             out.append(f"parameter {name!r} {why}")
     return out
 

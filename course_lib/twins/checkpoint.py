@@ -24,6 +24,7 @@ from pathlib import Path
 
 import torch
 
+from course_lib import serialize
 from course_lib.fileio import atomic_open
 
 FORMAT = "course_lib.twins.checkpoint/1"
@@ -114,31 +115,10 @@ def cast_problem(found: torch.Tensor, dtype: torch.dtype) -> str | None:
     return None
 
 
-def problems(found: dict, wanted: dict) -> list[str]:
-    """What stops the tensors ``found`` in a file from loading into the ``wanted`` ones."""
-    missing, unexpected = sorted(set(wanted) - set(found)), sorted(set(found) - set(wanted))
-    if missing or unexpected:
-        return [
-            f"parameter names do not match the model: missing from the file {missing}, "
-            f"not in the model {unexpected}"
-        ]
-    out = []
-    for name, a in wanted.items():
-        f = found[name]
-        if f.shape != a.shape:
-            out.append(
-                f"parameter {name!r} has shape {tuple(f.shape)} in the file, but the model "
-                f"expects {tuple(a.shape)}"
-            )
-        elif why := cast_problem(f, a.dtype):
-            out.append(f"parameter {name!r} {why}")
-    return out
-
-
 def load_twin(path, module: torch.nn.Module) -> torch.nn.Module:
     """Copy the checkpoint at ``path`` into ``module`` after checking all of it; returns it."""
     found, wanted = read_state(path), module.state_dict()
-    wrong = problems(found, wanted)
+    wrong = serialize.problems(found, wanted, cast_problem)
     if wrong:
         raise ValueError(f"{path}: " + "; ".join(wrong) + " (nothing was loaded)")
     module.load_state_dict({k: v.to(wanted[k].dtype) for k, v in found.items()})
