@@ -33,8 +33,11 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 
 import numpy as np
+
+from course_lib.backend import gpu_available
 
 TILE = 16  # shared-memory tile side of matmul_tiled (TILE x TILE threads per block)
 BLOCK = 256  # threads per block of the 1-D kernels (a power of two: block_sum halves it)
@@ -44,7 +47,7 @@ def use_simulator() -> bool:
     """Run kernels in numba's CUDA simulator unless a real GPU can be used; True if simulated.
 
     Must run before numba is first imported (the simulator is chosen at import time)."""
-    if "numba" not in __import__("sys").modules and not _gpu_present():
+    if "numba" not in sys.modules and not gpu_available():
         os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
     return simulated()
 
@@ -52,12 +55,6 @@ def use_simulator() -> bool:
 def simulated() -> bool:
     """True when numba.cuda is the CPU simulator."""
     return os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
-
-
-def _gpu_present() -> bool:
-    from course_lib.backend import gpu_available
-
-    return gpu_available()
 
 
 def _cuda():

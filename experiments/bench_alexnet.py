@@ -35,14 +35,13 @@ import gc
 import os
 import statistics
 import time
-import traceback
 
 import numpy as np
 
 from course_lib.backend import describe_machine, gpu_available, synchronize
 from course_lib.models.alexnet import layer_costs
 from course_lib.repro import write_json
-from experiments.benchkit import blas_threads, choices, limit_threads
+from experiments.benchkit import attempt, blas_threads, choices, limit_threads
 
 NETS = ("alexnet", "seed")
 BACKENDS = ("numpy", "torch-cpu", "cupy", "torch-cuda")
@@ -315,15 +314,20 @@ def main(argv=None) -> dict:
             for backend in backends:
                 if split_backend(backend)[1] and dtype != "float32":
                     continue  # the variants are float32 tricks (autocast, TF32)
-                try:
-                    r = time_run(
-                        net, backend, dtype, warmup=args.warmup, seed=args.seed,
-                        settle_s=args.settle, **common,
-                    )  # fmt: skip
-                except Exception as err:  # noqa: BLE001 - recorded; the exit status says so
-                    traceback.print_exc()
-                    out["failed"].append({"net": net, "backend": backend, "dtype": dtype,
-                                          "error": f"{type(err).__name__}: {err}"})  # fmt: skip
+                where = {"net": net, "backend": backend, "dtype": dtype}
+                r = attempt(
+                    out["failed"],
+                    where,
+                    time_run,
+                    net,
+                    backend,
+                    dtype,
+                    warmup=args.warmup,
+                    seed=args.seed,
+                    settle_s=args.settle,
+                    **common,
+                )
+                if r is None:
                     continue
                 out["runs"].append(r)
                 print(

@@ -18,13 +18,12 @@ measurement ("finished": null until the end).
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import numpy as np
 
-from course_lib import kernels
-from course_lib.backend import describe_machine
+from course_lib import kernels, speed
+from course_lib.backend import asnumpy, describe_machine
 from course_lib.repro import write_json
 
 SIZES = {
@@ -33,20 +32,13 @@ SIZES = {
 }
 
 
-def median_s(fn, sync, repeats: int) -> float:
-    """Median seconds of ``fn()`` over ``repeats`` calls after one untimed call."""
-    fn()
-    sync()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+def median_s(fn, device: str, repeats: int) -> float:
+    """Median seconds of one call of ``fn()`` over ``repeats`` synchronised calls after one
+    untimed call (:func:`course_lib.speed.median_seconds`, one call per sample)."""
+    return speed.median_seconds(fn, device=device, repeats=repeats, min_time=0)
 
 
-def matmul_rows(xp, n: int, repeats: int, sync) -> list[dict]:
+def matmul_rows(xp, n: int, repeats: int, device: str) -> list[dict]:
     """Naive, tiled and library products of two n x n float32 matrices."""
     rng = np.random.default_rng(n)
     a, b = (xp.asarray(rng.standard_normal((n, n), dtype=np.float32)) for _ in range(2))
@@ -59,7 +51,7 @@ def matmul_rows(xp, n: int, repeats: int, sync) -> list[dict]:
     rows = []
     for name, fn in ways.items():
         got = _host(fn())
-        seconds = median_s(fn, sync, repeats)
+        seconds = median_s(fn, device, repeats)
         error = float(np.abs(got - want).max() / np.abs(want).max())
         rows.append(
             {
@@ -74,7 +66,7 @@ def matmul_rows(xp, n: int, repeats: int, sync) -> list[dict]:
     return rows
 
 
-def vector_rows(xp, n: int, repeats: int, sync) -> list[dict]:
+def vector_rows(xp, n: int, repeats: int, device: str) -> list[dict]:
     """The grid-stride add and the block-sum reduction against the library's."""
     rng = np.random.default_rng(n)
     x, y = (xp.asarray(rng.standard_normal(n, dtype=np.float32)) for _ in range(2))
@@ -82,7 +74,7 @@ def vector_rows(xp, n: int, repeats: int, sync) -> list[dict]:
     add = {"kernel": lambda: kernels.vector_add(x, y, sync=False), "library": lambda: x + y}
     for name, fn in add.items():
         got = _host(fn())
-        seconds = median_s(fn, sync, repeats)
+        seconds = median_s(fn, device, repeats)
         rows.append(
             {
                 "op": "add",
@@ -97,7 +89,7 @@ def vector_rows(xp, n: int, repeats: int, sync) -> list[dict]:
     total = {"kernel": lambda: kernels.block_sum(x, sync=False), "library": lambda: x.sum()}
     for name, fn in total.items():
         got = float(_host(fn()).ravel()[0])
-        seconds = median_s(fn, sync, repeats)
+        seconds = median_s(fn, device, repeats)
         rows.append(
             {
                 "op": "sum",
@@ -112,9 +104,8 @@ def vector_rows(xp, n: int, repeats: int, sync) -> list[dict]:
 
 
 def _host(a) -> np.ndarray:
-    if hasattr(a, "copy_to_host"):
-        return a.copy_to_host()
-    return a.get() if hasattr(a, "get") else np.asarray(a)
+    """A numba device array, a CuPy or a NumPy array, on the host."""
+    return a.copy_to_host() if hasattr(a, "copy_to_host") else asnumpy(a)
 
 
 def parse_args(argv=None):
@@ -140,14 +131,14 @@ def main(argv=None) -> dict:
         import os
 
         os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
-        xp, sync, sizes = np, lambda: None, SIZES["simulator"]
+        xp, device, sizes = np, "cpu", SIZES["simulator"]
     else:
         from course_lib.backend import cupy_module, gpu_available
 
         if not gpu_available():
             raise SystemExit("bench_kernels: no NVIDIA GPU with CuPy here; use --simulator")
         xp = cupy_module()
-        sync, sizes = xp.cuda.Device().synchronize, SIZES["gpu"]
+        device, sizes = "cuda", SIZES["gpu"]
     out = {
         "benchmark": "kernels",
         "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -164,7 +155,7 @@ def main(argv=None) -> dict:
     }
     jobs = [(matmul_rows, n) for n in sizes["matmul"]] + [(vector_rows, n) for n in sizes["vector"]]
     for job, n in jobs:
-        out["rows"] += job(xp, n, args.repeats, sync)
+        out["rows"] += job(xp, n, args.repeats, device)
         for r in out["rows"][-3:] if job is matmul_rows else out["rows"][-4:]:
             rate = f"{r['gflops']:10.1f} GFLOP/s" if "gflops" in r else f"{r['gb_per_s']:8.1f} GB/s"
             print(f"[bench_kernels] {r['op']:6s} {r['way']:8s} n={n:<9d} {rate}")

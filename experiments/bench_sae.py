@@ -27,14 +27,13 @@ times up to the seed's.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import time
-import traceback
 
 import numpy as np
 
 from course_lib.backend import describe_machine, gpu_available
 from course_lib.repro import write_json
+from experiments.benchkit import attempt
 
 ALL_BACKENDS = ("numpy", "torch-cpu", "cupy", "torch-cuda", "torch-cuda-graph")
 GPU_BACKENDS = ("cupy", "torch-cuda", "torch-cuda-graph")
@@ -226,18 +225,6 @@ def agreement(runs: list[dict]) -> None:
             r["rel_diff_vs_numpy"] = abs(r["recon_sqerr"] - numpy_err) / abs(numpy_err)
 
 
-@contextlib.contextmanager
-def failure_recorded(out: dict, backend: str, batch_size):
-    """Run the block; an exception in it is printed and recorded in ``out["failed"]`` (with the
-    backend, batch size and error) instead of ending the benchmark, so the other backends run."""
-    try:
-        yield
-    except Exception as err:  # noqa: BLE001 - recorded, printed, and the exit status says so
-        traceback.print_exc()
-        out["failed"].append({"backend": backend, "batch_size": batch_size,
-                              "error": f"{type(err).__name__}: {err}"})  # fmt: skip
-
-
 def save_partial(out: dict, path) -> None:
     """Write what is measured so far (``"finished": null``), so a run killed at a time limit
     keeps its finished configurations."""
@@ -351,23 +338,36 @@ def main(argv=None) -> dict:
             save_partial(out, args.out)
             continue
         if not args.no_warmup:
-            warm, failures = x[: min(len(x), 2 * max(batch_sizes))], len(out["failed"])
-            with failure_recorded(out, backend, "warm-up"):
-                run_protocol(
-                    backend, warm, pretrain_epochs=1, finetune_epochs=1,
-                    batch_size=min(batch_sizes), **common,
-                )  # fmt: skip
-            if len(out["failed"]) > failures:
+            warm = x[: min(len(x), 2 * max(batch_sizes))]
+            where = {"backend": backend, "batch_size": "warm-up"}
+            warmed = attempt(
+                out["failed"],
+                where,
+                run_protocol,
+                backend,
+                warm,
+                pretrain_epochs=1,
+                finetune_epochs=1,
+                batch_size=min(batch_sizes),
+                **common,
+            )
+            if warmed is None:
                 save_partial(out, args.out)
                 continue
         for bs in batch_sizes:
-            failures = len(out["failed"])
-            with failure_recorded(out, backend, bs):
-                r = run_protocol(
-                    backend, x, pretrain_epochs=args.pretrain_epochs,
-                    finetune_epochs=args.finetune_epochs, batch_size=bs, **common,
-                )  # fmt: skip
-            if len(out["failed"]) > failures:
+            where = {"backend": backend, "batch_size": bs}
+            r = attempt(
+                out["failed"],
+                where,
+                run_protocol,
+                backend,
+                x,
+                batch_size=bs,
+                pretrain_epochs=args.pretrain_epochs,
+                finetune_epochs=args.finetune_epochs,
+                **common,
+            )
+            if r is None:
                 save_partial(out, args.out)
                 continue
             out["runs"].append(r)

@@ -24,18 +24,15 @@ Lesson 11 runs the same functions live on the CPU and reads the newest committed
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 import traceback
-from pathlib import Path
 
 from course_lib import fusion, speed
 from course_lib.backend import describe_machine
 from course_lib.repro import write_json
-from experiments.benchkit import blas_threads, limit_threads
+from experiments.benchkit import RESULTS, blas_threads, limit_threads, newest_result
 
-RESULTS = Path(__file__).resolve().parent / "results"
 SCALES = {  # sizes per measurement; "full" is the committed setting
     "tiny": dict(gemm=[64, 128], triad=[2**10, 2**14], op=[1, 2**12], fusion=[2**14],
                  conv_batch=1, train=[1, 8], repeats=2),
@@ -125,12 +122,9 @@ def fusion_row(n: int, device: str, repeats: int, fused) -> dict:
 
 def load(device_kind: str = "cuda", results=RESULTS) -> dict | None:
     """The newest committed result measured on a GPU (``"cuda"``) or a CPU, or None."""
-    found = []
-    for path in sorted(Path(results).glob("speed_*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("device", "cpu").startswith(device_kind):
-            found.append((data.get("started", ""), path.name, data))
-    return max(found, key=lambda f: f[:2])[2] if found else None
+    return newest_result(
+        "speed_*.json", lambda d: d.get("device", "cpu").startswith(device_kind), results
+    )
 
 
 def parse_args(argv):

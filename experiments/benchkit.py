@@ -1,9 +1,11 @@
 """What the benchmarks share: thread limits, the BLAS threads in use, comma-separated choices,
-and the committed results lessons read (:func:`newest_result`)."""
+one configuration attempted without ending the benchmark (:func:`attempt`), and the committed
+results lessons read (:func:`newest_result`)."""
 
 from __future__ import annotations
 
 import json
+import traceback
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -40,6 +42,18 @@ def choices(text: str, allowed: tuple, what: str) -> list[str]:
     if not names or any(n not in allowed for n in names):
         raise SystemExit(f"--{what} {text!r}: choose from {', '.join(allowed)}")
     return names
+
+
+def attempt(failed: list, where: dict, run, *args, **kwargs):
+    """``run(*args, **kwargs)``; if it raises, the traceback is printed, ``{**where, "error":
+    ...}`` is appended to ``failed`` and None returned, so the benchmark goes on with its other
+    configurations (and its exit status says some failed)."""
+    try:
+        return run(*args, **kwargs)
+    except Exception as err:  # noqa: BLE001 - recorded, printed, and the exit status says so
+        traceback.print_exc()
+        failed.append({**where, "error": f"{type(err).__name__}: {err}"})
+        return None
 
 
 def newest_result(pattern: str, keep=None, results=RESULTS) -> dict | None:

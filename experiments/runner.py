@@ -893,12 +893,11 @@ def run_each(
     return {nb.name: statuses[nb.name] for nb in notebooks if nb.name in statuses}
 
 
-def hold_interrupts():
+def hold_interrupts() -> None:
     """Ignore Ctrl-C from now on (main thread only: elsewhere signals cannot be set), so that the
-    cleanup after a first Ctrl-C is not cut short by a second; returns the handler it replaced."""
+    cleanup after a first Ctrl-C is not cut short by a second."""
     if threading.current_thread() is threading.main_thread():
-        return signal.signal(signal.SIGINT, signal.SIG_IGN)
-    return None
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @contextmanager
