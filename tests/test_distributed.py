@@ -5,6 +5,8 @@ the launch, a hung one is stopped by the time limit."""
 import _thread
 import os
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -100,6 +102,23 @@ def test_the_launcher_shows_the_workers_steps_as_a_bar(capfd, data_dir):
     launch.run("single", steps=6, batch=16, eval_every=2, hidden=8, progress=True, timeout_s=120)
     out, _ = capfd.readouterr()
     assert "single, 1 process" in out and "6/6" in out  # the bar moved with the step lines
+
+
+class CountingBar:
+    def __init__(self):
+        self.n, self.refreshes = 0, 0
+
+    def refresh(self):
+        self.refreshes += 1
+
+
+def test_the_bar_is_redrawn_while_the_workers_print_nothing():
+    # a learner must see the clock move during a silent start (importing torch, loading data)
+    bar, quiet = CountingBar(), [sys.executable, "-c", "import time; time.sleep(1.3)"]
+    code, _ = launch.supervise(quiet, dict(os.environ), timeout_s=30, bar=bar, every_s=0.25)
+    assert code == 0 and bar.refreshes >= 3
+    with pytest.raises(subprocess.TimeoutExpired):  # the clock does not stretch the time limit
+        launch.supervise(quiet, dict(os.environ), timeout_s=0.6, bar=bar, every_s=0.25)
 
 
 class Watcher(threading.Thread):

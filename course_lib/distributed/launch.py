@@ -12,7 +12,7 @@ grace.  A failed run raises with the worker's own error (``ValueError: --batch 3
 the worker records through torch's ``TORCHELASTIC_ERROR_FILE`` (``@record``), else the end of the
 log.  Everything torchrun writes (its ``torchelastic_*`` log folder) goes to a temporary folder
 the launcher removes.  While it runs, a progress bar follows the ``step k/N`` lines rank 0
-prints at each evaluation.
+prints at each evaluation, and its clock is redrawn every 2 s in between.
 
 Across machines, run the same call on each with ``nodes``, its own ``node_rank`` and the shared
 ``endpoint="HOST:PORT"`` of machine 0: the rendezvous then gives up after ``rdzv_timeout_s``
@@ -167,10 +167,13 @@ def _cause(recorded: str | None, log: str, endpoint, rdzv_timeout_s) -> str:
     return f" {recorded}"
 
 
-def supervise(cmd: list[str], env: dict, timeout_s: float, bar) -> tuple[int, str]:
-    """Run ``cmd`` in a session of its own, its output moving ``bar``; return its exit status and
-    output.  On a timeout (``subprocess.TimeoutExpired``) or any other exception, Ctrl-C
-    included, first stop it with everything it started (:func:`stop`), then re-raise."""
+def supervise(
+    cmd: list[str], env: dict, timeout_s: float, bar, every_s: float = 2.0
+) -> tuple[int, str]:
+    """Run ``cmd`` in a session of its own, its output moving ``bar`` (redrawn every ``every_s``
+    seconds); return its exit status and output.  On a timeout (``subprocess.TimeoutExpired``)
+    or any other exception, Ctrl-C included, first stop it with everything it started
+    (:func:`stop`), then re-raise."""
     proc = subprocess.Popen(
         cmd,
         stdout=subprocess.PIPE,
@@ -183,13 +186,28 @@ def supervise(cmd: list[str], env: dict, timeout_s: float, bar) -> tuple[int, st
     reader = threading.Thread(target=_follow, args=(proc.stdout, lines, bar), daemon=True)
     try:
         reader.start()
-        proc.wait(timeout=timeout_s)
+        _wait_showing_time(proc, timeout_s, bar, every_s)
     except BaseException:
         stop(proc)
         raise
     finally:
         reader.join(timeout=10)
     return proc.returncode, "".join(lines)
+
+
+def _wait_showing_time(proc: subprocess.Popen, timeout_s: float, bar, every_s: float = 2.0):
+    """``proc.wait(timeout_s)``, redrawing ``bar`` every ``every_s`` seconds so that its clock
+    moves while the workers start (importing torch, loading the data) or train between two
+    evaluations: a learner sees a slow run, not a stuck one."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            return proc.wait(timeout=max(0.0, min(every_s, left)))
+        except subprocess.TimeoutExpired:
+            if left <= every_s:
+                raise subprocess.TimeoutExpired(proc.args, timeout_s) from None
+            bar.refresh()
 
 
 def stop(proc: subprocess.Popen, grace_s: float = 5.0) -> None:
