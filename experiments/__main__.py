@@ -24,9 +24,8 @@ import experiments
 from course_lib.claims import ClaimsError
 from experiments import PROFILES, UserError
 
-NOTEBOOK_TIMEOUT = {
-    "quick": 1800.0
-}  # a quick notebook takes a CPU minute or two; a hung one must not stall CI
+# a quick notebook takes a CPU minute or two; a hung one must not stall CI
+NOTEBOOK_TIMEOUT = {"quick": 1800.0}
 
 
 def cmd_list(args) -> int:
@@ -153,9 +152,8 @@ def cmd_bench(args) -> int:
         raise UserError(
             f"no benchmark {args.name!r}; available: {', '.join(bench_names()) or 'none'}"
         ) from None
-    result = module.main(
-        args.args
-    )  # an int is an exit status; anything else (a dict of timings) means success
+    # an int is an exit status; anything else (a dict of timings) means success
+    result = module.main(args.args)
     return result if isinstance(result, int) and not isinstance(result, bool) else 0
 
 
@@ -186,23 +184,40 @@ def positive_int(text: str) -> int:
 
 
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    """The command line: one sub-command per task, each calling its ``cmd_*`` function."""
     parser = argparse.ArgumentParser(
         prog=prog, description="Reproduce the course's published results."
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_list_parser(sub)
+    _add_run_parser(sub)
+    _add_report_parser(sub)
+    _add_check_parser(sub)
+    _add_bench_parser(sub)
+    _add_campaign_parser(sub)
+    _add_browser_parser(sub)
+    _add_book_parser(sub)
+    _add_lab_parser(sub)
+    return parser
 
-    def sources(p):
-        p.add_argument("--notebooks", metavar="DIR", help="notebook folder (default: notebooks/)")
-        p.add_argument(
-            "--claims",
-            metavar="DIR",
-            help="claims folder (default: $COURSE_CLAIMS, else experiments/claims/)",
-        )
 
+def _add_sources(p: argparse.ArgumentParser) -> None:
+    """``--notebooks`` and ``--claims``: where the notebooks and the claims are read from."""
+    p.add_argument("--notebooks", metavar="DIR", help="notebook folder (default: notebooks/)")
+    p.add_argument(
+        "--claims",
+        metavar="DIR",
+        help="claims folder (default: $COURSE_CLAIMS, else experiments/claims/)",
+    )
+
+
+def _add_list_parser(sub) -> None:
     p = sub.add_parser("list", help="notebooks found and their claims")
-    sources(p)
+    _add_sources(p)
     p.set_defaults(func=cmd_list)
 
+
+def _add_run_parser(sub) -> None:
     p = sub.add_parser(
         "run", help="execute notebooks with papermill into a run folder, then report"
     )
@@ -236,6 +251,13 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="extra parameter for the notebooks that declare it, e.g. finetune=adam (repeatable)",
     )
+    _add_run_batch_options(p)
+    _add_sources(p)
+    p.set_defaults(func=cmd_run)
+
+
+def _add_run_batch_options(p: argparse.ArgumentParser) -> None:
+    """``run``'s ``--jobs``, ``--shard`` and ``--strict``."""
     p.add_argument(
         "--jobs",
         type=positive_int,
@@ -257,9 +279,9 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         help="also exit 1 when a claim with a bound for the profile fails or is unconfirmed "
         "(the claims gate, as `check` applies it)",
     )
-    sources(p)
-    p.set_defaults(func=cmd_run)
 
+
+def _add_report_parser(sub) -> None:
     p = sub.add_parser(
         "report", help="write report.md and report.html for run folders (several: merged)"
     )
@@ -271,9 +293,11 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         metavar="DIR",
         help="where to write the report (default: the run folder; required for several)",
     )
-    sources(p)
+    _add_sources(p)
     p.set_defaults(func=cmd_report)
 
+
+def _add_check_parser(sub) -> None:
     p = sub.add_parser(
         "check",
         help="the claims gate on finished run folders: exit 1 on a failed notebook "
@@ -282,23 +306,36 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument(
         "run", nargs="+", metavar="RUN", help="run folder(s), judged together as one report"
     )
-    sources(p)
+    _add_sources(p)
     p.set_defaults(func=cmd_check)
 
+
+def _add_bench_parser(sub) -> None:
     p = sub.add_parser("bench", help="run experiments/bench_NAME.py's main(args)")
     p.add_argument("name", metavar="NAME", help="benchmark name, e.g. matmul")
     p.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the benchmark")
     p.set_defaults(func=cmd_bench)
 
+
+def _add_campaign_parser(sub) -> None:
     p = sub.add_parser(
         "gpu-campaign",
         help="every GPU measurement in one budgeted run (items skipped, with the reason, when "
         "the budget or the machine cannot run them)",
     )
-    p.add_argument("--budget-s", type=seconds, default=480.0, metavar="SECONDS",
-                   help="wall-clock budget for all items (default: 480)")  # fmt: skip
-    p.add_argument("--out", default="gpu-run", metavar="DIR",
-                   help="folder for the JSON files and campaign.json; again: resumes")  # fmt: skip
+    p.add_argument(
+        "--budget-s",
+        type=seconds,
+        default=480.0,
+        metavar="SECONDS",
+        help="wall-clock budget for all items (default: 480)",
+    )
+    p.add_argument(
+        "--out",
+        default="gpu-run",
+        metavar="DIR",
+        help="folder for the JSON files and campaign.json; again: resumes",
+    )
     p.add_argument("--only", metavar="ITEMS", help="comma-separated item names (default: all)")
     p.add_argument(
         "--smoke",
@@ -317,26 +354,48 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_campaign)
 
-    p = sub.add_parser("browser", help="run the lessons in JupyterLab in Chromium and check "
-                       "what a learner sees (errors, warnings, figures); screenshots")  # fmt: skip
+
+def _add_browser_parser(sub) -> None:
+    p = sub.add_parser(
+        "browser",
+        help="run the lessons in JupyterLab in Chromium and check "
+        "what a learner sees (errors, warnings, figures); screenshots",
+    )
     p.add_argument("--only", nargs="+", metavar="NN", help="lesson numbers (default: all)")
     p.add_argument("--out", default="runs/browser", help="screenshots and browser.json")
     p.add_argument("--jobs", type=int, default=1, help="lessons run at once (default: 1)")
     p.add_argument("--timeout-s", type=seconds, default=300.0, help="per lesson (default: 300)")
-    p.add_argument("--max-silent-s", type=seconds, default=10.0,
-                   help="longest a cell may run showing nothing (default: 10)")  # fmt: skip
-    p.add_argument("--if-chromium", action="store_true",
-                   help="skip, saying why, where chromium or playwright is missing")  # fmt: skip
+    p.add_argument(
+        "--max-silent-s",
+        type=seconds,
+        default=10.0,
+        help="longest a cell may run showing nothing (default: 10)",
+    )
+    p.add_argument(
+        "--if-chromium",
+        action="store_true",
+        help="skip, saying why, where chromium or playwright is missing",
+    )
     p.set_defaults(func=cmd_browser)
 
+
+def _add_book_parser(sub) -> None:
     p = sub.add_parser("book", help="build the course as a static website from a run folder")
     p.add_argument("--run", default="runs/quick", help="the run whose outputs the pages show")
     p.add_argument("--out", default="_build/book", help="where the site goes")
-    p.set_defaults(func=lambda args: __import__("experiments.book").book.main(args.run, args.out))
+    p.set_defaults(func=cmd_book)
 
+
+def _add_lab_parser(sub) -> None:
     p = sub.add_parser("lab", help="start JupyterLab on the notebooks with the course's settings")
     p.set_defaults(func=cmd_lab)
-    return parser
+
+
+def cmd_book(args) -> int:
+    """Build the course's website from ``--run`` into ``--out`` (:func:`experiments.book.main`)."""
+    from experiments import book
+
+    return book.main(args.run, args.out)
 
 
 def cmd_browser(args) -> int:
@@ -383,8 +442,10 @@ def cmd_campaign(args) -> int:
     names = {i.name for i in campaign.ITEMS}
     only = {n.strip() for n in args.only.split(",")} if args.only else None
     if only and only - names:
-        raise UserError(f"--only {args.only!r}: unknown items {sorted(only - names)}; "
-                        f"choose from {', '.join(sorted(names))}")  # fmt: skip
+        raise UserError(
+            f"--only {args.only!r}: unknown items {sorted(only - names)}; "
+            f"choose from {', '.join(sorted(names))}"
+        )
     if args.plan:
         print(campaign.plan(args.budget_s))
         return 0
@@ -395,8 +456,8 @@ def cmd_campaign(args) -> int:
             print(f"wrote {path}")
         return 0
     record = campaign.run(Path(args.out), args.budget_s, only=only, smoke=args.smoke)
-    failed = [i["name"] for i in record["items"] if i["status"] not in
-              ("done", "done earlier", "skipped")]  # fmt: skip
+    finished = ("done", "done earlier", "skipped")
+    failed = [i["name"] for i in record["items"] if i["status"] not in finished]
     return 1 if failed else 0
 
 

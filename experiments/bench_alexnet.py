@@ -248,10 +248,13 @@ def parse_args(argv=None):
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--nets", default=",".join(NETS), help="comma-separated: alexnet, seed")
-    p.add_argument("--backends", default=",".join(BACKENDS),
-                   help="comma-separated; a torch backend takes variants after a colon, "
-                   "joined by +, from tf32, bf16, cl (channels-last), compile: "
-                   "torch-cuda:bf16+cl+compile")  # fmt: skip
+    p.add_argument(
+        "--backends",
+        default=",".join(BACKENDS),
+        help="comma-separated; a torch backend takes variants after a colon, "
+        "joined by +, from tf32, bf16, cl (channels-last), compile: "
+        "torch-cuda:bf16+cl+compile",
+    )
     p.add_argument("--dtypes", default=",".join(DTYPES), help="comma-separated")
     p.add_argument("--in-size", type=int, default=227, help="image side (the paper's: 227)")
     p.add_argument("--width", type=float, default=1.0, help="AlexNet's filter/unit scale")
@@ -266,17 +269,17 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def main(argv=None) -> dict:
-    import torch
-
-    args = parse_args(argv)
+def selection(args) -> tuple[list[str], list[str], list[str]]:
+    """The nets, backends and dtypes asked for; exit naming the option when one is unknown."""
     nets = choices(args.nets, NETS, "nets")
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     choices(",".join(split_backend(b)[0] for b in backends), BACKENDS, "backends")
     dtypes = choices(args.dtypes, DTYPES, "dtypes")
-    threads_before = torch.get_num_threads()
-    threads = args.threads or threads_before
-    limiter = limit_threads(threads, torch_too=True)
+    return nets, backends, dtypes
+
+
+def new_record(args, nets: list[str], threads: int) -> dict:
+    """The result before any run: the machine, the load average and the settings."""
     settings = {
         "nets": nets,
         "in_size": args.in_size,
@@ -291,7 +294,7 @@ def main(argv=None) -> dict:
         "timed": "one training step: forward, softmax cross-entropy, backward, momentum-SGD "
         f"update (lr {LR}, momentum {MOMENTUM}), dropout on, paper init",
     }
-    out = {
+    return {
         "benchmark": "alexnet_speed",
         "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "machine": describe_machine(),
@@ -302,44 +305,66 @@ def main(argv=None) -> dict:
         "skipped": [],
         "failed": [],
     }
-    for backend in list(backends):
+
+
+def available(backends: list[str], skipped: list) -> list[str]:
+    """The backends this machine can run; each other one is added to ``skipped`` with the
+    reason, and said."""
+    usable = []
+    for backend in backends:
         reason = unavailable_reason(backend)
-        if reason is not None:
-            backends.remove(backend)
-            out["skipped"].append({"backend": backend, "reason": reason})
-            print(f"[bench_alexnet] {backend}: skipped ({reason})")
-    common = dict(in_size=args.in_size, width=args.width, batch=args.batch, steps=args.steps)
+        if reason is None:
+            usable.append(backend)
+            continue
+        skipped.append({"backend": backend, "reason": reason})
+        print(f"[bench_alexnet] {backend}: skipped ({reason})")
+    return usable
+
+
+def configurations(nets, dtypes, backends):
+    """(net, backend, dtype) in the order they are timed; a backend with variants in float32
+    only (the variants are float32 tricks: autocast, TF32)."""
     for net in nets:
         for dtype in dtypes:
             for backend in backends:
-                if split_backend(backend)[1] and dtype != "float32":
-                    continue  # the variants are float32 tricks (autocast, TF32)
-                where = {"net": net, "backend": backend, "dtype": dtype}
-                r = attempt(
-                    out["failed"],
-                    where,
-                    time_run,
-                    net,
-                    backend,
-                    dtype,
-                    warmup=args.warmup,
-                    seed=args.seed,
-                    settle_s=args.settle,
-                    **common,
-                )
-                if r is None:
-                    continue
-                out["runs"].append(r)
-                print(
-                    f"[bench_alexnet] {net:8s} {backend:10s} {dtype}: {r['s_per_step']:8.3f} "
-                    f"s/step  {r['img_per_min']:9,.0f} img/min"
-                )
-                gc.collect()
-                if args.out:  # as it goes: a run killed at a time limit keeps what it measured
-                    write_json(args.out, {**out, "ratios": ratios(out["runs"]), "finished": None})
-    if limiter is not None:  # first: it also resets torch's OpenMP threads
-        limiter.restore_original_limits()
-    torch.set_num_threads(threads_before)
+                if not split_backend(backend)[1] or dtype == "float32":
+                    yield net, backend, dtype
+
+
+def measure(out: dict, args, net: str, backend: str, dtype: str) -> None:
+    """Time one (net, backend, dtype) into ``out`` (a failure into ``out["failed"]``), say it,
+    and with ``--out`` write what is measured so far."""
+    where = {"net": net, "backend": backend, "dtype": dtype}
+    r = attempt(
+        out["failed"],
+        where,
+        time_run,
+        net,
+        backend,
+        dtype,
+        warmup=args.warmup,
+        seed=args.seed,
+        settle_s=args.settle,
+        in_size=args.in_size,
+        width=args.width,
+        batch=args.batch,
+        steps=args.steps,
+    )
+    if r is None:
+        return
+    out["runs"].append(r)
+    print(
+        f"[bench_alexnet] {net:8s} {backend:10s} {dtype}: {r['s_per_step']:8.3f} "
+        f"s/step  {r['img_per_min']:9,.0f} img/min"
+    )
+    gc.collect()
+    if args.out:  # as it goes: a run killed at a time limit keeps what it measured
+        write_json(args.out, {**out, "ratios": ratios(out["runs"]), "finished": None})
+
+
+def finish(out: dict, args) -> dict:
+    """Add the load average after, the ratios and the end time; print the table, write the JSON
+    (``--out``); exit with an error when a run failed."""
     out["load_after"] = list(os.getloadavg())
     out["ratios"] = ratios(out["runs"])
     out["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
@@ -350,6 +375,24 @@ def main(argv=None) -> dict:
     if out["failed"]:
         raise SystemExit(f"[bench_alexnet] {len(out['failed'])} run(s) failed: see above")
     return out
+
+
+def main(argv=None) -> dict:
+    import torch
+
+    args = parse_args(argv)
+    nets, backends, dtypes = selection(args)
+    threads_before = torch.get_num_threads()
+    threads = args.threads or threads_before
+    limiter = limit_threads(threads, torch_too=True)
+    out = new_record(args, nets, threads)
+    backends = available(backends, out["skipped"])
+    for net, backend, dtype in configurations(nets, dtypes, backends):
+        measure(out, args, net, backend, dtype)
+    if limiter is not None:  # first: it also resets torch's OpenMP threads
+        limiter.restore_original_limits()
+    torch.set_num_threads(threads_before)
+    return finish(out, args)
 
 
 if __name__ == "__main__":

@@ -243,6 +243,13 @@ def parse_args(argv=None):
         default=",".join(ALL_BACKENDS),
         help="comma-separated, from: " + ", ".join(ALL_BACKENDS),
     )
+    _add_protocol_args(p)
+    _add_output_args(p)
+    return p.parse_args(argv)
+
+
+def _add_protocol_args(p: argparse.ArgumentParser) -> None:
+    """The protocol: images, epochs, batch sizes, layer sizes, learning rates, dtype, seed."""
     p.add_argument(
         "--images",
         type=int,
@@ -272,6 +279,10 @@ def parse_args(argv=None):
     p.add_argument("--finetune-lr", type=float, default=0.01)
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     p.add_argument("--seed", type=int, default=0)
+
+
+def _add_output_args(p: argparse.ArgumentParser) -> None:
+    """How it runs and what it writes: warm-up, progress bars, data folder, note, JSON path."""
     p.add_argument("--no-warmup", action="store_true", help="skip the untimed warm-up run")
     p.add_argument(
         "--progress",
@@ -285,15 +296,10 @@ def parse_args(argv=None):
         help="free text stored in the JSON (e.g. 'CPU shared with other jobs')",
     )
     p.add_argument("--out", default=None, help="JSON path to write (default: print only)")
-    return p.parse_args(argv)
 
 
-def main(argv=None) -> dict:
-    args = parse_args(argv)
-    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
-    sizes = [int(s) for s in args.sizes.split(",")]
-    x = _load_images(args.images, args.data_dir)
+def new_record(args, sizes: list[int], batch_sizes: list[int]) -> dict:
+    """The result before any run: the machine and the protocol."""
     protocol = {
         "sizes": sizes,
         "images": args.images,
@@ -311,7 +317,7 @@ def main(argv=None) -> dict:
         "recon_sqerr": "squared error per image (summed over 784 pixels) "
         "on the training images used",
     }
-    out = {
+    return {
         "benchmark": "sae_speed",
         "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "machine": describe_machine(),
@@ -321,7 +327,11 @@ def main(argv=None) -> dict:
         "skipped": [],
         "failed": [],
     }
-    common = dict(
+
+
+def shared_settings(args, sizes: list[int]) -> dict:
+    """The :func:`run_protocol` arguments every run of this benchmark shares."""
+    return dict(
         sizes=sizes,
         lr=args.lr,
         top_lr=args.top_lr,
@@ -330,53 +340,69 @@ def main(argv=None) -> dict:
         dtype=args.dtype,
         progress="transient" if args.progress else False,
     )
-    for backend in backends:
-        reason = unavailable_reason(backend)
-        if reason is not None:
-            out["skipped"].append({"backend": backend, "reason": reason})
-            print(f"[bench_sae] {backend}: skipped ({reason})")
-            save_partial(out, args.out)
-            continue
-        if not args.no_warmup:
-            warm = x[: min(len(x), 2 * max(batch_sizes))]
-            where = {"backend": backend, "batch_size": "warm-up"}
-            warmed = attempt(
-                out["failed"],
-                where,
-                run_protocol,
-                backend,
-                warm,
-                pretrain_epochs=1,
-                finetune_epochs=1,
-                batch_size=min(batch_sizes),
-                **common,
-            )
-            if warmed is None:
-                save_partial(out, args.out)
-                continue
-        for bs in batch_sizes:
-            where = {"backend": backend, "batch_size": bs}
-            r = attempt(
-                out["failed"],
-                where,
-                run_protocol,
-                backend,
-                x,
-                batch_size=bs,
-                pretrain_epochs=args.pretrain_epochs,
-                finetune_epochs=args.finetune_epochs,
-                **common,
-            )
-            if r is None:
-                save_partial(out, args.out)
-                continue
-            out["runs"].append(r)
-            print(
-                f"[bench_sae] {backend:17s} batch {bs:5d}: pretrain {r['pretrain_s']:8.2f} s  "
-                f"fine-tune {r['finetune_s']:8.2f} s  total {r['total_s']:8.2f} s  "
-                f"error {r['recon_sqerr']:.4f}"
-            )
-            save_partial(out, args.out)
+
+
+def warm_up(out: dict, backend: str, x, batch_sizes: list[int], common: dict):
+    """The untimed warm-up run on a few batches; None when it failed (recorded in ``out``)."""
+    warm = x[: min(len(x), 2 * max(batch_sizes))]
+    where = {"backend": backend, "batch_size": "warm-up"}
+    return attempt(
+        out["failed"],
+        where,
+        run_protocol,
+        backend,
+        warm,
+        pretrain_epochs=1,
+        finetune_epochs=1,
+        batch_size=min(batch_sizes),
+        **common,
+    )
+
+
+def time_batch_size(out: dict, args, backend: str, x, bs: int, common: dict) -> None:
+    """One timed run of the protocol into ``out`` (a failure into ``out["failed"]``), said, then
+    what is measured so far written (``--out``)."""
+    where = {"backend": backend, "batch_size": bs}
+    r = attempt(
+        out["failed"],
+        where,
+        run_protocol,
+        backend,
+        x,
+        batch_size=bs,
+        pretrain_epochs=args.pretrain_epochs,
+        finetune_epochs=args.finetune_epochs,
+        **common,
+    )
+    if r is not None:
+        out["runs"].append(r)
+        print(
+            f"[bench_sae] {backend:17s} batch {bs:5d}: pretrain {r['pretrain_s']:8.2f} s  "
+            f"fine-tune {r['finetune_s']:8.2f} s  total {r['total_s']:8.2f} s  "
+            f"error {r['recon_sqerr']:.4f}"
+        )
+    save_partial(out, args.out)
+
+
+def time_backend(out: dict, args, backend: str, x, batch_sizes: list[int], common: dict) -> None:
+    """Every batch size on ``backend``, after a warm-up; skipped, with the reason, when this
+    machine cannot run it, and given up when the warm-up fails."""
+    reason = unavailable_reason(backend)
+    if reason is not None:
+        out["skipped"].append({"backend": backend, "reason": reason})
+        print(f"[bench_sae] {backend}: skipped ({reason})")
+        save_partial(out, args.out)
+        return
+    if not args.no_warmup and warm_up(out, backend, x, batch_sizes, common) is None:
+        save_partial(out, args.out)
+        return
+    for bs in batch_sizes:
+        time_batch_size(out, args, backend, x, bs, common)
+
+
+def finish(out: dict, args) -> dict:
+    """Add the agreement with NumPy and the end time, write the JSON (``--out``); exit with an
+    error when a run failed."""
     agreement(out["runs"])
     out["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     if args.out:
@@ -385,6 +411,19 @@ def main(argv=None) -> dict:
     if out["failed"]:
         raise SystemExit(f"[bench_sae] {len(out['failed'])} run(s) failed: see 'failed' above")
     return out
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",")]
+    x = _load_images(args.images, args.data_dir)
+    out = new_record(args, sizes, batch_sizes)
+    common = shared_settings(args, sizes)
+    for backend in backends:
+        time_backend(out, args, backend, x, batch_sizes, common)
+    return finish(out, args)
 
 
 if __name__ == "__main__":
