@@ -69,9 +69,25 @@ def device_name(device: str) -> str:
     return name
 
 
+_USED: set[str] = set()  # the devices xp_for and torch_device have handed out in this process
+
+
+def devices_used() -> list[str]:
+    """Where this process's arrays and models went, as :func:`xp_for` and :func:`torch_device`
+    resolved the devices asked for: e.g. ``["cpu (NumPy)"]`` or ``["cuda (CuPy)", "cuda (torch)"]``;
+    empty if neither was called."""
+    return sorted(_USED)
+
+
 def xp_for(device: str = "cpu"):
     """The array module for a device: numpy for ``"cpu"``, cupy for ``"cuda"``, cupy if a GPU is
     found for ``"auto"``."""
+    xp = _array_module_for(device)
+    _USED.add("cpu (NumPy)" if xp is np else "cuda (CuPy)")
+    return xp
+
+
+def _array_module_for(device: str):
     name = device_name(device)
     if name == "cpu":
         return np
@@ -87,6 +103,12 @@ def xp_for(device: str = "cpu"):
 
 def torch_device(device: str = "auto"):
     """A ``torch.device``: ``"auto"`` picks CUDA when torch sees a GPU, else the CPU."""
+    chosen = _torch_device_for(device)
+    _USED.add(f"{chosen.type} (torch)")
+    return chosen
+
+
+def _torch_device_for(device: str):
     import torch
 
     if device.startswith("cuda:"):  # a numbered GPU

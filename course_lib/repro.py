@@ -24,7 +24,7 @@ import re
 import time
 from pathlib import Path
 
-from course_lib.backend import describe_machine
+from course_lib.backend import describe_machine, devices_used
 from course_lib.claims import CLAIM_ID, ID_FORM, Registry, check_profile, claims_dir, load_claims
 
 
@@ -205,6 +205,8 @@ class Recorder:
         if self.path is None:
             return
         self.data["elapsed_s"] = round(time.perf_counter() - self._t0, 3)
+        # what the lesson ran on, not the "auto" it asked for; the CPU if it never chose
+        self.data["devices"] = devices_used() or ["cpu"]
         write_json(self.path, self.data)
 
 

@@ -21,6 +21,7 @@ from course_lib.claims import (
 from course_lib.exercises import exercises_for
 from course_lib.repro import read_json
 from experiments import NOTEBOOKS
+from experiments.budgets import lesson_budget, over
 from experiments.catalog import find_notebooks
 from experiments.records import results_problem
 from experiments.report_runs import damaged, one_of, read_run, run_folders, where_each_ran
@@ -108,6 +109,9 @@ def notebook_entry(name, lesson, title, meta, results, claims, profile) -> dict:
         "rows": rows,
         "figures": figures,
         "provenance": provenance(meta) if use else None,
+        "devices": (results or {}).get("devices") if use else None,
+        "budget_s": lesson_budget(profile),
+        "over_budget": use and over(meta.get("wall_s"), lesson_budget(profile)),
         "exercises": len(exercises_for(lesson)),
     }
 

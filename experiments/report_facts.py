@@ -52,7 +52,9 @@ def run_facts(data: dict) -> list[tuple[str, str]]:
             + f"; {data['awaiting_claims']} awaiting a lesson",
         ),
         ("notebooks", ", ".join(f"{n} {s}" for s, n in sorted(nbs.items())) or "none"),
-        ("profile", f"{data['profile']} (seed {seed}, device {device})"),
+        ("profile", f"{data['profile']} (seed {seed}, device asked: {device})"),
+        ("ran on", devices_text(data["notebooks"])),
+        ("over budget", over_budget_text(data["notebooks"])),
         ("total wall time", duration(data["total_wall_s"])),
         ("machine", machines_text(data)),
         ("code", one_or_several(prov["code"], "several commits, see each lesson")),
@@ -61,6 +63,27 @@ def run_facts(data: dict) -> list[tuple[str, str]]:
             "; ".join(run_text(r) for r in data["runs"]),
         ),
     ] + ([("shards", shards_text(data["runs"]))] if any(r["shard"] for r in data["runs"]) else [])
+
+
+def over_budget_text(notebooks: list[dict]) -> str:
+    """The lessons whose wall time is past their profile's budget, or why none is."""
+    late = [nb["name"] for nb in notebooks if nb.get("over_budget")]
+    budgets = {nb.get("budget_s") for nb in notebooks} - {None}
+    if not budgets:
+        return "no budget for this profile"
+    each = f"budget {duration(budgets.pop())} a lesson" if len(budgets) == 1 else "budgets vary"
+    return f"{len(late)} ({', '.join(late)}; {each})" if late else f"none ({each})"
+
+
+def devices_text(notebooks: list[dict]) -> str:
+    """Each device the lessons' results name (what they ran on), with how many lessons."""
+    counts: dict[str, int] = {}
+    for nb in notebooks:
+        for device in nb.get("devices") or []:
+            counts[device] = counts.get(device, 0) + 1
+    if not counts:
+        return "not recorded"
+    return ", ".join(f"{d} ({n} lesson{'s' * (n > 1)})" for d, n in sorted(counts.items()))
 
 
 def run_text(run: dict) -> str:

@@ -68,17 +68,24 @@ def summary_lines(data: dict) -> list[str]:
     return out + md_table(
         ["lesson", "notebook", "status", "wall time", "exercises"],
         [
-            [nb["lesson"], nb["name"], nb["status"], duration(nb["wall_s"]), nb["exercises"]]
+            [nb["lesson"], nb["name"], nb["status"], wall_text(nb), nb["exercises"]]
             for nb in data["notebooks"]
         ],
     )
 
 
+def wall_text(nb: dict) -> str:
+    """The notebook's wall time, flagged when it is over its profile's budget."""
+    flag = f" (over its {duration(nb['budget_s'])} budget)" if nb.get("over_budget") else ""
+    return duration(nb["wall_s"]) + flag
+
+
 def notebook_headline(nb: dict, data: dict) -> str:
-    """The notebook's name, status and wall time, its note, and its provenance when the
-    notebooks' differ."""
+    """The notebook's name, status, wall time and the devices it ran on, its note, and its
+    provenance when the notebooks' differ."""
     return (
-        f"`{nb['name']}`: **{nb['status']}**, wall time {duration(nb['wall_s'])}"
+        f"`{nb['name']}`: **{nb['status']}**, wall time {wall_text(nb)}"
+        + (f", ran on {md_cell(', '.join(nb['devices']))}" if nb.get("devices") else "")
         + (f" ({md_cell(nb['note'])})" if nb["note"] else "")
         + (
             f"; {md_cell(provenance_text(nb['provenance']))}"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from course_lib.repro import read_json, write_json
 from experiments import UserError
+from experiments.budgets import lesson_budget, run_budget
 from experiments.environment import THREAD_VARS
 from experiments.run_options import Batch
 
@@ -89,7 +90,8 @@ def git_info(folder: Path) -> dict | None:
 
 def run_context(batch: Batch) -> dict:
     """Where a run executes, recorded in ``run.json`` and in every notebook's meta: library
-    versions and machine, commit, host, jobs and the kernels' thread settings."""
+    versions and machine, commit, host, jobs, the kernels' thread settings and the profile's time
+    budgets (:mod:`experiments.budgets`)."""
     from course_lib.backend import describe_machine
 
     seen = {var: os.environ.get(var) or batch.thread_env.get(var) for var in THREAD_VARS}
@@ -100,6 +102,8 @@ def run_context(batch: Batch) -> dict:
         "jobs": batch.jobs,
         "threads_per_kernel": batch.threads,
         "thread_env": {var: value for var, value in seen.items() if value},
+        "lesson_budget_s": lesson_budget(batch.profile),
+        "run_budget_s": run_budget(batch.profile),
     }
 
 

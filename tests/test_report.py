@@ -117,6 +117,7 @@ def run_dir(tmp_path):
                 "a.extra": {"value": "qualitative", "note": ""},
             },
             "figures": [{"path": "01_alpha_figures/curve.png", "caption": "Loss <curve>"}],
+            "devices": ["cpu (NumPy)", "cpu (torch)"],
         },
     )
     write_json(
@@ -200,6 +201,13 @@ def test_report_elsewhere_links_back_to_the_run(run_dir, tmp_path):
     md_path, _ = write_report(run_dir, tmp_path / "site")
     assert "(../run/results/01_alpha_figures/curve.png)" in md_path.read_text()
     assert "[../run/executed/02_beta.ipynb](../run/executed/02_beta.ipynb)" in md_path.read_text()
+
+
+def test_each_lesson_names_the_devices_it_ran_on(run_dir):
+    md = write_report(run_dir)[0].read_text()
+    assert "`01_alpha`: **ok**, wall time 3.5 s, ran on cpu (NumPy), cpu (torch)" in md
+    assert "- **ran on**: cpu (NumPy) (1 lesson), cpu (torch) (1 lesson)" in md
+    assert "device asked: " in md
 
 
 def test_a_failure_names_the_source_cell_and_the_executed_notebook(run_dir):
@@ -290,7 +298,7 @@ def test_one_code_line_when_every_notebook_ran_the_same_code(run_dir):
     set_provenance(run_dir, "02_beta", "a" * 40, 3)
     md = write_report(run_dir)[0].read_text()
     assert "- **code**: aaaaaaaaaaaa, course_lib ffffffffffff" in md
-    assert "- **profile**: quick (seed 3, device cpu)" in md and "several" not in md
+    assert "- **profile**: quick (seed 3, device asked: cpu)" in md and "several" not in md
 
 
 def test_notebooks_from_different_commits_or_seeds_each_name_theirs(run_dir):
@@ -298,7 +306,7 @@ def test_notebooks_from_different_commits_or_seeds_each_name_theirs(run_dir):
     set_provenance(run_dir, "02_beta", "b" * 40, 4, dirty=True)
     md = write_report(run_dir)[0].read_text()
     assert "- **code**: several commits, see each lesson" in md
-    assert "- **profile**: quick (seed several, see each lesson, device cpu)" in md
+    assert "- **profile**: quick (seed several, see each lesson, device asked: cpu)" in md
     assert "; code aaaaaaaaaaaa, course_lib ffffffffffff, seed 3, device cpu" in md
     assert (
         "; code bbbbbbbbbbbb (with uncommitted changes), course_lib ffffffffffff, "
@@ -308,3 +316,12 @@ def test_notebooks_from_different_commits_or_seeds_each_name_theirs(run_dir):
         run_dir, "02_beta", "a" * 40, 3, library="e" * 64
     )  # same commit, other library code
     assert "- **code**: several commits, see each lesson" in write_report(run_dir)[0].read_text()
+
+
+def test_a_lesson_over_its_time_budget_is_flagged(run_dir):
+    meta = json.loads((run_dir / "meta/01_alpha.json").read_text())
+    write_json(run_dir / "meta/01_alpha.json", {**meta, "wall_s": 95.0})
+    md = write_report(run_dir)[0].read_text()
+    assert "`01_alpha`: **ok**, wall time 1 min 35 s (over its 1 min 00 s budget)" in md
+    assert "- **over budget**: 1 (01_alpha; budget 1 min 00 s a lesson)" in md
+    assert "| 02 | 02_beta | failed | 1.2 s |" in md  # a failed lesson is not judged

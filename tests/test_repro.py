@@ -22,6 +22,19 @@ def test_records_go_to_the_results_file_after_every_call(tmp_path):
     assert "numpy" in data["machine"]
 
 
+def test_the_results_name_the_devices_the_lesson_actually_used(tmp_path, monkeypatch):
+    from course_lib import backend
+
+    monkeypatch.setattr(backend, "_USED", set())
+    path = tmp_path / "02_demo.json"
+    repro.start(path, notebook="02_demo", profile="quick", seed=0)
+    assert json.loads(path.read_text())["devices"] == ["cpu"]  # chose nothing: the CPU
+    monkeypatch.setattr(backend, "gpu_available", lambda: False)
+    assert backend.xp_for("auto") is np and backend.torch_device("cpu").type == "cpu"
+    repro.record("demo.value", 1.0)
+    assert json.loads(path.read_text())["devices"] == ["cpu (NumPy)", "cpu (torch)"]
+
+
 def test_figures_are_saved_beside_the_results(tmp_path):
     rec = repro.Recorder(tmp_path / "01_x.json")
     fig, ax = plt.subplots()

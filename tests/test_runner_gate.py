@@ -57,7 +57,7 @@ def test_strict_run_and_check_fail_on_a_missed_bound_and_pass_on_a_kept_one(tmp_
     assert "  claim demo.x (01_gate): reproduced 1, bound ≤ 0.5 (quick): fail" in shown
     assert "demo.free" not in shown and "demo.later" not in shown
     assert (
-        "wall time per notebook (one at a time):" in shown
+        "wall time per notebook (one at a time; budget 60 s a lesson):" in shown
         and "01_gate" in shown
         and "  total " in shown
     )

@@ -86,7 +86,8 @@ def test_two_jobs_run_side_by_side_with_their_share_of_threads(tmp_path, capsys,
 
     shown = capsys.readouterr().out
     table = shown[shown.index("wall time per notebook") :]
-    assert f"wall time per notebook (2 at a time, {share} thread(s) per kernel):" in table
+    how = f"2 at a time, {share} thread(s) per kernel; budget 60 s a lesson"
+    assert f"wall time per notebook ({how}):" in table
     assert (
         "01_one" in table and "02_two" in table and "  total " in table and "the run took" in table
     )
