@@ -93,6 +93,15 @@ def shard(step: int, order: np.ndarray, batch: int, rank: int, world: int) -> np
     return order[start + rank * local : start + (rank + 1) * local]
 
 
+def sgd_step(model, lr: float) -> None:
+    """Plain SGD, w <- w - lr * dL/dw, as ``torch.optim.SGD`` does it (``add_`` with
+    ``alpha=-lr``); by hand, because ``torch.optim`` imports torch's compiler (seconds per
+    worker at every start)."""
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(p.grad, alpha=-lr)
+
+
 def average_parameters(model) -> int:
     """Parameter averaging: all-reduce every parameter, divide by the workers; returns bytes."""
     world, sent = dist.get_world_size(), 0
@@ -135,7 +144,6 @@ def train(args) -> tuple[dict, torch.nn.Module]:
         if args.mode == "strom":
             state = StromState(args.tau)
             net.register_comm_hook(state, strom_hook)
-    opt = torch.optim.SGD(model.parameters(), lr=args.lr)
     log = {"step": [], "loss": [], "accuracy": [], "bytes": []}
     sent, t0 = 0, time.perf_counter()
     for step in range(args.steps):
@@ -143,9 +151,9 @@ def train(args) -> tuple[dict, torch.nn.Module]:
             os._exit(3)  # a crashed worker, for the launcher's test
         idx = torch.from_numpy(shard(step, order, args.batch, rank, world)).to(device)
         loss = torch.nn.functional.cross_entropy(net(x[idx]), y[idx])
-        opt.zero_grad()
+        model.zero_grad()
         loss.backward()
-        opt.step()
+        sgd_step(model, args.lr)
         if args.mode == "allreduce":
             sent += 4 * n_params
         elif args.mode == "average" and (step + 1) % args.average_every == 0:
@@ -154,7 +162,7 @@ def train(args) -> tuple[dict, torch.nn.Module]:
             sent = state.bytes_sent
         if (step + 1) % args.eval_every == 0 or step + 1 == args.steps:
             log["step"].append(step + 1)
-            log["loss"].append(float(loss))
+            log["loss"].append(float(loss.detach()))
             log["accuracy"].append(evaluate(model, x_test, y_test))
             log["bytes"].append(sent)
             if rank == 0:  # the launcher's progress bar reads this line
@@ -165,7 +173,7 @@ def train(args) -> tuple[dict, torch.nn.Module]:
     result = {
         "mode": args.mode, "world": world, "settings": vars(args), "parameters": n_params,
         "seconds": time.perf_counter() - t0, "dense_bytes_per_step": 4 * n_params, **log,
-        "checksum": float(sum(p.double().sum() for p in model.parameters())),
+        "checksum": float(sum(p.detach().double().sum() for p in model.parameters())),
     }  # fmt: skip
     if state is not None:
         result["fraction_sent"] = state.elements_sent / max(state.elements_total, 1)
