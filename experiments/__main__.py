@@ -12,149 +12,23 @@ python -m experiments bench NAME [args...]
 from __future__ import annotations
 
 import argparse
-import importlib
 import math
-import pkgutil
-import re
 import signal
 import sys
-import time
 
-import experiments
 from course_lib.claims import ClaimsError
 from experiments import PROFILES, UserError
-
-# a quick notebook takes a CPU minute or two; a hung one must not stall CI
-NOTEBOOK_TIMEOUT = {"quick": 1800.0}
-
-
-def cmd_list(args) -> int:
-    """Print the notebooks found, each with its claims, then the claims still awaiting a lesson."""
-    from course_lib.claims import format_bound, format_value, load_claims
-    from experiments.catalog import find_notebooks
-
-    registry = load_claims(args.claims)
-    notebooks = find_notebooks(args.notebooks or experiments.NOTEBOOKS)
-
-    def show(claims):
-        for c in claims:
-            published = format_value(c.published) + (f" {c.unit}" if c.unit else "")
-            check = "  (to be checked)" if not c.checked else ""
-            bounds = " | ".join(f"{p} {format_bound(c.bound(p))}" for p in PROFILES)
-            print(f"      {c.id}: {published}{check}   [{bounds}]")
-
-    print(f"{len(notebooks)} notebook(s):")
-    for nb in notebooks:
-        print(f"  {nb.lesson}  {nb.slug:<24} {nb.title}")
-        show(registry.for_lesson(nb.lesson))
-    awaiting = [
-        lesson for lesson in registry.lessons if lesson not in {nb.lesson for nb in notebooks}
-    ]
-    if awaiting:
-        print("awaiting a lesson:")
-    for lesson in awaiting:
-        claims = registry.for_lesson(lesson)
-        print(f"  {lesson}  {registry.titles.get(lesson, '')}  ({len(claims)} claim(s))")
-        show(claims)
-    return 0
-
-
-def cmd_run(args) -> int:
-    """Execute notebooks; exit 1 when a notebook failed to execute, and with ``--strict`` also when
-    a claim with a bound for the profile fails or is unconfirmed (otherwise failed claims are
-    findings)."""
-    from experiments.runner import default_out, parse_params, parse_shard, run_batch
-
-    params = parse_params(args.param)
-    shard = parse_shard(args.shard)
-    whole = args.notebook_timeout
-    if whole is None:
-        whole = NOTEBOOK_TIMEOUT.get(args.profile)
-    out = args.out or default_out(args.profile, shard)
-    statuses = run_batch(
-        args.profile,
-        notebooks_dir=args.notebooks,
-        out=out,
-        only=args.only,
-        seed=args.seed,
-        device=args.device,
-        timeout=args.timeout or None,
-        notebook_timeout=whole or None,
-        fresh=args.fresh,
-        claims_dir=args.claims,
-        params=params,
-        jobs=args.jobs,
-        shard=shard,
-    )
-    failed = [name for name, status in statuses.items() if status != "ok"]
-    if failed:
-        print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
-    if args.strict:
-        from experiments.report import build
-
-        return show_gate(
-            build(out, claims_dir=args.claims, notebooks_dir=args.notebooks), list(statuses)
-        )
-    return 1 if failed else 0
-
-
-def show_gate(data: dict, names=None) -> int:
-    """Print the claims gate's verdict on a report's data (one line per problem); 1 if it fails,
-    else 0."""
-    from experiments.report import gate, gate_passed
-
-    problems = gate(data, names)
-    if not problems:
-        print(gate_passed(data, names))
-        return 0
-    print(f"claims gate failed ({data['profile']} profile): {len(problems)} problem(s)")
-    for line in problems:
-        print(f"  {line}")
-    return 1
-
-
-def cmd_report(args) -> int:
-    from experiments.report import write_report
-
-    md, page = write_report(
-        args.run, args.out, claims_dir=args.claims, notebooks_dir=args.notebooks
-    )
-    print(f"report: {md}\n        {page}")
-    return 0
-
-
-def cmd_check(args) -> int:
-    """Judge finished run folders as ``run --strict`` judges its run: exit 1 on any problem."""
-    from experiments.report import build
-
-    return show_gate(build(args.run, claims_dir=args.claims, notebooks_dir=args.notebooks))
-
-
-def bench_names() -> list[str]:
-    return sorted(
-        m.name[len("bench_") :]
-        for m in pkgutil.iter_modules(experiments.__path__)
-        if m.name.startswith("bench_")
-    )
-
-
-def cmd_bench(args) -> int:
-    """Import ``experiments.bench_NAME`` and call its ``main(argv)``."""
-    name = args.name.replace("-", "_")
-    if not re.fullmatch(r"[A-Za-z0-9_]+", name):
-        raise UserError(f"benchmark name {args.name!r} may hold only letters, digits, '_' and '-'")
-    module_name = f"experiments.bench_{name}"
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as err:
-        if err.name != module_name:
-            raise
-        raise UserError(
-            f"no benchmark {args.name!r}; available: {', '.join(bench_names()) or 'none'}"
-        ) from None
-    # an int is an exit status; anything else (a dict of timings) means success
-    result = module.main(args.args)
-    return result if isinstance(result, int) and not isinstance(result, bool) else 0
+from experiments.commands import (
+    cmd_bench,
+    cmd_book,
+    cmd_browser,
+    cmd_campaign,
+    cmd_check,
+    cmd_lab,
+    cmd_list,
+    cmd_report,
+    cmd_run,
+)
 
 
 def seconds(text: str) -> float:
@@ -389,76 +263,6 @@ def _add_book_parser(sub) -> None:
 def _add_lab_parser(sub) -> None:
     p = sub.add_parser("lab", help="start JupyterLab on the notebooks with the course's settings")
     p.set_defaults(func=cmd_lab)
-
-
-def cmd_book(args) -> int:
-    """Build the course's website from ``--run`` into ``--out`` (:func:`experiments.book.main`)."""
-    from experiments import book
-
-    return book.main(args.run, args.out)
-
-
-def cmd_browser(args) -> int:
-    """Run :func:`experiments.browser.run` and print a line per lesson; exit 1 on a problem."""
-    from experiments import browser
-
-    if args.if_chromium and browser.chromium_missing():
-        print(f"browser test skipped: {browser.chromium_missing()}")
-        return 0
-    t0 = time.monotonic()
-    summary = browser.run(
-        args.only, args.out, args.jobs, args.timeout_s, max_silent_s=args.max_silent_s
-    )
-    print(
-        f"browser test: {len(summary['lessons'])} lessons in {time.monotonic() - t0:.0f} s "
-        f"({args.jobs} at a time)"
-    )
-    for r in summary["lessons"]:
-        print(f"{r['notebook']:28s} {'ok' if r['ok'] else 'FAILED':7s} {r['seconds']:6.1f} s")
-        for problem in r["problems"]:
-            print(f"    {problem}")
-        for note in r.get("server_notes", []):
-            print(f"    (not counted, a known server race) {note}")
-    print(f"screenshots, browser.json and the server logs: {args.out}")
-    return 0 if summary["ok"] else 1
-
-
-def cmd_lab(args) -> int:
-    """Start JupyterLab in notebooks/ with :data:`experiments.browser.LAB_ARGS`."""
-    import subprocess
-
-    from experiments import browser
-
-    argv = [sys.executable, "-m", "jupyterlab", *browser.LAB_ARGS]
-    return subprocess.call(argv, cwd=browser.REPO / "notebooks")
-
-
-def cmd_campaign(args) -> int:
-    """Run :mod:`experiments.campaign` into ``--out``; exit 1 if an item failed."""
-    from pathlib import Path
-
-    from experiments import campaign
-
-    names = {i.name for i in campaign.ITEMS}
-    only = {n.strip() for n in args.only.split(",")} if args.only else None
-    if only and only - names:
-        raise UserError(
-            f"--only {args.only!r}: unknown items {sorted(only - names)}; "
-            f"choose from {', '.join(sorted(names))}"
-        )
-    if args.plan:
-        print(campaign.plan(args.budget_s))
-        return 0
-    if args.merge:
-        if not (Path(args.merge) / "campaign.json").is_file():
-            raise UserError(f"--merge {args.merge}: no campaign.json there (a campaign's --out)")
-        for path in campaign.merge(Path(args.merge)):
-            print(f"wrote {path}")
-        return 0
-    record = campaign.run(Path(args.out), args.budget_s, only=only, smoke=args.smoke)
-    finished = ("done", "done earlier", "skipped")
-    failed = [i["name"] for i in record["items"] if i["status"] not in finished]
-    return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
