@@ -276,9 +276,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # exiting: a further Ctrl-C changes nothing
-        print("interrupted; run the same command again to resume", file=sys.stderr)
-        return 130
+        return exit_interrupted()
+
+
+def exit_interrupted() -> int:
+    """Exit status 130 after Ctrl-C, further Ctrl-C ignored from now on (exiting: they change
+    nothing).  One held down can strike again while the ignoring is being set up: it is caught
+    and the set-up done again, so the learner sees one line, never a second traceback."""
+    while True:
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            break
+        except KeyboardInterrupt:
+            continue
+    print("interrupted; run the same command again to resume", file=sys.stderr)
+    return 130
 
 
 if __name__ == "__main__":

@@ -131,7 +131,7 @@ def run_batch(
         jobs=jobs,
         shard=shard,
     )
-    with run_folder(batch.out), interrupts_restored():
+    with interrupts_restored(), run_folder(batch.out):  # the lock is let go with Ctrl-C ignored
         statuses = run_locked(batch)
         if report:
             from experiments.report import write_report
