@@ -115,7 +115,7 @@ def autoencoder_map(X, sizes, recipe: Recipe, *, seed: int = 0, evaluate=None, p
     """Pretrain, unroll and fine-tune a deep autoencoder ``sizes = [D, ..., 2]`` on ``X``.
 
     Returns ``(net, history)``: ``net.encode(X)`` gives the map; ``history`` is the fine-tuning
-    :class:`~course_lib.train.History` (``evaluate(net) -> dict`` adds columns after each epoch).
+    :class:`~course_lib.history.History` (``evaluate(net) -> dict`` adds columns after each epoch).
     ``progress=True`` shows a bar while it fine-tunes.
     """
     if X.shape[1] != sizes[0]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 
 def write_history(logdir, history, prefix: str = "") -> Path:
-    """Write a :class:`course_lib.train.History`: ``{prefix}train/loss`` per step, and
+    """Write a :class:`course_lib.history.History`: ``{prefix}train/loss`` per step, and
     ``{prefix}epoch/<column>`` per epoch for every numeric column but ``epoch``."""
     from torch.utils.tensorboard import SummaryWriter
 

@@ -1,5 +1,5 @@
 """The training loops: minibatch gradient descent with any optimizer, and conjugate gradients over
-the flat parameter vector.  Both return a :class:`History`.
+the flat parameter vector.  Both return a :class:`~course_lib.history.History`.
 
     history = fit(model, nn.SoftmaxCrossEntropy(), optim.Adam(model.params, model.grads),
                   x_train, y_train, epochs=5, batch_size=100, rng=0,
@@ -20,41 +20,15 @@ from __future__ import annotations
 import math
 import numbers
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from course_lib.backend import asnumpy, get_array_module
+from course_lib.history import History, progress_bar, record_epoch  # also importable from here
 from course_lib.nn.batchnorm import BatchNorm
 from course_lib.nn.flat import FlatParams
 
 LAST_BATCH = ("keep", "drop")
-
-
-@dataclass
-class History:
-    """One row per epoch (``epoch``, ``loss``, ``seconds`` and whatever ``evaluate`` added), the
-    loss of every step (empty for loops that keep none), and the wall time of the whole run."""
-
-    epochs: list = field(default_factory=list)
-    steps: list = field(default_factory=list)
-    seconds: float = 0.0
-
-    def __getitem__(self, key):
-        """``history["loss"]``: that column over the epochs that have it; ``history[-1]``: a row."""
-        if isinstance(key, str):
-            return [row[key] for row in self.epochs if key in row]
-        return self.epochs[key]
-
-    def __iter__(self):
-        return iter(self.epochs)
-
-    def __len__(self) -> int:
-        return len(self.epochs)
-
-    @property
-    def last(self) -> dict:
-        return self.epochs[-1]
 
 
 def batches(n: int, batch_size: int, order=None, last_batch: str = "keep") -> list:
@@ -103,33 +77,6 @@ def step(model, loss, optimizer, x, y, grad_mask=None):
         model.flat.grad *= grad_mask
     optimizer.step()
     return value
-
-
-def progress_bar(total, desc, progress, unit="step"):
-    """A text progress bar on stdout: it updates in place in a terminal and in JupyterLab (on
-    stderr JupyterLab would show it in a red warning box), and stays one line in a batch log.
-    ``progress``: True, False (no bar) or "transient" (erased when done: for loops that print
-    their own line per run)."""
-    import sys
-
-    from tqdm import tqdm
-
-    if progress not in (True, False, "transient"):
-        raise ValueError(f"progress={progress!r}: use True, False or 'transient'")
-    # miniters=1: look at the clock after every step (tqdm's default adapts how many steps it
-    # skips to the speed so far, and a run that slows down then shows nothing for seconds)
-    return tqdm(total=total, desc=desc, disable=not progress, unit=unit, file=sys.stdout,
-                mininterval=0.5, miniters=1, leave=progress is True)  # fmt: skip
-
-
-def _end_epoch(history, row, model, evaluate, bar):
-    """Add ``evaluate(model)``'s numbers (in eval mode) to the epoch's row and keep it."""
-    if evaluate is not None:
-        model.train(False)
-        row.update(evaluate(model))
-        model.train(True)
-    history.epochs.append(row)
-    bar.set_postfix(epoch=row["epoch"], loss=f"{row['loss']:.4g}", refresh=False)
 
 
 def _check_count(name, value):
@@ -196,7 +143,7 @@ def _epochs(model, epochs, run_epoch, *, grad_mask, mask_epochs, evaluate, stop,
             **extra,
             "seconds": time.perf_counter() - t0,
         }
-        _end_epoch(history, row, model, evaluate, bar)
+        record_epoch(history, row, model, evaluate, bar)
         if stop is not None and stop(model, row):
             break
     bar.close()

@@ -39,6 +39,20 @@ def test_history_is_rows_with_columns():
     assert [row["epoch"] for row in h] == [1, 2] and len(h) == 2 and h.last["val"] == 0.5
 
 
+def test_record_epoch_evaluates_in_eval_mode_and_train_still_exports_the_history_helpers():
+    from course_lib import history, train
+
+    assert train.History is history.History and train.progress_bar is history.progress_bar
+    model = nn.Sequential(nn.Dropout(0.5))
+    seen, h = [], History()
+    with history.progress_bar(1, None, False) as bar:
+        history.record_epoch(
+            h, {"epoch": 1, "loss": 0.5}, model, lambda m: {"val": m.training}, bar
+        )
+        seen.append(model.training)
+    assert h.epochs == [{"epoch": 1, "loss": 0.5, "val": False}] and seen == [True]
+
+
 def test_autoencoder_targets_default_to_the_inputs_and_cg_builds_its_flat_view():
     x = np.random.default_rng(0).random((40, 6))
     model = nn.Sequential(

@@ -34,7 +34,7 @@ import threading
 import time
 from pathlib import Path
 
-from course_lib.train import progress_bar
+from course_lib.history import progress_bar
 
 
 def command(

@@ -31,8 +31,8 @@ import time
 import numpy as np
 
 from course_lib.backend import get_array_module
+from course_lib.history import History, progress_bar
 from course_lib.nn.activations import sigmoid, softplus
-from course_lib.train import History, progress_bar
 
 
 def momentum_schedule(

@@ -35,9 +35,9 @@ import warnings
 import numpy as np
 
 from course_lib.backend import asnumpy, get_array_module, synchronize
+from course_lib.history import progress_bar
 from course_lib.nlp.vocab import UnigramSampler, Vocab
 from course_lib.nn.embedding import scatter_add
-from course_lib.train import progress_bar
 
 
 def encode_corpus(vocab: Vocab, sentences) -> tuple[np.ndarray, np.ndarray]:

@@ -20,9 +20,9 @@ import torch
 import torch.nn.functional as F
 
 from course_lib.backend import asnumpy, numpy_dtype, synchronize
+from course_lib.history import History, progress_bar
 from course_lib.models.autoencoder import DeepAutoencoder
 from course_lib.models.stacked_ae import TiedAutoencoder, layer_seeds
-from course_lib.train import History, progress_bar
 from course_lib.twins.layers import twin_layers
 
 

@@ -9,7 +9,7 @@ The same network in torch (embedding, torch.nn.RNN/LSTM/GRU, dropout on the non-
 connections, a linear layer or the tied embedding), for the full profile: on a GPU the recurrent
 layers run cuDNN's fused kernels.  ``fit_lm_torch`` is :func:`course_lib.train.fit_lm` in torch:
 truncated BPTT over parallel streams, gradient clipping, the loss summed over time or averaged,
-a learning-rate schedule per epoch, and the same :class:`~course_lib.train.History` rows.
+a learning-rate schedule per epoch, and the same :class:`~course_lib.history.History` rows.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import torch
 import torch.nn.functional as F
 
 from course_lib.backend import asnumpy
+from course_lib.history import History, progress_bar, record_epoch
 from course_lib.nlp.lm import bptt_streams, bptt_windows, n_windows, sample_next
-from course_lib.train import History, _end_epoch, progress_bar
 from course_lib.twins.recurrent import torch_recurrent
 
 TORCH_CELLS = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
@@ -148,7 +148,7 @@ def fit_lm_torch(
             group["lr"] = schedule(epoch) if schedule else lr
         row = _train_epoch(model, opt, streams, steps, per_epoch, clip, time_sum, bar)
         history.steps += row.pop("losses")
-        _end_epoch(
+        record_epoch(
             history, {"epoch": epoch, **row, "lr": opt.param_groups[0]["lr"]}, model, evaluate, bar
         )
     bar.close()
