@@ -10,7 +10,7 @@ and steps, and the progress bar.
 
 Every training loop in the library (:mod:`course_lib.train`, the RBM, word2vec, the torch twins,
 the distributed launcher) returns or shows these, so a curve from any of them is read and plotted
-the same way.
+the same way; :func:`epochs_to_reach` reads off how fast a curve gets to a threshold.
 """
 
 from __future__ import annotations
@@ -77,3 +77,23 @@ def record_epoch(history, row, model, evaluate, bar):
         model.train(True)
     history.epochs.append(row)
     bar.set_postfix(epoch=row["epoch"], loss=f"{row['loss']:.4g}", refresh=False)
+
+
+def epochs_to_reach(curve, threshold: float) -> float:
+    """How many epochs a curve takes to fall to ``threshold``: ``curve[k]`` is the value after
+    ``k`` epochs (``curve[0]`` before training).  Between the last epoch above the threshold and
+    the first at or below it the curve is taken as a straight line, so the answer is fractional:
+
+        k - 1 + (curve[k-1] - threshold) / (curve[k-1] - curve[k])
+
+    ``inf`` when the curve never gets there (Krizhevsky et al.'s Fig. 1 measures ReLU against
+    tanh this way: epochs to 25% training error).
+    """
+    values = [float(v) for v in curve]
+    for k, value in enumerate(values):
+        if value <= threshold:
+            if k == 0:
+                return 0.0
+            before = values[k - 1]
+            return k - 1 + (before - threshold) / (before - value)
+    return float("inf")

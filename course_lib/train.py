@@ -17,6 +17,7 @@ a model with batch normalisation (it has no batch statistics).
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 import time
@@ -24,9 +25,12 @@ import time
 import numpy as np
 
 from course_lib.backend import asnumpy, get_array_module
-from course_lib.history import History, progress_bar, record_epoch  # also importable from here
+from course_lib.history import History, progress_bar, record_epoch
+from course_lib.history import epochs_to_reach as epochs_to_reach  # lessons import it from here
 from course_lib.nn.batchnorm import BatchNorm
 from course_lib.nn.flat import FlatParams
+from course_lib.nn.losses import SoftmaxCrossEntropy
+from course_lib.optim import clip_grad_norm
 
 LAST_BATCH = ("keep", "drop")
 
@@ -102,16 +106,19 @@ def _check_finite(name, data):
         )
 
 
+def _check_lr(name, lr, hint):
+    real = isinstance(lr, numbers.Real) and not isinstance(lr, bool)
+    if not (real and math.isfinite(lr) and lr >= 0):
+        raise ValueError(f"{name}={lr!r}: the learning rate must be a finite number >= 0 ({hint})")
+
+
 def _check_fit_args(optimizer, x, y, epochs, batch_size):
     """The cheap checks :func:`fit` makes once, before any step."""
     _check_count("epochs", epochs)
     _check_count("batch_size", batch_size)
     lr = getattr(optimizer, "lr", None)
-    if isinstance(lr, numbers.Real) and not (math.isfinite(lr) and lr >= 0):
-        raise ValueError(
-            f"optimizer.lr={lr!r}: the learning rate must be a finite number >= 0 "
-            "(build the optimizer with e.g. lr=0.01)"
-        )
+    if isinstance(lr, numbers.Real):
+        _check_lr("optimizer.lr", lr, "build the optimizer with e.g. lr=0.01")
     if y is not None and len(y) != len(x):
         raise ValueError(
             f"x has {len(x)} examples but y has {len(y)} labels: pass one label per example "
@@ -129,13 +136,36 @@ def _check_mask(model, grad_mask):
         )
 
 
-def _epochs(model, epochs, run_epoch, *, grad_mask, mask_epochs, evaluate, stop, bar) -> History:
-    """The loop both trainers share: ``run_epoch(mask) -> (step losses, extra row entries)``."""
+def _scheduled_rates(optimizer, schedule, epochs) -> list | None:
+    """``[schedule(1), ..., schedule(epochs)]``, every rate checked before any step (None without
+    a schedule)."""
+    if schedule is None:
+        return None
+    if not callable(schedule):
+        raise TypeError(
+            f"schedule={schedule!r}: pass a function of the epoch (counted from 1) that returns "
+            "its learning rate, e.g. schedule=lambda e: 0.1 * 0.9 ** (e - 1)"
+        )
+    if not hasattr(optimizer, "lr"):
+        raise TypeError(
+            f"schedule sets optimizer.lr, and {type(optimizer).__name__} has no lr attribute"
+        )
+    rates = [schedule(epoch) for epoch in range(1, epochs + 1)]
+    for epoch, lr in enumerate(rates, start=1):
+        _check_lr(f"schedule({epoch})", lr, "the schedule must give one for every epoch")
+    return rates
+
+
+def _epochs(
+    model, epochs, run_epoch, *, evaluate, stop, bar, grad_mask=None, mask_epochs=0
+) -> History:
+    """The loop the trainers share: ``run_epoch(epoch, mask) -> (step losses, extra row
+    entries)``, the epoch counted from 1."""
     history, start = History(), time.perf_counter()
     for epoch in range(1, epochs + 1):
         t0 = time.perf_counter()
         model.train(True)
-        losses, extra = run_epoch(grad_mask if epoch <= mask_epochs else None)
+        losses, extra = run_epoch(epoch, grad_mask if epoch <= mask_epochs else None)
         history.steps += losses
         row = {
             "epoch": epoch,
@@ -163,6 +193,7 @@ def fit(
     rng=None,
     shuffle=True,
     last_batch="keep",
+    schedule=None,
     evaluate=None,
     stop=None,
     grad_mask=None,
@@ -174,51 +205,38 @@ def fit(
 
     ``optimizer`` must have been built from ``model.params``/``model.grads`` (or from the flat
     view's ``[theta]``/``[grad]``).  ``shuffle=False`` visits the data in order, in slices.
+    ``schedule(epoch) -> lr`` sets ``optimizer.lr`` before each epoch (from 1), as in
+    :func:`fit_lm`: epoch ``e`` steps with ``lr_e = schedule(e)``; a decay by ``g`` per epoch,
+    ``lr_e = lr_1 * g**(e - 1)``, is ``schedule=lambda e: 0.05 * 0.93 ** (e - 1)``.  The rows
+    then have ``lr``; the steps are those of ``fit(epochs=1)`` in a loop that sets ``opt.lr``.
     ``evaluate(model) -> dict`` runs after each epoch in eval mode; its numbers join the row.
     ``stop(model, row) -> bool`` (e.g. an :class:`~course_lib.early_stopping.EarlyStopping`) ends
     training after the epoch it says so.  ``grad_mask`` (a 0/1 vector like the flat view's
     ``theta``) zeroes the gradient of frozen parameters during the first ``mask_epochs`` epochs.
     ``progress=False`` turns the tqdm bar off; ``"transient"`` erases it when training ends.
     Refused up front: epochs or batch_size not a positive integer, a negative or NaN
-    ``optimizer.lr``, x and y of different lengths, NaN or inf in x or in float targets.
+    ``optimizer.lr`` or ``schedule(e)``, x and y of different lengths, NaN or inf in x or y.
     """
     _check_fit_args(optimizer, x, y, epochs, batch_size)
     _check_batches(model, len(x), batch_size, last_batch)
     _check_mask(model, grad_mask)
+    rates = _scheduled_rates(optimizer, schedule, epochs)
     rng, xp, targets = np.random.default_rng(rng), get_array_module(x), x if y is None else y
 
-    def run_epoch(mask):
+    def run_epoch(epoch, mask):
+        if rates is not None:
+            optimizer.lr = rates[epoch - 1]
         order = rng.permutation(len(x)) if shuffle else None
         losses = []
         for idx in batches(len(x), batch_size, order, last_batch):
             i = idx if isinstance(idx, slice) else xp.asarray(idx)
             losses.append(step(model, loss, optimizer, x[i], targets[i], mask))
             bar.update()
-        return _floats(losses), {}
+        return _floats(losses), {} if rates is None else {"lr": optimizer.lr}
 
     bar = progress_bar(epochs * len(batches(len(x), batch_size, None, last_batch)), desc, progress)
     hooks = dict(grad_mask=grad_mask, mask_epochs=mask_epochs, evaluate=evaluate, stop=stop)
     return _epochs(model, epochs, run_epoch, bar=bar, **hooks)
-
-
-def epochs_to_reach(curve, threshold: float) -> float:
-    """How many epochs a curve takes to fall to ``threshold``: ``curve[k]`` is the value after
-    ``k`` epochs (``curve[0]`` before training).  Between the last epoch above the threshold and
-    the first at or below it the curve is taken as a straight line, so the answer is fractional:
-
-        k - 1 + (curve[k-1] - threshold) / (curve[k-1] - curve[k])
-
-    ``inf`` when the curve never gets there (Krizhevsky et al.'s Fig. 1 measures ReLU against
-    tanh this way: epochs to 25% training error).
-    """
-    values = [float(v) for v in curve]
-    for k, value in enumerate(values):
-        if value <= threshold:
-            if k == 0:
-                return 0.0
-            before = values[k - 1]
-            return k - 1 + (before - threshold) / (before - value)
-    return float("inf")
 
 
 def cg_minimize(f, x0, *, line_searches: int = 3):
@@ -278,7 +296,7 @@ def fit_cg(
     flat = model.flat if getattr(model, "flat", None) is not None else FlatParams(model)
     rng, xp, targets = np.random.default_rng(rng), get_array_module(x), x if y is None else y
 
-    def run_epoch(mask):
+    def run_epoch(epoch, mask):
         losses, nfev = [], 0
         for idx in batches(len(x), batch_size, rng.permutation(len(x)), "drop"):
             i = xp.asarray(idx)
@@ -321,29 +339,25 @@ def fit_lm(
     ``clip``: rescale the gradient to this global norm when larger.  ``time_sum=True``: the loss
     whose gradient is taken is summed over the window's time steps (and averaged over the batch),
     as in Zaremba et al.'s code; ``False`` averages over both, which divides every step by
-    ``steps``.  ``schedule(epoch) -> lr`` sets the learning rate before each epoch (from 1).
+    ``steps``.  ``schedule(epoch) -> lr`` sets the learning rate before each epoch (from 1),
+    every epoch's rate checked before the first step, as in :func:`fit`.
     ``max_windows`` stops each epoch early (a short run on a long text).  Each row has the mean
     training loss in nats per token, ``lr``, ``grad_norm`` (the median before clipping) and
     ``tokens_per_s``; ``evaluate``/``stop`` as in :func:`fit`.
     """
     from course_lib.nlp.lm import bptt_streams, bptt_windows, n_windows
-    from course_lib.nn.losses import SoftmaxCrossEntropy
-    from course_lib.optim import clip_grad_norm
 
-    xp = get_array_module(model.params[0])
+    rates = _scheduled_rates(optimizer, schedule, epochs)
+    xp, loss = get_array_module(model.params[0]), SoftmaxCrossEntropy()
     streams = xp.asarray(bptt_streams(ids, batch_size))
-    loss, epoch = SoftmaxCrossEntropy(), [0]
     per_epoch = min(n_windows(streams, steps), max_windows or float("inf"))
 
-    def run_epoch(mask):
-        epoch[0] += 1
-        if schedule is not None:
-            optimizer.lr = schedule(epoch[0])
+    def run_epoch(epoch, mask):
+        if rates is not None:
+            optimizer.lr = rates[epoch - 1]
         model.reset_state()
         losses, norms, tokens, t0 = [], [], 0, time.perf_counter()
-        for k, (x, y) in enumerate(bptt_windows(streams, steps)):
-            if k >= per_epoch:
-                break
+        for x, y in itertools.islice(bptt_windows(streams, steps), per_epoch):
             losses.append(loss.forward(model.forward(x), y))
             model.backward(loss.backward(x.shape[1] if time_sum else 1.0))
             norms.append(clip_grad_norm(model.grads, clip) if clip else np.nan)
@@ -359,15 +373,13 @@ def fit_lm(
         return _floats(losses), row
 
     bar = progress_bar(epochs * per_epoch, desc, progress)
-    hooks = dict(grad_mask=None, mask_epochs=0, evaluate=evaluate, stop=stop)
-    return _epochs(model, epochs, run_epoch, bar=bar, **hooks)
+    return _epochs(model, epochs, run_epoch, evaluate=evaluate, stop=stop, bar=bar)
 
 
 def evaluate_lm(model, ids, *, batch_size=10, steps=35) -> float:
     """Mean cross-entropy in nats per token of ``model`` on the text ``ids`` (eval mode, state
     carried across windows from zeros); perplexity is e to this."""
     from course_lib.nlp.lm import bptt_streams, bptt_windows
-    from course_lib.nn.losses import SoftmaxCrossEntropy
 
     xp = get_array_module(model.params[0])
     streams = xp.asarray(bptt_streams(ids, batch_size))

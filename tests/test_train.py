@@ -104,3 +104,70 @@ def test_a_transient_bar_is_erased_when_training_ends(capfd):
     assert "bar" in out and out.endswith("\r") and not out.endswith("\n")
     with pytest.raises(ValueError, match="'transient'"):
         fit(model, nn.SoftmaxCrossEntropy(), opt, x, y, batch_size=4, progress="yes")
+
+
+class _RecordingSGD(optim.SGD):
+    """Plain SGD that notes the learning rate of every step."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rates = []
+
+    def step(self):
+        self.rates.append(self.lr)
+        super().step()
+
+
+def test_a_schedule_sets_the_learning_rate_of_each_epoch():
+    x, y = np.random.default_rng(0).standard_normal((30, 4)), np.arange(30) % 3
+    model = MLP([4, 5, 3], rng=0, dtype="float64")
+    opt = _RecordingSGD(model.params, model.grads, lr=9.0)
+    halving = dict(epochs=3, batch_size=10, rng=0, schedule=lambda e: 0.1 * 0.5 ** (e - 1))
+    h = fit(model, nn.SoftmaxCrossEntropy(), opt, x, y, progress=False, **halving)
+    assert h["lr"] == [0.1, 0.05, 0.025] and opt.lr == 0.025
+    assert opt.rates == [0.1] * 3 + [0.05] * 3 + [0.025] * 3  # 3 steps an epoch
+    assert "lr" not in fit(model, nn.SoftmaxCrossEntropy(), opt, x, y, progress=False).last
+
+
+def test_a_schedule_run_equals_the_hand_written_loop_bit_for_bit():
+    x = np.random.default_rng(1).standard_normal((57, 6)).astype("float32")
+    y = np.random.default_rng(2).integers(0, 4, 57)
+    runs = []
+    for by_hand in (True, False):
+        model = MLP([6, 8, 4], rng=3)
+        opt = optim.Momentum(model.params, model.grads, lr=0.05, momentum=0.9)
+        args = (model, nn.SoftmaxCrossEntropy(), opt, x, y)
+        common = dict(batch_size=10, rng=np.random.default_rng(4), progress=False)
+        if by_hand:
+            steps, rows = [], []
+            for epoch in range(4):
+                opt.lr = 0.05 * 0.93**epoch
+                h = fit(*args, epochs=1, **common)
+                steps += h.steps
+                rows.append((h["loss"][-1], opt.lr))
+        else:
+            h = fit(*args, epochs=4, schedule=lambda e: 0.05 * 0.93 ** (e - 1), **common)
+            steps, rows = h.steps, list(zip(h["loss"], h["lr"]))
+        runs.append((model.params, steps, rows))
+    (hand_params, hand_steps, hand_rows), (params, steps, rows) = runs
+    assert all(np.array_equal(p, q) for p, q in zip(hand_params, params))
+    assert hand_steps == steps and hand_rows == rows
+
+
+@pytest.mark.parametrize(
+    "schedule, error, match",
+    [
+        (0.1, TypeError, "function of the epoch"),
+        (lambda e: -0.1 if e == 3 else 0.1, ValueError, r"schedule\(3\)=-0.1: .* >= 0"),
+        (lambda e: float("nan"), ValueError, r"schedule\(1\)=nan"),
+        (lambda e: None, ValueError, r"schedule\(1\)=None"),
+    ],
+)
+def test_a_bad_schedule_is_refused_before_any_step(schedule, error, match):
+    x, y = np.random.default_rng(0).standard_normal((20, 4)), np.arange(20) % 2
+    model = MLP([4, 3, 2], rng=0, dtype="float64")
+    start = [p.copy() for p in model.params]
+    opt = optim.SGD(model.params, model.grads, lr=0.1)
+    with pytest.raises(error, match=match):
+        fit(model, nn.SoftmaxCrossEntropy(), opt, x, y, epochs=3, schedule=schedule, progress=False)
+    assert all(np.array_equal(p, q) for p, q in zip(model.params, start))
