@@ -26,6 +26,8 @@ from functools import partial
 
 import numpy as np
 
+from course_lib.backend import synchronize
+
 DTYPES = ("float64", "float32", "tf32", "bfloat16", "float16")
 
 
@@ -35,26 +37,21 @@ def _torch():
     return torch
 
 
-def sync(device) -> None:
-    """Wait for queued GPU work on ``device`` (a no-op on the CPU)."""
-    torch = _torch()
-    if str(device).startswith("cuda"):
-        torch.cuda.synchronize()
-
-
 def median_seconds(f, *, device="cpu", repeats: int = 5, warmup: int = 1, min_time=1e-3):
     """Median time of one call of ``f()``: ``warmup`` untimed calls, then ``repeats`` samples,
     each synchronised with the device and looping ``f`` enough times to last ``min_time``
     seconds (a single call of a tiny operation is shorter than the clock can resolve)."""
+    if str(device).startswith("cuda"):
+        _torch()  # loaded, synchronize waits for the whole GPU (CuPy's and numba's kernels too)
     for _ in range(warmup):
         f()
-    sync(device)
+    synchronize(device)
     number, elapsed = 1, 0.0
     while True:  # calls per sample: double until one sample lasts min_time
         t = time.perf_counter()
         for _ in range(number):
             f()
-        sync(device)
+        synchronize(device)
         elapsed = time.perf_counter() - t
         if elapsed >= min_time or number >= 1 << 20:
             break
@@ -64,13 +61,14 @@ def median_seconds(f, *, device="cpu", repeats: int = 5, warmup: int = 1, min_ti
         t = time.perf_counter()
         for _ in range(number):
             f()
-        sync(device)
+        synchronize(device)
         samples.append((time.perf_counter() - t) / number)
     return statistics.median(samples)
 
 
-def torch_dtype(name: str):
-    """A dtype name of :data:`DTYPES` -> (torch dtype, TF32 allowed?)."""
+def precision(name: str):
+    """The arithmetic a name of :data:`DTYPES` stands for: (torch dtype, TF32 allowed?), e.g.
+    ``"tf32"`` -> ``(torch.float32, True)``, ``"bfloat16"`` -> ``(torch.bfloat16, False)``."""
     torch = _torch()
     if name not in DTYPES:
         raise ValueError(f"unknown dtype {name!r}: choose from {', '.join(DTYPES)}")
@@ -85,7 +83,7 @@ def gemm_intensity(n: int, itemsize: int) -> float:
 def gemm(n: int, dtype: str = "float32", device="cpu", repeats: int = 5) -> dict:
     """Time ``a @ b`` for random n x n matrices; FLOP/s counts 2n^3 operations."""
     torch = _torch()
-    dt, tf32 = torch_dtype(dtype)
+    dt, tf32 = precision(dtype)
     if tf32 and not str(device).startswith("cuda"):
         raise ValueError("tf32 is a GPU tensor-core format: on the CPU use float32")
     g = torch.Generator(device=device).manual_seed(0)

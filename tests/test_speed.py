@@ -35,6 +35,24 @@ def test_median_seconds_needs_one_call_for_slow_functions(monkeypatch):
     assert len(calls) == 2 + 5
 
 
+def test_median_seconds_waits_for_the_device_through_backend_synchronize(monkeypatch):
+    from course_lib import backend
+
+    assert speed.synchronize is backend.synchronize  # one way to wait for a GPU
+    events = []
+    monkeypatch.setattr(speed, "synchronize", lambda device: events.append(("wait", device)))
+    speed.median_seconds(lambda: events.append("call"), device="cuda:0", repeats=2, min_time=0)
+    assert events == ["call", ("wait", "cuda:0")] * 3  # the warm-up, then 2 samples of one call
+
+
+def test_precision_names_the_arithmetic_of_a_dtype_name():
+    assert speed.precision("tf32") == (torch.float32, True)
+    assert speed.precision("float32") == (torch.float32, False)
+    assert speed.precision("bfloat16") == (torch.bfloat16, False)
+    with pytest.raises(ValueError, match="unknown dtype 'int8'"):
+        speed.precision("int8")
+
+
 def test_gemm_intensity_and_roofline():
     assert speed.gemm_intensity(300, 4) == pytest.approx(2 * 300**3 / (3 * 300**2 * 4))
     np.testing.assert_allclose(speed.roofline([0.1, 1, 100], 50.0, 20.0), [2.0, 20.0, 50.0])
