@@ -100,3 +100,18 @@ def test_computation_graph_boxes_arrows_and_labels():
     assert not ax.axison and ax.get_title() == "t"
     with pytest.raises(ValueError, match="y"):
         plot.computation_graph(nodes, [("x", "y")])
+
+
+def test_every_helper_a_lesson_calls_is_in_plot():
+    """plot is a package (charts of data, diagrams); a lesson's plot.X must still resolve."""
+    import json
+    import re
+    from pathlib import Path
+
+    used = set()
+    for path in (Path(__file__).parents[1] / "notebooks").glob("*.ipynb"):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] == "code":
+                used |= set(re.findall(r"\bplot\.(\w+)\(", "".join(cell["source"])))
+    assert {"computation_graph", "learning_curves", "cuda_tiles"} <= used
+    assert sorted(name for name in used if not callable(getattr(plot, name, None))) == []

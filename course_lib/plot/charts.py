@@ -1,17 +1,5 @@
-"""Small figure helpers shared by the lessons.
-
-* :func:`decision_boundary` -- a 2-D classifier's regions, its boundary and the labelled points.
-* :func:`learning_curves` -- one or more curves (loss, error, accuracy) against epochs or steps.
-* :func:`histogram_grid` -- one histogram per named array (weights or activations per layer).
-* :func:`image_grid` -- rows of small images (digits, reconstructions, filters), a label per row.
-* :func:`computation_graph` -- a small computational graph, forward values and backward gradients.
-* :func:`code_map` -- 2-D codes (a map of documents, digits, films), one colour per label.
-* :func:`cuda_tiles` -- how a CUDA grid of thread blocks covers C = A B, tile by tile.
-* :func:`kernel_rates` -- hand-written GPU kernels against the library (bench_kernels' rows).
-
-Each returns the matplotlib objects it drew on, so a notebook can add titles or save the figure
-with ``repro.save_figure``.  Arrays may be NumPy or CuPy (copied to the host).
-"""
+"""The lessons' charts of data: a classifier's regions, learning curves, histograms, image grids,
+maps of 2-D codes and the GPU kernels' rates.  Imported through :mod:`course_lib.plot`."""
 
 from __future__ import annotations
 
@@ -21,19 +9,9 @@ import numpy as np
 
 from course_lib.backend import asnumpy
 
-__all__ = [
-    "decision_boundary",
-    "learning_curves",
-    "histogram_grid",
-    "image_grid",
-    "computation_graph",
-    "code_map",
-    "cuda_tiles",
-    "kernel_rates",
-]
 
-
-def _axes(ax, figsize=(4.5, 4)):
+def figure_axes(ax, figsize=(4.5, 4)):
+    """``(fig, ax)``: ``ax`` and its figure, or a new figure of ``figsize`` with one axes."""
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -59,7 +37,7 @@ def decision_boundary(
     {-1, +1}.  Returns ``(fig, ax)``.
     """
     x, y = asnumpy(x), asnumpy(y).ravel()
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     lo, hi = x.min(axis=0) - padding, x.max(axis=0) + padding
     g0, g1 = np.meshgrid(
         np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
@@ -96,7 +74,7 @@ def learning_curves(
     ``x`` may be one sequence for all curves or a dict with a sequence per label.  Extra keyword
     arguments go to ``ax.plot``.  Returns ``(fig, ax)``.
     """
-    fig, ax = _axes(ax, figsize=(5.5, 3.5))
+    fig, ax = figure_axes(ax, figsize=(5.5, 3.5))
     if not isinstance(curves, dict):
         curves = {None: curves}
     for label, values in curves.items():
@@ -200,103 +178,6 @@ def image_grid(
     return fig, axes
 
 
-def computation_graph(
-    nodes,
-    edges,
-    *,
-    ops=(),
-    ax=None,
-    title: str | None = None,
-    backward_color: str = "#c0392b",
-    fontsize: float = 9,
-    figsize=(10, 3.6),
-):
-    """Draw a small computational graph with its forward values and backward gradients.
-
-    ``nodes`` is ``{name: (x, y, text)}`` or ``{name: (x, y, text, grad)}``: a box at ``(x, y)``
-    (data units) holding ``text``, with ``grad`` (e.g. ``"dL/dx = 0.3"``) written under it in
-    ``backward_color``.  Names listed in ``ops`` are operations (matmul, +, sigmoid, the loss),
-    drawn in another colour, as circles when their text is one or two characters.
-    ``edges`` is a list of ``(src, dst)``, ``(src, dst, forward)`` or ``(src, dst, forward,
-    backward)``: an arrow from ``src`` to ``dst``, the value flowing forward written above its
-    middle and the gradient flowing back written below.  Returns ``(fig, ax)``.
-    """
-    fig, ax = _axes(ax, figsize=figsize)
-    unknown = {name for edge in edges for name in edge[:2]} - set(nodes)
-    if unknown:
-        raise ValueError(f"edges name nodes that do not exist: {', '.join(sorted(unknown))}")
-    boxes, label_box = {}, dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8)
-    for name, (x, y, text, *grad) in nodes.items():
-        if name in ops:
-            style, face = ("circle,pad=0.25" if len(text) <= 2 else "round,pad=0.3"), "#fde9c9"
-        else:
-            style, face = "round,pad=0.4", "#dbe9f6"
-        boxes[name] = ax.text(
-            x,
-            y,
-            text,
-            ha="center",
-            va="center",
-            fontsize=fontsize,
-            zorder=3,
-            bbox=dict(boxstyle=style, fc=face, ec="0.3"),
-        )
-        if grad and grad[0]:
-            ax.annotate(
-                grad[0],
-                xy=(0.5, 0),
-                xycoords=boxes[name],
-                xytext=(0, -9),
-                textcoords="offset points",
-                ha="center",
-                va="top",
-                fontsize=fontsize,
-                color=backward_color,
-                bbox=label_box,
-                zorder=5,
-            )
-    for src, dst, *labels in edges:
-        # drawn above the boxes, so they are placed first and the arrow is clipped to them
-        ax.annotate(
-            "",
-            xy=nodes[dst][:2],
-            xytext=nodes[src][:2],
-            zorder=4,
-            arrowprops=dict(
-                arrowstyle="-|>",
-                color="0.2",
-                shrinkA=1,
-                shrinkB=1,
-                patchA=boxes[src].get_bbox_patch(),
-                patchB=boxes[dst].get_bbox_patch(),
-            ),
-        )
-        middle = np.mean([nodes[src][:2], nodes[dst][:2]], axis=0)
-        styles = zip((5, -5), ("bottom", "top"), ("black", backward_color))
-        for text, (dy, va, color) in zip(labels, styles):
-            if text:
-                ax.annotate(
-                    text,
-                    xy=middle,
-                    xytext=(0, dy),
-                    textcoords="offset points",
-                    ha="center",
-                    va=va,
-                    fontsize=fontsize - 1,
-                    color=color,
-                    bbox=label_box,
-                    zorder=5,
-                )
-    xy = np.array([node[:2] for node in nodes.values()], dtype=float)
-    (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
-    ax.set_xlim(x0 - 0.6, x1 + 0.6)
-    ax.set_ylim(y0 - 0.6, y1 + 0.5)
-    ax.axis("off")
-    if title:
-        ax.set_title(title)
-    return fig, ax
-
-
 def code_map(codes, labels, *, ax=None, title: str | None = None, size: float = 6, legend=True):
     """Scatter 2-D ``codes`` (N, 2) coloured by ``labels`` (N,: strings or integers), one legend
     entry per label in order of first appearance.  Returns ``(fig, ax)``."""
@@ -306,7 +187,7 @@ def code_map(codes, labels, *, ax=None, title: str | None = None, size: float = 
             f"code_map needs codes of shape (N, 2) and N labels, got {codes.shape} and "
             f"{len(labels)} labels"
         )
-    fig, ax = _axes(ax, figsize=(5, 5))
+    fig, ax = figure_axes(ax, figsize=(5, 5))
     names = list(dict.fromkeys(labels.tolist()))
     colours = plt_colours(len(names))
     for name, colour in zip(names, colours):
@@ -328,53 +209,6 @@ def plt_colours(n: int) -> list:
 
     cmap = matplotlib.colormaps["tab10" if n <= 10 else "tab20"]
     return [cmap(i % cmap.N) for i in range(n)]
-
-
-def cuda_tiles(m: int = 80, n: int = 96, k: int = 64, tile: int = 16, block=(1, 2)):
-    """The execution model of a tiled matrix product, drawn: C (m x n) cut into a grid of
-    tile x tile thread blocks (one thread per element of C), one block highlighted, and the
-    strips of A (rows) and B (columns) it reads, tile by tile, through shared memory.
-
-    ``block`` is the highlighted block's (row, column) in the grid.  Returns ``(fig, axes)``."""
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
-
-    fig, axes = plt.subplots(1, 3, figsize=(11, 4.2), gridspec_kw={"width_ratios": [k, n, n]})
-    by, bx = block
-    shapes = {
-        "A (m x k)": (m, k),
-        "B (k x n)": (k, n),
-        "C = A B (m x n)": (m, n),
-    }
-    for ax, (title, (rows, cols)) in zip(axes, shapes.items()):
-        ax.set(xlim=(0, cols), ylim=(rows, 0), aspect="equal", title=title, xticks=[], yticks=[])
-        for x in range(0, cols + 1, tile):
-            ax.axvline(x, color="0.8", lw=0.6)
-        for y in range(0, rows + 1, tile):
-            ax.axhline(y, color="0.8", lw=0.6)
-    a, b, c = axes
-    for t in range(math.ceil(k / tile)):  # the tiles the block walks through, lighter first
-        shade = 0.25 + 0.6 * t / max(1, math.ceil(k / tile) - 1)
-        a.add_patch(Rectangle((t * tile, by * tile), tile, tile, color="tab:blue", alpha=shade))
-        b.add_patch(Rectangle((bx * tile, t * tile), tile, tile, color="tab:orange", alpha=shade))
-    c.add_patch(Rectangle((bx * tile, by * tile), tile, tile, color="tab:green"))
-    c.text(
-        bx * tile + tile / 2,
-        by * tile + tile / 2,
-        f"block\n({by}, {bx})",
-        ha="center",
-        va="center",
-        fontsize=7,
-        color="white",
-    )
-    a.set_xlabel(
-        f"A's {tile}-row strip, a {tile}x{tile} tile\nat a time into shared memory", fontsize=8
-    )
-    b.set_xlabel("B's matching column strip", fontsize=8)
-    grid = f"{math.ceil(m / tile)} x {math.ceil(n / tile)}"
-    c.set_xlabel(f"a grid of {grid} blocks,\n{tile}x{tile} threads each", fontsize=8)
-    fig.tight_layout()
-    return fig, axes
 
 
 def kernel_rates(rows: list[dict], gpu: str = "the GPU"):
