@@ -79,11 +79,42 @@ def _kernels() -> dict:
     cuda = _cuda()
     from numba import float32 as f32
 
+    _compiled.update(_vector_kernels(f32), **_matmul_kernels(f32))
+    return _compiled
+
+
+def _vector_kernels(f32) -> dict:
+    """The 1-D kernels: the grid-stride add and the block sum (``cuda`` already imported)."""
+
     @cuda.jit
     def add_kernel(x, y, out):
         start, stride = cuda.grid(1), cuda.gridsize(1)
         for i in range(start, x.shape[0], stride):  # grid-stride loop
             out[i] = x[i] + y[i]
+
+    @cuda.jit
+    def sum_kernel(x, total):
+        part = cuda.shared.array(BLOCK, dtype=f32)
+        tid = cuda.threadIdx.x
+        acc = f32(0.0)
+        for i in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
+            acc += x[i]
+        part[tid] = acc
+        cuda.syncthreads()
+        half = BLOCK // 2
+        while half > 0:  # tree reduction in shared memory
+            if tid < half:
+                part[tid] += part[tid + half]
+            cuda.syncthreads()
+            half //= 2
+        if tid == 0:
+            cuda.atomic.add(total, 0, part[0])
+
+    return {"add": add_kernel, "sum": sum_kernel}
+
+
+def _matmul_kernels(f32) -> dict:
+    """The two matrix products, C = A B: naive and tiled (``cuda`` already imported)."""
 
     @cuda.jit
     def naive_kernel(a, b, c):
@@ -114,26 +145,7 @@ def _kernels() -> dict:
         if row < c.shape[0] and col < c.shape[1]:
             c[row, col] = acc
 
-    @cuda.jit
-    def sum_kernel(x, total):
-        part = cuda.shared.array(BLOCK, dtype=f32)
-        tid = cuda.threadIdx.x
-        acc = f32(0.0)
-        for i in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
-            acc += x[i]
-        part[tid] = acc
-        cuda.syncthreads()
-        half = BLOCK // 2
-        while half > 0:  # tree reduction in shared memory
-            if tid < half:
-                part[tid] += part[tid + half]
-            cuda.syncthreads()
-            half //= 2
-        if tid == 0:
-            cuda.atomic.add(total, 0, part[0])
-
-    _compiled.update(add=add_kernel, naive=naive_kernel, tiled=tiled_kernel, sum=sum_kernel)
-    return _compiled
+    return {"naive": naive_kernel, "tiled": tiled_kernel}
 
 
 def _float32_matrix(a, name: str):
