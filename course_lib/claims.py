@@ -1,10 +1,12 @@
-"""The published claims: one TOML file per lesson, ``experiments/claims/NN.toml``, and pass/fail.
+"""The published claims: one TOML file per lesson, in its home ``lessons/NN_slug/lesson.toml``
+(or ``NN.toml`` in a flat folder of claims files), and pass/fail.
 
-A file holds an optional top-level ``title`` (the lesson's name) and ``[[claim]]`` tables::
+A file holds an optional top-level ``title`` (the lesson's name), the lesson's ``benchmarks`` and
+``results`` (see :mod:`course_lib.lessons`), and ``[[claim]]`` tables::
 
     [[claim]]
     id = "hinton2006.ae30_test_sqerr"     # source.name, lower case
-    lesson = "04"                         # must match the file name
+    lesson = "04"                         # must match the file's (or its folder's) number
     title = "Deep autoencoder 784-1000-500-250-30: MNIST test squared error per image"
     published = 3.00                      # a number, a bool, or a string
     unit = "squared error per image"      # optional
@@ -16,7 +18,8 @@ A file holds an optional top-level ``title`` (the lesson's name) and ``[[claim]]
 
 :func:`load_claims` merges the files and validates them (every problem names its file);
 :func:`judge` decides whether a reproduced value meets a claim's bound.  The folder is
-``$COURSE_CLAIMS`` if set, else the repository's ``experiments/claims/`` (see :func:`claims_dir`).
+``$COURSE_CLAIMS`` if set, else the lessons' homes (``$COURSE_LESSONS`` or the repository's
+``lessons/``; see :func:`claims_dir`).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import course_lib
+from course_lib.lessons import HOME_NAME, MANIFEST, lessons_dir
 
 try:
     import tomllib
@@ -40,12 +43,12 @@ except ModuleNotFoundError:  # Python 3.10: the same parser, installed as tomli 
 
 PROFILES = ("quick", "full")
 CLAIMS_ENV = "COURSE_CLAIMS"
-CLAIMS_DIR = Path(course_lib.__file__).resolve().parents[1] / "experiments" / "claims"
 CLAIM_ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
 ID_FORM = (
     "'source.name' in lower case (letters, digits, '_', '.'), e.g. 'hinton2006.ae30_test_sqerr'"
 )
 FILE_NAME = re.compile(r"^\d{2}$")
+TOP_LEVEL = ("title", "benchmarks", "results", "claim")
 SCALAR = (bool, int, float, str)
 REQUIRED = {
     "id": str,
@@ -139,9 +142,35 @@ class Registry:
 
 
 def claims_dir(folder: str | Path | None = None) -> Path:
-    """``folder`` if given, else ``$COURSE_CLAIMS``, else the repository's
-    ``experiments/claims``."""
-    return Path(folder or os.environ.get(CLAIMS_ENV) or CLAIMS_DIR)
+    """``folder`` if given, else ``$COURSE_CLAIMS``, else the lessons' homes
+    (:func:`course_lib.lessons.lessons_dir`)."""
+    return Path(folder or os.environ.get(CLAIMS_ENV) or lessons_dir())
+
+
+def claim_files(folder: Path) -> list[tuple[str, Path, str]]:
+    """(lesson, path, name for messages) of every claims file in ``folder``: each lesson home's
+    ``NN_slug/lesson.toml`` and each flat ``NN.toml``."""
+    found = []
+    for path in sorted(folder.iterdir()):
+        match = HOME_NAME.match(path.name)
+        if match and (path / MANIFEST).is_file():
+            found.append((match.group(1), path / MANIFEST, f"{path.name}/{MANIFEST}"))
+        elif path.suffix == ".toml" and path.is_file():
+            found.append((path.stem, path, path.name))
+    return found
+
+
+def read_toml(path: Path) -> dict:
+    """The TOML document at ``path``; a :class:`ClaimsError` names the file and the problem."""
+    if tomllib is None:
+        raise ClaimsError(
+            "reading the claims files needs Python 3.11 or later (the tomllib module), "
+            "or the tomli package on Python 3.10: pip install tomli"
+        )
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ClaimsError(f"{path}: not valid TOML: {err}") from None
 
 
 def is_number(value) -> bool:
@@ -187,7 +216,7 @@ def _claim_problems(raw: dict, lesson: str) -> list[str]:
     if isinstance(raw.get("id"), str) and not CLAIM_ID.match(raw["id"]):
         problems.append(f"id must look like {ID_FORM}")
     if isinstance(raw.get("lesson"), str) and raw["lesson"] != lesson:
-        problems.append(f"lesson is {raw['lesson']!r} but the file is {lesson}.toml")
+        problems.append(f"lesson is {raw['lesson']!r} but the file is lesson {lesson}'s")
     if isinstance(raw.get("published"), float) and not math.isfinite(raw["published"]):
         problems.append("published must be finite")
     for profile in PROFILES:
@@ -196,45 +225,50 @@ def _claim_problems(raw: dict, lesson: str) -> list[str]:
     return problems
 
 
-def _read_file(path: Path, registry: Registry, seen: dict) -> list[str]:
-    """Add the valid claims of one ``NN.toml`` to ``registry``; return its problems."""
-    lesson = path.stem
+def _read_file(lesson: str, path: Path, name: str, registry: Registry, seen: dict) -> list[str]:
+    """Add the valid claims of one claims file to ``registry``; return its problems."""
     if not FILE_NAME.match(lesson):
-        return [f"{path.name}: claims files are named by lesson number, e.g. 04.toml"]
+        return [f"{name}: claims files are named by lesson number, e.g. 04.toml"]
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        return [f"{path.name}: not valid TOML: {err}"]
+        doc = read_toml(path)
+    except ClaimsError as err:
+        return [f"{name}: {str(err).split(': ', 1)[1]}"]
     problems = []
-    unknown = sorted(set(doc) - {"title", "claim"})
+    unknown = sorted(set(doc) - set(TOP_LEVEL))
     if unknown:
         problems.append(
-            f"{path.name}: unknown top-level key(s) {', '.join(unknown)}; use title and [[claim]]"
+            f"{name}: unknown top-level key(s) {', '.join(unknown)}; use "
+            "title, benchmarks, results and [[claim]]"
         )
+    for key in ("benchmarks", "results"):
+        if key in doc and not (
+            isinstance(doc[key], list) and all(isinstance(v, str) for v in doc[key])
+        ):
+            problems.append(f"{name}: {key} must be a list of strings")
     if isinstance(doc.get("title"), str):
         registry.titles[lesson] = doc["title"]
     elif "title" in doc:
-        problems.append(f"{path.name}: title must be a string")
+        problems.append(f"{name}: title must be a string")
     raws = doc.get("claim", [])
     if not isinstance(raws, list):
-        return problems + [f"{path.name}: write claims as [[claim]] tables"]
+        return problems + [f"{name}: write claims as [[claim]] tables"]
     for n, raw in enumerate(raws, start=1):
-        name = f"{path.name}: claim #{n}" + (
+        where = f"{name}: claim #{n}" + (
             f" ({raw['id']})" if isinstance(raw.get("id"), str) else ""
         )
         found = _claim_problems(raw, lesson)
         if isinstance(raw.get("id"), str) and raw["id"] in seen:
             found.append(f"duplicate id, already defined in {seen[raw['id']]}")
         if found:
-            problems += [f"{name}: {p}" for p in found]
+            problems += [f"{where}: {p}" for p in found]
             continue
-        seen[raw["id"]] = path.name
-        registry.claims.append(Claim(**raw, file=path.name))
+        seen[raw["id"]] = name
+        registry.claims.append(Claim(**raw, file=name))
     return problems
 
 
 def load_claims(folder: str | Path | None = None) -> Registry:
-    """Read and validate every ``NN.toml`` in ``folder`` (default: :func:`claims_dir`)."""
+    """Read and validate every claims file in ``folder`` (default: :func:`claims_dir`)."""
     folder = claims_dir(folder)
     if tomllib is None:
         raise ClaimsError(
@@ -244,11 +278,11 @@ def load_claims(folder: str | Path | None = None) -> Registry:
     if not folder.is_dir():
         raise ClaimsError(
             f"claims folder {folder} does not exist: set {CLAIMS_ENV} (or pass --claims) to "
-            f"the folder of NN.toml claims files, the repository's experiments/claims/"
+            "the lessons' homes (the repository's lessons/) or a folder of NN.toml claims files"
         )
     registry, problems, seen = Registry(), [], {}
-    for path in sorted(folder.glob("*.toml")):
-        problems += _read_file(path, registry, seen)
+    for lesson, path, name in claim_files(folder):
+        problems += _read_file(lesson, path, name, registry, seen)
     if problems:
         raise ClaimsError(f"invalid claims in {folder}:\n  " + "\n  ".join(problems))
     registry.claims.sort(key=lambda c: c.lesson)

@@ -6,7 +6,7 @@ cell and the notebook calls::
     cfg = repro.profile(profile, quick=dict(n_train=6000), full=dict(n_train=60000),
     n_train=n_train) repro.start(results_path, notebook="04_autoencoders", profile=profile,
     seed=seed) target = repro.published("hinton2006.ae30_test_sqerr")   # 3.0, from
-    experiments/claims/04.toml repro.record("hinton2006.ae30_test_sqerr", err)        # joined with
+    lessons/04_.../lesson.toml repro.record("hinton2006.ae30_test_sqerr", err)        # joined with
     the published number repro.save_figure(fig, "reconstructions", caption="...")
 
 Run interactively (``results_path=None``) the same calls only print, so a learner's notebook
@@ -134,7 +134,7 @@ def _registry(folder: Path) -> Registry:
 def published(claim_id: str):
     """The published value (number, bool or string) of the registered claim ``claim_id``.
 
-    Read from the claims folder (``$COURSE_CLAIMS`` or the repository's ``experiments/claims``),
+    Read from the claims folder (``$COURSE_CLAIMS``, else the lessons' homes in ``lessons/``),
     once per process; an unknown id raises :class:`course_lib.claims.UnknownClaimError` (a
     KeyError).
     """

@@ -3,7 +3,7 @@
 ``python -m experiments list | run | report | check | bench NAME`` (also installed as
 ``course-repro``): ``run`` executes the numbered notebooks with papermill into a run folder
 (``--jobs N`` side by side, ``--shard I/N`` one slice of them), ``report`` joins what one or several
-run folders recorded with the published claims in ``experiments/claims/NN.toml`` (read by
+run folders recorded with the published claims in ``lessons/NN_slug/lesson.toml`` (read by
 ``course_lib.claims``), and ``check`` (or ``run --strict``) fails when a notebook failed or a claim
 missed its bound for the profile.
 """

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import signal
 import sys
 
@@ -26,6 +27,7 @@ from experiments.commands import (
     cmd_check,
     cmd_lab,
     cmd_list,
+    cmd_new_lesson,
     cmd_report,
     cmd_run,
 )
@@ -72,6 +74,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     _add_browser_parser(sub)
     _add_book_parser(sub)
     _add_lab_parser(sub)
+    _add_new_lesson_parser(sub)
     return parser
 
 
@@ -81,7 +84,7 @@ def _add_sources(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--claims",
         metavar="DIR",
-        help="claims folder (default: $COURSE_CLAIMS, else experiments/claims/)",
+        help="the lessons' homes, or a folder of NN.toml (default: $COURSE_CLAIMS, else lessons/)",
     )
 
 
@@ -265,6 +268,18 @@ def _add_lab_parser(sub) -> None:
     p.set_defaults(func=cmd_lab)
 
 
+def _add_new_lesson_parser(sub) -> None:
+    p = sub.add_parser(
+        "new-lesson", help="make lesson NN's home (lessons/NN_slug/) and notebook from the template"
+    )
+    p.add_argument("number", help="two digits, e.g. 18")
+    p.add_argument("slug", help="lower-case name, e.g. autograd: the files are NN_slug")
+    p.add_argument("title", help='the lesson\'s title, e.g. "Automatic differentiation"')
+    p.add_argument("--lessons", metavar="DIR", help="lessons' homes (default: lessons/)")
+    p.add_argument("--notebooks", metavar="DIR", help="notebook folder (default: notebooks/)")
+    p.set_defaults(func=cmd_new_lesson)
+
+
 def main(argv: list[str] | None = None) -> int:
     if hasattr(sys.stdout, "reconfigure"):  # a line at a time into a log or a pipe, not at exit
         sys.stdout.reconfigure(line_buffering=True)
@@ -277,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return exit_interrupted()
+    except BrokenPipeError:  # the reader went away (`... | head`): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return 141
 
 
 def exit_interrupted() -> int:

@@ -2,7 +2,7 @@
 each in float32 and float64.
 
 Seed 001 (Kishida 2015) trained an AlexNet-style network written from scratch in Java and timed it
-in images per minute (the ``seed001.*_img_per_min`` claims in ``experiments/claims/07.toml``):
+in images per minute (the ``seed001.*_img_per_min`` claims in ``lessons/07_alexnet/lesson.toml``):
 Core i7 CPU 15, GTX 970 95 (float; 75 in double).  This benchmark redoes that table on today's
 stacks.  Nets: ``alexnet`` (:class:`course_lib.models.alexnet.AlexNet`, the paper's network with
 its two towers merged, 1000 classes) and ``seed`` (:class:`~course_lib.models.alexnet.SeedNet`,

@@ -1,7 +1,7 @@
 """Time the seed talk's stacked-autoencoder protocol on every backend this machine has.
 
 Protocol (seed 000, a Theano SAE timed on a Tesla K40c and on a CPU; the published minutes are the
-``seed000.sae_*`` claims in ``experiments/claims/05.toml``): a 784-1000-500-250-2 stacked
+``seed000.sae_*`` claims in ``lessons/05_sae_speed/lesson.toml``): a 784-1000-500-250-2 stacked
 autoencoder on 50,000 MNIST training images; greedy pretraining of each layer as a tied-weight
 autoencoder, 15 epochs per layer; then 5 epochs of fine-tuning of the unrolled 784-...-2-...-784
 net; mini-batches of 100, plain SGD, cross-entropy.

@@ -187,6 +187,18 @@ def cmd_lab(args) -> int:
     return subprocess.call(argv, cwd=browser.REPO / "notebooks")
 
 
+def cmd_new_lesson(args) -> int:
+    """Make a lesson from lessons/_template and say what to do next."""
+    from experiments.new_lesson import new_lesson
+
+    home, notebook = new_lesson(
+        args.number, args.slug, args.title, lessons=args.lessons, notebooks=args.notebooks
+    )
+    print(f"lesson {args.number}: {home}/ (lesson.toml, exercises.py) and {notebook}")
+    print(f"run it: python -m experiments run --only {args.number} --out runs/try")
+    return 0
+
+
 def cmd_campaign(args) -> int:
     """Run :mod:`experiments.campaign` into ``--out``; exit 1 if an item failed."""
     from pathlib import Path

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from course_lib.claims import CLAIMS_ENV
+from course_lib.lessons import LESSONS_ENV
 
 # What the numeric libraries read at start-up for their thread pools: OpenMP (torch's intra-op
 # threads too), OpenBLAS (NumPy's wheels), MKL (torch's CPU build reads it as well), Accelerate
@@ -49,8 +50,8 @@ def kernel_environment(base, extra: dict) -> dict:
 
 
 def absolute_data_paths(environ=os.environ) -> None:
-    """Make ``COURSE_DATA``, ``COURSE_CACHE`` and ``COURSE_CLAIMS`` absolute: each notebook's kernel
-    runs in its own folder."""
-    for var in ("COURSE_DATA", "COURSE_CACHE", CLAIMS_ENV):
+    """Make ``COURSE_DATA``, ``COURSE_CACHE``, ``COURSE_CLAIMS`` and ``COURSE_LESSONS`` absolute:
+    each notebook's kernel runs in its own folder."""
+    for var in ("COURSE_DATA", "COURSE_CACHE", CLAIMS_ENV, LESSONS_ENV):
         if environ.get(var):
             environ[var] = os.path.abspath(environ[var])

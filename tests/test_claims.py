@@ -10,7 +10,8 @@ import pytest
 
 import course_lib
 from course_lib import claims, repro
-from course_lib.claims import CLAIMS_DIR, ClaimsError, bound_problems, format_bound, load_claims
+from course_lib.claims import ClaimsError, bound_problems, format_bound, load_claims
+from course_lib.lessons import LESSONS_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -72,7 +73,7 @@ def test_missing_field_and_wrong_lesson(tmp_path):
     message = claims_error(tmp_path)
     assert "04.toml: claim #1 (a2006.x)" in message
     assert "missing required field 'source'" in message
-    assert "lesson is '05' but the file is 04.toml" in message
+    assert "lesson is '05' but the file is lesson 04's" in message
 
 
 @pytest.mark.parametrize(
@@ -120,7 +121,7 @@ def test_bound_helpers():
 
 
 def test_course_registry_is_valid():
-    registry = load_claims(CLAIMS_DIR)
+    registry = load_claims(LESSONS_DIR)
     lessons = set(registry.lessons)
     assert {f"{n:02d}" for n in range(6, 17)} <= lessons
     unchecked = [c for c in registry.claims if not c.checked and c.lesson >= "06"]
@@ -129,12 +130,29 @@ def test_course_registry_is_valid():
     )  # "check" numbers are no threshold yet
 
 
-def test_default_folder_is_the_repository_claims_found_from_the_library(monkeypatch):
+def test_default_folder_is_the_lessons_homes_found_from_the_library(monkeypatch):
     monkeypatch.delenv("COURSE_CLAIMS", raising=False)
-    assert CLAIMS_DIR == Path(course_lib.__file__).resolve().parents[1] / "experiments" / "claims"
-    assert CLAIMS_DIR == REPO / "experiments" / "claims"
-    assert claims.claims_dir() == CLAIMS_DIR
-    assert load_claims().get("hinton2006.ae30_test_sqerr") is not None
+    monkeypatch.delenv("COURSE_LESSONS", raising=False)
+    assert LESSONS_DIR == Path(course_lib.__file__).resolve().parents[1] / "lessons"
+    assert LESSONS_DIR == REPO / "lessons"
+    assert claims.claims_dir() == LESSONS_DIR
+    found = load_claims().get("hinton2006.ae30_test_sqerr")
+    assert found is not None and found.file == "04_deep_autoencoders/lesson.toml"
+
+
+def test_a_lesson_home_holds_its_claims_beside_its_benchmarks_and_results(tmp_path):
+    home = tmp_path / "04_autoencoders"
+    home.mkdir()
+    manifest = 'benchmarks = ["experiments.bench_sae"]\nresults = []\n'
+    write(home, "lesson.toml", manifest + GOOD.format(lesson="04", id="a2006.x"))
+    (tmp_path / "notes").mkdir()  # not a home: ignored
+    registry = load_claims(tmp_path)
+    assert registry.titles == {"04": "Lesson 04"}
+    assert registry.claim("a2006.x").file == "04_autoencoders/lesson.toml"
+    write(home, "lesson.toml", 'benchmarks = "bench_sae"\n' + GOOD.format(lesson="05", id="a.x"))
+    message = claims_error(tmp_path)
+    assert "04_autoencoders/lesson.toml: benchmarks must be a list of strings" in message
+    assert "lesson is '05' but the file is lesson 04's" in message
 
 
 def test_course_claims_variable_overrides_the_default(tmp_path, monkeypatch):
@@ -185,4 +203,4 @@ def test_the_library_reads_claims_without_importing_experiments():
 
 def test_without_tomllib_reading_claims_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(claims, "tomllib", None)  # Python 3.10 without tomli: a clear message
-    assert "pip install tomli" in claims_error(CLAIMS_DIR)
+    assert "pip install tomli" in claims_error(LESSONS_DIR)

@@ -74,7 +74,7 @@ def test_recorded_claims_are_registered_and_published_numbers_are_not_typed(note
     text = "\n".join(code_cells(notebook))
     for claim_id in re.findall(r'repro\.record\(\s*"([^"]+)"', text):
         assert claim_id in claims, (
-            f"{claim_id} is recorded but not registered in claims/{lesson}.toml"
+            f"{claim_id} is recorded but not registered in lessons/{notebook.stem}/lesson.toml"
         )
     for claim in claims.values():
         value = claim.published

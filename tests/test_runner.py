@@ -408,6 +408,21 @@ def test_list_shows_notebooks_claims_and_what_awaits_a_lesson(tmp_path, claims, 
     assert "awaiting a lesson" in out and "Future lesson" in out and "demo.later" in out
 
 
+def test_a_reader_that_goes_away_gets_no_traceback():
+    """`python -m experiments list | head -1`: the pipe closes early; the command stops quietly."""
+    import subprocess
+
+    run = subprocess.run(
+        f"{sys.executable} -m experiments list | head -1",
+        shell=True,
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.stdout.endswith("notebook(s):\n") and run.stderr == ""
+
+
 def test_bench_calls_the_module_main(monkeypatch, capsys):
     calls = []
     module = types.ModuleType("experiments.bench_demo")

@@ -13,10 +13,11 @@ In a lesson::
 (batch of one, odd sizes) and prints one line when every case agrees, or what is wrong and where
 to look: an exception, an input changed in place, a wrong shape or dtype, wrong values (the
 relative error and the worst element), or, for a gradient, what the numeric gradient says.
-Reference answers live in :mod:`course_lib.exercises.solutions`, apart from the lessons.
+Each lesson's exercises and reference answers live in its home, ``lessons/NN_slug/exercises.py``,
+apart from the notebook.
 """
 
-from course_lib.exercises.catalog import EXERCISES, Exercise, exercises_for
+from course_lib.exercises.catalog import Exercise, exercises, exercises_for, normal
 from course_lib.exercises.check import Result, check, use_solutions
 
-__all__ = ["EXERCISES", "Exercise", "Result", "check", "exercises_for", "use_solutions"]
+__all__ = ["Exercise", "Result", "check", "exercises", "exercises_for", "normal", "use_solutions"]

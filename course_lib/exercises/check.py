@@ -1,6 +1,6 @@
 """check(): run a learner's function against the reference answer and say what is wrong.
 
-The reference answers come from :mod:`course_lib.exercises.solutions`, or from another module
+The reference answers come from the lesson's own ``lessons/NN_slug/exercises.py``, or from a module
 named by ``use_solutions("module")``, by ``$COURSE_SOLUTIONS``, or by a notebook variable
 ``exercise_solutions`` (what ``papermill -p exercise_solutions module`` injects), so a teacher can
 check a class's notebooks in batch against answers of their own.
@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from course_lib.exercises.catalog import EXERCISES, Exercise
+from course_lib.exercises.catalog import Exercise, exercises
 from course_lib.gradcheck import numeric_gradient_array, rel_error
+from course_lib.lessons import lesson
 
 _chosen = None
 
@@ -49,12 +50,15 @@ def use_solutions(module) -> None:
     _chosen = importlib.import_module(module) if isinstance(module, str) else module
 
 
-def _solutions():
+def _solutions(ex: Exercise):
+    """The teacher's answers if any were chosen, else those in the exercise's lesson home."""
     name = getattr(sys.modules.get("__main__"), "exercise_solutions", None)
     name = name or os.environ.get("COURSE_SOLUTIONS")
     if _chosen is not None:
         return _chosen
-    return importlib.import_module(name or "course_lib.exercises.solutions")
+    if name:
+        return importlib.import_module(name)
+    return lesson(ex.lesson).exercises_module()
 
 
 def _describe(args, names) -> str:
@@ -116,10 +120,17 @@ def _run_case(ex, fn, reference, args, names) -> str | None:
 
 def check(exercise_id: str, fn, *, seed: int = 0, quiet: bool = False) -> Result:
     """Run ``fn`` against the reference answer of ``exercise_id`` on several random inputs."""
-    if exercise_id not in EXERCISES:
-        raise KeyError(f"no exercise {exercise_id!r}; there are: {', '.join(EXERCISES)}")
-    ex = EXERCISES[exercise_id]
-    reference = getattr(_solutions(), ex.name)
+    catalog = exercises()
+    if exercise_id not in catalog:
+        raise KeyError(f"no exercise {exercise_id!r}; there are: {', '.join(catalog)}")
+    ex = catalog[exercise_id]
+    answers = _solutions(ex)
+    reference = getattr(answers, ex.name, None)
+    if reference is None:
+        raise AttributeError(
+            f"the reference answers {getattr(answers, '__name__', answers)!r} have no "
+            f"{ex.name}: add it there, or use_solutions(None) for the lesson's own"
+        )
     names = list(inspect.signature(reference).parameters)
     cases = ex.cases(np.random.default_rng(seed))
     for i, args in enumerate(cases, start=1):
