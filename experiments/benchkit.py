@@ -1,6 +1,7 @@
-"""What the benchmarks share: thread limits, the BLAS threads in use, comma-separated choices,
-one configuration attempted without ending the benchmark (:func:`attempt`), and the committed
-results lessons read (:func:`newest_result`)."""
+"""What the benchmarks share: thread limits and the BLAS threads in use (from
+:mod:`course_lib.threads`, which the lessons use too), comma-separated choices, one configuration
+attempted without ending the benchmark (:func:`attempt`), and the committed results lessons read
+(:func:`newest_result`)."""
 
 from __future__ import annotations
 
@@ -8,32 +9,11 @@ import json
 import traceback
 from pathlib import Path
 
+from course_lib.threads import blas_threads, limit_threads
+
+__all__ = ["RESULTS", "attempt", "blas_threads", "choices", "limit_threads", "newest_result"]
+
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def limit_threads(threads: int, *, torch_too: bool = False):
-    """Give NumPy's BLAS (and torch, with ``torch_too``) ``threads`` threads; returns the BLAS
-    limiter, whose ``restore_original_limits()`` undoes it (None without threadpoolctl)."""
-    try:  # first, so that the limiter records the true original limits, not torch's new ones
-        from threadpoolctl import threadpool_limits
-
-        limiter = threadpool_limits(threads)
-    except ImportError:
-        limiter = None
-    if torch_too:
-        import torch
-
-        torch.set_num_threads(threads)
-    return limiter
-
-
-def blas_threads() -> dict | None:
-    """{BLAS library: threads} as threadpoolctl sees them (None without threadpoolctl)."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return None
-    return {i["internal_api"]: i["num_threads"] for i in threadpool_info()}
 
 
 def choices(text: str, allowed: tuple, what: str) -> list[str]:
