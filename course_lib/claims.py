@@ -15,6 +15,8 @@ A file holds an optional top-level ``title`` (the lesson's name), the lesson's `
     checked = true                        # false: still to be confirmed against the paper
     full = { max = 3.5 }                  # optional bound per profile: min, max and/or equals
     quick = { max = 20.0 }                # omitted: recorded, no bound
+    needs = "gpu"                         # optional: what recording it needs (see NEEDS)
+    kind = "context"                      # optional: a published fact shown, never measured
 
 :func:`load_claims` merges the files and validates them (every problem names its file);
 :func:`judge` decides whether a reproduced value meets a claim's bound.  The folder is
@@ -58,10 +60,26 @@ REQUIRED = {
     "source": str,
     "checked": bool,
 }
-OPTIONAL = {"unit": str, "setting": str, **{p: dict for p in PROFILES}}
+OPTIONAL = {
+    "unit": str,
+    "setting": str,
+    "needs": (str, list),
+    "kind": str,
+    **{p: dict for p in PROFILES},
+}
 BOUND_KEYS = ("min", "max", "equals")
+# what a claim may need before a run can record it: a GPU, or a dataset absent offline
+NEEDS = {"gpu": "a GPU run", "cifar10": "the CIFAR-10 dataset", "text8": "the text8 corpus"}
+KINDS = ("measured", "context")  # context: a published number shown beside ours, not measured
 PASS, FAIL, NOT_RUN, NO_BOUND = "pass", "fail", "not run", "recorded — no bound"
+AWAIT_GPU, AWAIT_DATA, CONTEXT = "awaiting a GPU run", "awaiting a dataset", "context"
 MISSING = object()  # "no value was recorded", as opposed to a recorded None
+
+
+NO_TOML = (
+    "reading the claims files needs Python 3.11 or later (the tomllib module), "
+    "or the tomli package on Python 3.10: pip install tomli"
+)
 
 
 class ClaimsError(ValueError):
@@ -96,11 +114,23 @@ class Claim:
     setting: str = ""
     quick: dict | None = None
     full: dict | None = None
+    needs: tuple[str, ...] = ()
+    kind: str = "measured"
     file: str = ""
 
     def bound(self, profile: str) -> dict | None:
         """The pass bound for ``profile`` (``None``: recorded, no bound)."""
         return getattr(self, check_profile(profile))
+
+    @property
+    def unrecorded(self) -> str:
+        """The status of this claim when no value was recorded: context, awaiting a dataset,
+        awaiting a GPU run, or not run."""
+        if self.kind == "context":
+            return CONTEXT
+        if any(need != "gpu" for need in self.needs):
+            return AWAIT_DATA
+        return AWAIT_GPU if self.needs else NOT_RUN
 
 
 @dataclass
@@ -163,10 +193,7 @@ def claim_files(folder: Path) -> list[tuple[str, Path, str]]:
 def read_toml(path: Path) -> dict:
     """The TOML document at ``path``; a :class:`ClaimsError` names the file and the problem."""
     if tomllib is None:
-        raise ClaimsError(
-            "reading the claims files needs Python 3.11 or later (the tomllib module), "
-            "or the tomli package on Python 3.10: pip install tomli"
-        )
+        raise ClaimsError(NO_TOML)
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
@@ -200,6 +227,33 @@ def bound_problems(bound) -> list[str]:
     return problems
 
 
+def as_needs(value) -> tuple:
+    """``needs`` as a tuple: ``"gpu"`` and ``["gpu"]`` both give ``("gpu",)``."""
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def parking_problems(raw: dict) -> list[str]:
+    """What is wrong with a claim's ``needs`` and ``kind`` (empty: nothing)."""
+    problems, needs = [], raw.get("needs", ())
+    if isinstance(needs, (str, list)):
+        unknown = [n for n in as_needs(needs) if n not in list(NEEDS)]
+        if unknown or not needs:
+            problems.append(
+                f"needs {needs!r} is not allowed: give one of {', '.join(NEEDS)} "
+                "(or a list of them)"
+            )
+    kind = raw.get("kind", "measured")
+    if isinstance(kind, str) and kind not in KINDS:
+        problems.append(f"kind {kind!r} is not allowed: give one of {', '.join(KINDS)}")
+    if kind == "context":
+        problems += [
+            f"a context claim is not measured: drop its {key}"
+            for key in ("needs", *PROFILES)
+            if key in raw
+        ]
+    return problems
+
+
 def _claim_problems(raw: dict, lesson: str) -> list[str]:
     problems = []
     for key, kind in REQUIRED.items():
@@ -222,7 +276,7 @@ def _claim_problems(raw: dict, lesson: str) -> list[str]:
     for profile in PROFILES:
         if isinstance(raw.get(profile), dict):
             problems += [f"{profile} bound {p}" for p in bound_problems(raw[profile])]
-    return problems
+    return problems + parking_problems(raw)
 
 
 def _read_file(lesson: str, path: Path, name: str, registry: Registry, seen: dict) -> list[str]:
@@ -263,7 +317,8 @@ def _read_file(lesson: str, path: Path, name: str, registry: Registry, seen: dic
             problems += [f"{where}: {p}" for p in found]
             continue
         seen[raw["id"]] = name
-        registry.claims.append(Claim(**raw, file=name))
+        needs = as_needs(raw.get("needs", ()))
+        registry.claims.append(Claim(**{**raw, "needs": needs}, file=name))
     return problems
 
 
@@ -271,10 +326,7 @@ def load_claims(folder: str | Path | None = None) -> Registry:
     """Read and validate every claims file in ``folder`` (default: :func:`claims_dir`)."""
     folder = claims_dir(folder)
     if tomllib is None:
-        raise ClaimsError(
-            "reading the claims files needs Python 3.11 or later (the tomllib module), "
-            "or the tomli package on Python 3.10: pip install tomli"
-        )
+        raise ClaimsError(NO_TOML)
     if not folder.is_dir():
         raise ClaimsError(
             f"claims folder {folder} does not exist: set {CLAIMS_ENV} (or pass --claims) to "

@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from experiments import UserError
 from experiments.catalog import find_notebooks
+from experiments.report_figure import FIGURE
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -66,6 +67,8 @@ def stage(run: Path, src: Path) -> list[str]:
             missing.append(nb.name)
     if (run / "report.md").is_file():
         shutil.copy(run / "report.md", src / "report.md")
+    if (run / FIGURE).is_file():
+        shutil.copy(run / FIGURE, src / FIGURE)  # the report's first figure
     if (run / "results").is_dir():
         shutil.copytree(run / "results", src / "results")
     (src / "conf.py").write_text(CONF)

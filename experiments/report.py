@@ -9,6 +9,9 @@ its own module (:mod:`~experiments.report_runs` reads the run folders,
 :mod:`~experiments.report_facts`, :mod:`~experiments.report_markdown`,
 :mod:`~experiments.report_html`); this one names them all and writes the files.
 
+The report opens with one figure (:mod:`~experiments.report_figure`): every claim's reproduced
+value against its published one, ``report_claims.png`` beside ``report.md``.
+
 Merging folders: every folder must hold a run of the same profile; each notebook is taken from the
 folder that ran it, and a notebook run in two of the folders is an error naming both, unless the two
 runs are identical (the same meta and results: one folder copied).  Figures and executed notebooks
@@ -45,6 +48,7 @@ from experiments.report_facts import (
     run_text,
     shards_text,
 )
+from experiments.report_figure import FIGURE, figure_points, write_figure
 from experiments.report_gate import gate, gate_passed, in_scope, notebook_problem
 from experiments.report_html import CSS, CSS_CLASS, ReportRenderer, status_class, to_html
 from experiments.report_markdown import (
@@ -70,6 +74,7 @@ from experiments.report_runs import (
 __all__ = [
     "CSS",
     "CSS_CLASS",
+    "FIGURE",
     "FINISHED",
     "MD_SPECIAL",
     "NB_FAILED",
@@ -82,6 +87,7 @@ __all__ = [
     "damaged",
     "duration",
     "error_lines",
+    "figure_points",
     "gate",
     "gate_passed",
     "git_line",
@@ -113,6 +119,7 @@ __all__ = [
     "to_html",
     "to_markdown",
     "where_each_ran",
+    "write_figure",
     "write_report",
 ]
 
@@ -133,7 +140,8 @@ def write_report(
         raise UserError(f"--out {out} is a file; give a folder for the report")
     out.mkdir(parents=True, exist_ok=True)
     md, page = out / "report.md", out / "report.html"
-    text = to_markdown(data, out)
+    figure = write_figure(data, out)
+    text = to_markdown(data, out, figure=figure.name)
     md.write_text(text, encoding="utf-8")
     page.write_text(to_html(text, title(data)), encoding="utf-8")
     return md, page

@@ -7,6 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from course_lib.claims import (
+    AWAIT_DATA,
+    AWAIT_GPU,
+    CONTEXT,
     FAIL,
     MISSING,
     NO_BOUND,
@@ -29,7 +32,7 @@ from experiments.report_runs import damaged, one_of, read_run, run_folders, wher
 NB_FAILED = "notebook failed"  # a claim the failed notebook never recorded
 # recorded, but the notebook failed or was interrupted
 UNCONFIRMED = "unconfirmed — notebook did not finish"
-STATUSES = (PASS, FAIL, NO_BOUND, UNCONFIRMED, NOT_RUN, NB_FAILED)
+STATUSES = (PASS, FAIL, NO_BOUND, UNCONFIRMED, AWAIT_GPU, AWAIT_DATA, CONTEXT, NOT_RUN, NB_FAILED)
 FINISHED = ("ok", "failed", "interrupted")  # notebook statuses whose results belong to this run
 
 
@@ -40,6 +43,8 @@ def claim_row(
     value = recorded["value"] if recorded is not None else MISSING
     bound = claim.bound(profile) if claim else None
     status = judge(bound, value)
+    if status == NOT_RUN and claim:
+        status = claim.unrecorded  # parked: context, or awaiting a GPU run or a dataset
     if status == NOT_RUN and nb_status == "failed":
         status = NB_FAILED
     elif status != NOT_RUN and nb_status in ("failed", "interrupted"):
@@ -62,6 +67,12 @@ def claim_row(
         "bound": format_bound(bound),
         "bounds": {p: format_bound(claim.bound(p)) for p in ("quick", "full")} if claim else {},
         "status": status,
+        "needs": list(claim.needs) if claim else [],
+        "raw": {
+            "value": None if value is MISSING else value,
+            "published": claim.published if claim else None,
+            "bound": bound,
+        },
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from course_lib.claims import FAIL, NOT_RUN, PASS
+from course_lib.claims import AWAIT_DATA, AWAIT_GPU, FAIL, NOT_RUN, PASS
 from experiments.report_data import UNCONFIRMED
 
 
@@ -23,8 +23,8 @@ def gate(data: dict, names=None) -> list[str]:
 
     It fails on a notebook in scope (see :func:`in_scope`) that is not ``ok``, on a claim of such a
     notebook that has a bound for the profile and is judged ``fail`` or ``unconfirmed``, and, when
-    no ``names`` are given, on a run folder whose run did not finish.  Claims without a bound and
-    claims of lessons not yet written never fail it.
+    no ``names`` are given, on a run folder whose run did not finish.  Claims without a bound,
+    claims awaiting a GPU run or a dataset, context and lessons not yet written never fail it.
     """
     problems = []
     if names is None:
@@ -72,8 +72,10 @@ def gate_passed(data: dict, names=None) -> str:
     rows = [row for nb in scope for row in nb["rows"] if row["has_bound"]]
     passed = sum(row["status"] == PASS for row in rows)
     unrecorded = sum(row["status"] == NOT_RUN for row in rows)
+    parked = sum(row["status"] in (AWAIT_GPU, AWAIT_DATA) for row in rows)
     return (
         f"claims gate passed: {len(scope)} notebook(s) ok, "
         f"{passed} claim(s) with a {data['profile']} bound pass"
         + (f", {unrecorded} with a bound not recorded by its notebook" if unrecorded else "")
+        + (f", {parked} awaiting a GPU run or a dataset" if parked else "")
     )

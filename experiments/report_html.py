@@ -6,7 +6,7 @@ from __future__ import annotations
 import mistune
 from mistune.util import escape as escape_html
 
-from course_lib.claims import FAIL, NO_BOUND, NOT_RUN, PASS
+from course_lib.claims import AWAIT_DATA, AWAIT_GPU, CONTEXT, FAIL, NO_BOUND, NOT_RUN, PASS
 from experiments.report_data import NB_FAILED, UNCONFIRMED
 
 CSS = """
@@ -17,7 +17,8 @@ th, td { border: 1px solid #ccc; padding: 0.3em 0.5em; text-align: left; vertica
 th { background: #f3f3f3; }
 .st { font-weight: 600; white-space: nowrap; }
 .pass { color: #17692b; } .fail, .failed, .nbfail { color: #b3261e; }
-.notrun, .interrupted { color: #777; } .nobound, .unconfirmed { color: #7a5a00; }
+.notrun, .interrupted, .context { color: #777; } .nobound, .unconfirmed { color: #7a5a00; }
+.awaitgpu, .awaitdata { color: #1f4e9c; }
 pre { background: #f6f6f6; padding: 0.6em; overflow-x: auto; }
 img { max-width: 100%; } em { color: #555; }
 """
@@ -26,6 +27,9 @@ CSS_CLASS = {
     FAIL: "fail",
     NOT_RUN: "notrun",
     NO_BOUND: "nobound",
+    AWAIT_GPU: "awaitgpu",
+    AWAIT_DATA: "awaitdata",
+    CONTEXT: "context",
     NB_FAILED: "nbfail",
     UNCONFIRMED: "unconfirmed",
     "ok": "pass",

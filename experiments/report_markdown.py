@@ -10,7 +10,20 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
+from course_lib.claims import AWAIT_DATA, AWAIT_GPU, CONTEXT, NEEDS, NOT_RUN
 from experiments.report_facts import duration, mixed, provenance_text, rel_path, run_facts
+
+FIGURE_CAPTION = (
+    "Every claim, by lesson: reproduced / published on a log axis, its bound drawn as a bar; "
+    "below, the claims without a ratio: true/false, text, or not recorded"
+)
+# the claims a run did not measure, grouped by why: (status, heading)
+UNMEASURED = (
+    (AWAIT_GPU, "Awaiting a GPU run"),
+    (AWAIT_DATA, "Awaiting a dataset"),
+    (NOT_RUN, "Not run"),
+    (CONTEXT, "Context: published numbers shown beside ours, not measured"),
+)
 
 # what Markdown would act on, in text from outside
 MD_SPECIAL = re.compile(r"[\\`*\[\]<>|]|&(?=#?\w+;)")
@@ -61,9 +74,12 @@ def error_lines(nb: dict, base: str) -> list[str]:
     return out + (md_fence(err["cell_excerpt"]) + [""] if err.get("cell_excerpt") else [])
 
 
-def summary_lines(data: dict) -> list[str]:
-    """The title, the run's facts and a table of the notebooks."""
-    out = [f"# {title(data)}", "", "## Summary", ""]
+def summary_lines(data: dict, figure: str = "") -> list[str]:
+    """The title, the overview figure, the run's facts and a table of the notebooks."""
+    out = [f"# {title(data)}", ""]
+    if figure:
+        out += [f"![{FIGURE_CAPTION}]({quote(figure)})", "", f"*{FIGURE_CAPTION}*", ""]
+    out += ["## Summary", ""]
     out += [f"- **{k}**: {md_cell(v)}" for k, v in run_facts(data)] + [""]
     return out + md_table(
         ["lesson", "notebook", "status", "wall time", "exercises"],
@@ -95,6 +111,31 @@ def notebook_headline(nb: dict, data: dict) -> str:
     )
 
 
+def reproduced_text(row: dict) -> str:
+    """The reproduced value and its note, or, for a claim not recorded, what it needs."""
+    if not row["value"] and row.get("needs"):
+        return "needs " + ", ".join(NEEDS[n] for n in row["needs"])
+    return row["value"] + (f" ({row['note']})" if row["note"] else "")
+
+
+def unmeasured_lines(data: dict) -> list[str]:
+    """The claims of the notebooks that this run did not measure, grouped by why."""
+    out = ["", "## Not measured in this run", ""]
+    rows = [(nb["lesson"], row) for nb in data["notebooks"] for row in nb["rows"]]
+    for status, heading in UNMEASURED:
+        group = [(lesson, row) for lesson, row in rows if row["status"] == status]
+        if group:
+            out += [f"### {heading} ({len(group)})", ""]
+            out += md_table(
+                ["lesson", "claim", "published", f"bound ({data['profile']})", "needs"],
+                [
+                    [lesson, claim_text(r), published_text(r), r["bound"], ", ".join(r["needs"])]
+                    for lesson, r in group
+                ],
+            ) + [""]
+    return out if len(out) > 3 else out + ["Every claim of the lessons that ran was recorded.", ""]
+
+
 def claim_lines(rows: list[dict], profile: str) -> list[str]:
     """A notebook's claims table: published vs reproduced, the bound and the status."""
     if not rows:
@@ -106,7 +147,7 @@ def claim_lines(rows: list[dict], profile: str) -> list[str]:
                 claim_text(r),
                 published_text(r),
                 r["source"],
-                r["value"] + (f" ({r['note']})" if r["note"] else ""),
+                reproduced_text(r),
                 r["bound"],
                 r["status"],
             ]
@@ -162,11 +203,13 @@ def awaiting_lines(awaiting: list[dict]) -> list[str]:
     return out
 
 
-def to_markdown(data: dict, report_dir: str | Path | None = None) -> str:
+def to_markdown(data: dict, report_dir: str | Path | None = None, figure: str = "") -> str:
     """The report as Markdown, to be read from ``report_dir`` (default: the first run folder):
-    figure and notebook paths are relative to it, from each notebook's own run folder."""
+    figure and notebook paths are relative to it, from each notebook's own run folder.
+    ``figure``: the overview of every claim, a file in ``report_dir``, shown first."""
     report_dir = Path(report_dir or data["run_dir"])
-    out = summary_lines(data)
+    out = summary_lines(data, figure)
+    out += unmeasured_lines(data)
     for nb in data["notebooks"]:
         out += notebook_lines(nb, data, report_dir)
     out += awaiting_lines(data["awaiting"])

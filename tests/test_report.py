@@ -8,7 +8,17 @@ import sys
 
 import pytest
 
-from course_lib.claims import FAIL, MISSING, NO_BOUND, NOT_RUN, PASS, judge
+from course_lib.claims import (
+    AWAIT_DATA,
+    AWAIT_GPU,
+    CONTEXT,
+    FAIL,
+    MISSING,
+    NO_BOUND,
+    NOT_RUN,
+    PASS,
+    judge,
+)
 from experiments import UserError
 from experiments.report import NB_FAILED, UNCONFIRMED, build, to_html, write_report
 
@@ -158,6 +168,9 @@ def test_build_joins_claims_with_results(run_dir):
         FAIL: 1,
         NO_BOUND: 1,
         UNCONFIRMED: 1,
+        AWAIT_GPU: 0,
+        AWAIT_DATA: 0,
+        CONTEXT: 0,
         NOT_RUN: 0,
         NB_FAILED: 1,
     }
@@ -185,7 +198,7 @@ def test_markdown_and_html(run_dir):
     assert '<img src="results/01_alpha_figures/curve.png" alt="Loss &lt;curve&gt;" />' in page
     assert (
         "1 pass, 1 fail, 1 recorded — no bound, 1 unconfirmed — notebook did not finish, "
-        "0 not run, 1 notebook failed"
+        "0 awaiting a GPU run, 0 awaiting a dataset, 0 context, 0 not run, 1 notebook failed"
     ) in md
     assert '<td class="st pass">pass</td>' in page and '<td class="st fail">fail</td>' in page
     assert '<td class="st unconfirmed">unconfirmed — notebook did not finish</td>' in page

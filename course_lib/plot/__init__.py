@@ -8,10 +8,12 @@
 * :func:`code_map` -- 2-D codes (a map of documents, digits, films), one colour per label.
 * :func:`cuda_tiles` -- how a CUDA grid of thread blocks covers C = A B, tile by tile.
 * :func:`kernel_rates` -- hand-written GPU kernels against the library (bench_kernels' rows).
+* :func:`claims_overview` -- every claim's reproduced / published ratio, by lesson (the report's).
 
 Each returns the matplotlib objects it drew on, so a notebook can add titles or save the figure
 with ``repro.save_figure``.  Arrays may be NumPy or CuPy (copied to the host).  The charts of data
-live in :mod:`course_lib.plot.charts`, the explanatory drawings in :mod:`course_lib.plot.diagrams`.
+live in :mod:`course_lib.plot.charts`, the explanatory drawings in :mod:`course_lib.plot.diagrams`,
+the report's overview of the claims in :mod:`course_lib.plot.claims`.
 """
 
 from course_lib.plot.charts import (
@@ -23,6 +25,7 @@ from course_lib.plot.charts import (
     learning_curves,
     plt_colours,
 )
+from course_lib.plot.claims import claims_overview, status_colour
 from course_lib.plot.diagrams import computation_graph, cuda_tiles
 
 __all__ = [
@@ -35,4 +38,6 @@ __all__ = [
     "cuda_tiles",
     "kernel_rates",
     "plt_colours",
+    "claims_overview",
+    "status_colour",
 ]
