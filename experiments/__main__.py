@@ -170,6 +170,18 @@ def _add_report_parser(sub) -> None:
         metavar="DIR",
         help="where to write the report (default: the run folder; required for several)",
     )
+    p.add_argument(
+        "--totals",
+        action="store_true",
+        help="print the claim totals as Markdown instead of writing the report",
+    )
+    p.add_argument(
+        "--readme",
+        nargs="+",
+        metavar="FILE",
+        help="rewrite the <!-- claims-totals --> and <!-- claims-lessons --> blocks of these "
+        "files (the READMEs) from the run, instead of writing the report",
+    )
     _add_sources(p)
     p.set_defaults(func=cmd_report)
 

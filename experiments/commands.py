@@ -8,9 +8,10 @@ import pkgutil
 import re
 import sys
 import time
+from pathlib import Path
 
 import experiments
-from experiments import PROFILES, UserError
+from experiments import PROFILES, REPO, UserError
 
 # a quick notebook takes a CPU minute or two; a hung one must not stall CI
 NOTEBOOK_TIMEOUT = {"quick": 1800.0}
@@ -104,11 +105,39 @@ def show_gate(data: dict, names=None) -> int:
 def cmd_report(args) -> int:
     from experiments.report import write_report
 
+    if args.totals or args.readme:
+        return show_totals(args)
     md, page = write_report(
         args.run, args.out, claims_dir=args.claims, notebooks_dir=args.notebooks
     )
     print(f"report: {md}\n        {page}")
     return 0
+
+
+def show_totals(args) -> int:
+    """``report --totals``: print the run's claim totals; ``--readme``: rewrite their blocks."""
+    from experiments.report import build
+    from experiments.report_totals import rewrite, totals_markdown
+
+    data = build(args.run, claims_dir=args.claims, notebooks_dir=args.notebooks)
+    where = ", ".join(shown_path(run) for run in args.run)
+    if args.totals:
+        print(totals_markdown(data, where), end="")
+    for name in args.readme or []:
+        path = Path(name)
+        try:
+            text = rewrite(path.read_text(encoding="utf-8"), data, where)
+        except (OSError, ValueError) as err:
+            raise UserError(f"{name}: {err}") from None
+        path.write_text(text, encoding="utf-8")
+        print(f"rewrote the claims blocks of {name}")
+    return 0
+
+
+def shown_path(run: str) -> str:
+    """A run folder as the READMEs name it: relative to the repository when inside it."""
+    path = Path(run).resolve()
+    return path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else run
 
 
 def cmd_check(args) -> int:
