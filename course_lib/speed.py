@@ -1,6 +1,7 @@
 """Measuring speed, and the roofline model that says what limits it.
 
     seconds = speed.median_seconds(lambda: a @ b, device="cpu")    # warm-up, sync, median
+    speed.time_ratio(f, g)            # time(g) / time(f), alternated, fastest samples
     speed.gemm(1024, "float32")       # {"gflops": ..., "intensity": ...} for an n x n product
     speed.triad(2**24)                # {"gb_per_s": ...}: a = b + s c, STREAM's bandwidth test
 
@@ -64,6 +65,39 @@ def median_seconds(f, *, device="cpu", repeats: int = 5, warmup: int = 1, min_ti
         synchronize(device)
         samples.append((time.perf_counter() - t) / number)
     return statistics.median(samples)
+
+
+def _calls_to_last(f, device, min_time) -> int:
+    """How many calls of ``f`` in a row last at least ``min_time`` seconds (doubling)."""
+    number = 1
+    while True:
+        if _sample_seconds(f, number, device) * number >= min_time or number >= 1 << 20:
+            return number
+        number *= 2
+
+
+def _sample_seconds(f, number, device) -> float:
+    """Seconds per call of ``f``, over ``number`` calls in a row."""
+    t = time.perf_counter()
+    for _ in range(number):
+        f()
+    synchronize(device)
+    return (time.perf_counter() - t) / number
+
+
+def time_ratio(f, g, *, device="cpu", repeats: int = 15, min_time=5e-3) -> float:
+    """time(g()) / time(f()), for a ratio on a busy machine.
+
+    The two are timed in alternation (f, g, f, g, ...), so a change in the machine's load hits
+    both alike, and the ratio is of the fastest samples, the least disturbed ones (as timeit
+    advises); each sample loops its function for at least ``min_time`` seconds.
+    """
+    counts = [_calls_to_last(h, device, min_time) for h in (f, g)]
+    best = [float("inf"), float("inf")]
+    for _ in range(repeats):
+        for i, (h, number) in enumerate(zip((f, g), counts)):
+            best[i] = min(best[i], _sample_seconds(h, number, device))
+    return best[1] / best[0]
 
 
 def precision(name: str):

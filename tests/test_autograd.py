@@ -401,6 +401,13 @@ def test_tape_size_counts_nodes_and_the_memory_they_keep():
     assert tape_size(x.reshape(2, 6)).bytes == 0  # a view of a leaf costs nothing
 
 
+def test_labels_sliced_from_a_dataset_do_not_count_the_whole_dataset():
+    all_labels = np.arange(60_000) % 10  # 480,000 bytes, alive anyway
+    logits = Tensor(np.zeros((2, 10)), requires_grad=True)
+    size = tape_size(cross_entropy(logits, all_labels[:2]))
+    assert size.bytes == 8 + 2 * 10 * 8 + 2 * 8  # the loss, softmax p and the two labels
+
+
 def test_the_fused_cross_entropy_keeps_a_smaller_tape():
     logits = Tensor(np.random.default_rng(5).standard_normal((32, 10)), requires_grad=True)
     fused = tape_size(cross_entropy(logits, np.arange(32) % 10))

@@ -51,7 +51,9 @@ def cross_entropy(logits: Tensor, labels) -> Tensor:
     labels = _check_labels("cross_entropy", logits.shape, labels)
     logp = _log_softmax_array(logits.data)
     loss = -logp[np.arange(len(labels)), labels].mean()
-    saved = (np.exp(logp), labels)  # p = softmax(logits): all that backward needs
+    # p = softmax(logits) and the labels: all that backward needs (the labels copied, so the
+    # tape does not keep alive a whole dataset they may be a slice of)
+    saved = (np.exp(logp), labels.copy())
     return record(loss, (logits,), _cross_entropy_backward, "cross_entropy", saved, False)
 
 
