@@ -17,6 +17,7 @@ Modules, one idea each: ``tensor`` (the Tensor, the tape and the reverse sweep),
 (sum, mean, reshape, transpose, indexing), ``losses``, ``higher`` (grad, hvp), ``tape``.
 """
 
+from course_lib.autograd import graph
 from course_lib.autograd.arith import add, div, matmul, mul, neg, power, sub, unbroadcast
 from course_lib.autograd.functions import exp, log, relu, sigmoid, tanh
 from course_lib.autograd.higher import grad, hvp
@@ -34,6 +35,7 @@ from course_lib.autograd.tape import TapeSize, tape_size
 from course_lib.autograd.tensor import Tensor, is_grad_enabled, no_grad
 
 __all__ = [
+    "graph",
     "Tensor",
     "no_grad",
     "is_grad_enabled",
