@@ -168,11 +168,28 @@ class DeepClassifier(FlatNet):
     ):
         """Hidden layers from the RBMs' ``(W, b_hid)``; the output layer ``scale * randn``, biases
         0."""
-        sizes = [rbms[0].n_vis] + [r.n_hid for r in rbms] + [n_classes]
-        net = cls(sizes, xp=xp or rbms[0].xp, dtype=dtype or rbms[0].dtype)
+        return cls.from_layers(
+            [(r.W, r.b_hid) for r in rbms],
+            n_classes,
+            seed=seed,
+            scale=scale,
+            xp=xp or rbms[0].xp,
+            dtype=dtype or rbms[0].dtype,
+        )
+
+    @classmethod
+    def from_layers(
+        cls, layers, n_classes: int = 10, *, seed: int = 0, scale: float = 0.1, xp=None, dtype=None
+    ):
+        """Hidden layers from pretrained ``[(W, b_hid, ...), ...]`` (bottom first; e.g. stacked
+        (denoising) autoencoders' ``layer.as_tuple()``); the output layer as in
+        :meth:`from_rbms`."""
+        W0 = layers[0][0]
+        sizes = [W0.shape[0]] + [layer[0].shape[1] for layer in layers] + [n_classes]
+        net = cls(sizes, xp=xp or get_array_module(W0), dtype=dtype or W0.dtype)
         top = scale * np.random.default_rng(seed).standard_normal((sizes[-2], n_classes))
         return net.set_params(
-            [a for r in rbms for a in (r.W, r.b_hid)] + [top, np.zeros(n_classes)]
+            [a for layer in layers for a in layer[:2]] + [top, np.zeros(n_classes)]
         )
 
     def top_layer_mask(self):

@@ -22,6 +22,7 @@ import numpy as np
 
 from course_lib import optim
 from course_lib.backend import get_array_module, synchronize
+from course_lib.corrupt import Corrupt
 from course_lib.models.autoencoder import DeepAutoencoder
 from course_lib.nn import FlatParams, Linear, Sequential, Sigmoid, SigmoidCrossEntropy, TiedLinear
 from course_lib.train import fit
@@ -97,6 +98,7 @@ def pretrain_stacked_ae(
     timings=None,
     loss=None,
     progress=False,
+    corruption=None,
 ):
     """Greedy layer-wise pretraining of tied-weight autoencoders; returns the layers (bottom first).
 
@@ -108,6 +110,11 @@ def pretrain_stacked_ae(
     reconstruction cost on the logits, ``nn.SigmoidCrossEntropy()`` by default
     (``nn.SigmoidSquaredError()`` is seed 000's L2 cost).  ``progress``: a bar per layer, as in
     :func:`course_lib.train.fit`.
+
+    ``corruption=("mask", nu)`` or ``("gaussian", sigma)`` makes each layer a *denoising*
+    autoencoder (Vincent et al. 2008): it reads its input corrupted by fresh noise every batch
+    (:class:`course_lib.corrupt.Corrupt`, seeded by the layer's seed) and is scored against the
+    clean input; the layer above trains on the clean codes.  None (default): no corruption.
     """
     xp = xp or get_array_module(data)
     x = xp.asarray(data, dtype=dtype)
@@ -120,8 +127,9 @@ def pretrain_stacked_ae(
             n_in, n_hid, linear=top and linear_top, seed=seeds[i], xp=xp, dtype=dtype
         )
         sgd = optim.SGD([layer.flat.theta], [layer.flat.grad], lr=top_lr if top else lr)
+        noisy = layer if corruption is None else Sequential(Corrupt(*corruption, seeds[i]), layer)
         fit(
-            layer,
+            noisy,
             loss or SigmoidCrossEntropy(),
             sgd,
             x,
