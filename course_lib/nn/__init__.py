@@ -7,7 +7,7 @@
     model.backward(loss.backward())          # fills model.grads in place
 """
 
-from course_lib.nn.activations import ReLU, Sigmoid, Tanh, sigmoid, softplus
+from course_lib.nn.activations import GELU, ReLU, Sigmoid, Tanh, sigmoid, softplus
 from course_lib.nn.attention import Attention
 from course_lib.nn.batchnorm import BatchNorm
 from course_lib.nn.concat import Concat
@@ -16,6 +16,7 @@ from course_lib.nn.dropout import Dropout
 from course_lib.nn.embedding import Embedding, scatter_add
 from course_lib.nn.flat import FlatParams
 from course_lib.nn.layer import Layer
+from course_lib.nn.layernorm import LayerNorm
 from course_lib.nn.linear import Linear, TiedLinear
 from course_lib.nn.losses import (
     MSELoss,
@@ -27,9 +28,12 @@ from course_lib.nn.losses import (
 )
 from course_lib.nn.lrn import LocalResponseNorm
 from course_lib.nn.pooling import AvgPool2d, MaxPool2d
+from course_lib.nn.positional import PositionalEmbedding, sinusoidal_table
 from course_lib.nn.recurrent import GRU, LSTM, RNN, TimeDistributed
 from course_lib.nn.residual import Residual
+from course_lib.nn.self_attention import MultiHeadSelfAttention, scaled_dot_product_attention
 from course_lib.nn.sequential import Sequential
+from course_lib.nn.transformer import TransformerBlock
 
 __all__ = [
     "Layer",
@@ -45,6 +49,7 @@ __all__ = [
     "Sigmoid",
     "Tanh",
     "ReLU",
+    "GELU",
     "Dropout",
     "Embedding",
     "RNN",
@@ -52,8 +57,14 @@ __all__ = [
     "GRU",
     "TimeDistributed",
     "Attention",
+    "MultiHeadSelfAttention",
+    "scaled_dot_product_attention",
+    "PositionalEmbedding",
+    "sinusoidal_table",
+    "TransformerBlock",
     "scatter_add",
     "BatchNorm",
+    "LayerNorm",
     "Sequential",
     "FlatParams",
     "SoftmaxCrossEntropy",

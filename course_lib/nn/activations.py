@@ -50,3 +50,25 @@ class ReLU(Layer):
 
     def backward(self, dout):
         return dout * self.mask
+
+
+GELU_C = 0.7978845608028654  # sqrt(2 / pi)
+
+
+class GELU(Layer):
+    """The Gaussian error linear unit (Hendrycks & Gimpel 2016), x Phi(x), in its tanh form
+    (``torch.nn.GELU(approximate="tanh")``, as in GPT and BERT):
+
+        y = x/2 (1 + tanh u),   u = sqrt(2/pi) (x + 0.044715 x^3)
+        dx = dout [ (1 + tanh u)/2 + x/2 (1 - tanh^2 u) sqrt(2/pi) (1 + 3 * 0.044715 x^2) ]
+    """
+
+    def forward(self, x):
+        self.x = x
+        self.t = get_array_module(x).tanh(GELU_C * x * (1.0 + 0.044715 * x * x))
+        return 0.5 * x * (1.0 + self.t)
+
+    def backward(self, dout):
+        x, t = self.x, self.t
+        du = GELU_C * (1.0 + 3 * 0.044715 * x * x)
+        return dout * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du)

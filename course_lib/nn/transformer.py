@@ -1,0 +1,100 @@
+"""The Transformer block, pre-norm (Xiong et al. 2020; GPT-2): a residual stream that two
+sub-layers read from and add to.
+
+    h = x + Dropout(MHA(LN1(x)))
+    y = h + Dropout(FFN(LN2(h))),    FFN(z) = GELU(z W1 + b1) W2 + b2,  W1 (d, d_ff), W2 (d_ff, d)
+
+Normalising the input of each branch rather than its sum (post-norm, the 2017 paper) leaves an
+identity path from the output back to the input, so deep stacks train without a warm-up.
+
+Backward follows the two residuals: dh = dy + LN2'(FFN'(dy)), then dx = dh + LN1'(MHA'(dh)).
+``params`` (and ``grads``, ``named_params``) in this order::
+
+    ln1.gamma, ln1.beta, attn.Wqkv, attn.bqkv, attn.Wo, attn.bo,
+    ln2.gamma, ln2.beta, ff1.W, ff1.b, ff2.W, ff2.b
+
+Equal to ``torch.nn.TransformerEncoderLayer(d, heads, d_ff, dropout=0, batch_first=True,
+norm_first=True, activation=<gelu tanh>)`` with the weights copied
+(:func:`course_lib.twins.transformer.torch_encoder_layer`).  With dropout > 0 torch also drops
+inside the FFN and on the attention weights; this block drops each branch's output only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from course_lib.nn.activations import GELU
+from course_lib.nn.dropout import Dropout
+from course_lib.nn.layer import Layer
+from course_lib.nn.layernorm import LayerNorm
+from course_lib.nn.linear import Linear
+from course_lib.nn.recurrent import TimeDistributed
+from course_lib.nn.self_attention import MultiHeadSelfAttention
+
+
+class TransformerBlock(Layer):
+    """x (N, T, d_model) -> (N, T, d_model); ``forward(x, mask=None)`` passes the key padding
+    mask (N, T) to the attention (True for real tokens)."""
+
+    def __init__(
+        self,
+        d_model,
+        n_heads,
+        d_ff,
+        *,
+        causal=False,
+        dropout=0.0,
+        eps=1e-5,
+        rng=None,
+        dtype="float32",
+        xp=np,
+    ):
+        rng = np.random.default_rng(rng)
+        kw = {"rng": rng, "dtype": dtype, "xp": xp}
+        self.ln1 = LayerNorm(d_model, eps, dtype=dtype, xp=xp)
+        self.attn = MultiHeadSelfAttention(d_model, n_heads, causal=causal, **kw)
+        self.ln2 = LayerNorm(d_model, eps, dtype=dtype, xp=xp)
+        self.ff1 = TimeDistributed(Linear(d_model, d_ff, weight_init="he", **kw))
+        self.act = GELU()
+        self.ff2 = TimeDistributed(Linear(d_ff, d_model, weight_init="xavier", **kw))
+        self.drop1, self.drop2 = Dropout(dropout, rng=rng), Dropout(dropout, rng=rng)
+
+    PARTS = ("ln1", "attn", "ln2", "ff1", "ff2")  # the layers with parameters, in params order
+
+    @property
+    def layers(self) -> list:
+        return [self.ln1, self.attn, self.drop1, self.ln2, self.ff1, self.act, self.ff2, self.drop2]
+
+    @property
+    def params(self) -> list:
+        return [p for part in self.PARTS for p in getattr(self, part).params]
+
+    @property
+    def grads(self) -> list:
+        return [g for part in self.PARTS for g in getattr(self, part).grads]
+
+    def slots(self):
+        return [s for part in self.PARTS for s in getattr(self, part).slots()]
+
+    def named_params(self) -> dict:
+        return {
+            f"{part}.{name}": p
+            for part in self.PARTS
+            for name, p in getattr(self, part).named_params().items()
+        }
+
+    def train(self, mode=True):
+        self.training = mode
+        for layer in self.layers:
+            layer.train(mode)
+        return self
+
+    def forward(self, x, mask=None):
+        h = x + self.drop1.forward(self.attn.forward(self.ln1.forward(x), mask))
+        z = self.act.forward(self.ff1.forward(self.ln2.forward(h)))
+        return h + self.drop2.forward(self.ff2.forward(z))
+
+    def backward(self, dout):
+        dz = self.ff2.backward(self.drop2.backward(dout))
+        dh = dout + self.ln2.backward(self.ff1.backward(self.act.backward(dz)))
+        return dh + self.ln1.backward(self.attn.backward(self.drop1.backward(dh)))
