@@ -12,6 +12,10 @@ samples), never with published FIDs.
 
     net = train_lenet(mnist.x_train[:20000], mnist.y_train[:20000], epochs=2, seed=0)
     d2 = lenet_frechet_distance(net, mnist.x_test, generated)     # images in [0, 1]
+
+Train it with one BLAS thread (``course_lib.threads.limit_threads(1)``), as lesson 06 does: on a
+2-core CPU 10,000 images x 2 epochs then took 3 s (4.3% test error), against 16 s for 5,000
+images x 1 epoch with the default threads on the same busy machine.
 """
 
 from __future__ import annotations
