@@ -1,4 +1,5 @@
-"""Shared test fixtures: where the real datasets are, and clean GPU skips."""
+"""Shared test fixtures: where the real datasets are, one thread for tiny products, and clean
+GPU skips."""
 
 import os
 from pathlib import Path
@@ -26,6 +27,23 @@ def data_dir() -> Path:
             "real datasets not found: set COURSE_DATA to a folder holding mnist/, text/, ..."
         )
     return found
+
+
+@pytest.fixture
+def one_thread():
+    """NumPy's BLAS and torch on one thread for the test, then as before: tiny products on a busy
+    machine spend more on thread synchronisation than they save (use with
+    ``pytestmark = pytest.mark.usefixtures("one_thread")``)."""
+    import torch
+
+    from course_lib.threads import limit_threads
+
+    torch_before = torch.get_num_threads()
+    blas = limit_threads(1, torch_too=True)
+    yield
+    torch.set_num_threads(torch_before)
+    if blas is not None:
+        blas.restore_original_limits()
 
 
 def pytest_collection_modifyitems(config, items):

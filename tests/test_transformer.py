@@ -9,7 +9,6 @@ import torch.nn.functional as F
 
 from course_lib import nn
 from course_lib.gradcheck import check_layer, numeric_gradient_array, rel_error
-from course_lib.threads import limit_threads
 from course_lib.twins.transformer import (
     _block_pairs,
     _mha_pairs,
@@ -17,16 +16,7 @@ from course_lib.twins.transformer import (
     torch_multihead_attention,
 )
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny products: on a busy machine, thread synchronisation costs more than it saves."""
-    torch_before = torch.get_num_threads()
-    blas = limit_threads(1, torch_too=True)
-    yield
-    torch.set_num_threads(torch_before)
-    if blas is not None:
-        blas.restore_original_limits()
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny products: see conftest.py
 
 
 class WithMask(nn.Layer):

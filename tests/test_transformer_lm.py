@@ -10,20 +10,10 @@ from course_lib import nn, optim
 from course_lib.gradcheck import numeric_gradient, rel_error
 from course_lib.models.transformer_lm import TransformerLM
 from course_lib.nlp.lm import sample_next
-from course_lib.threads import limit_threads
 from course_lib.train import fit_lm
 from course_lib.twins.transformer import TorchTransformerLM, copy_to_numpy, named_twin_grads
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny products: on a busy machine, thread synchronisation costs more than it saves."""
-    torch_before = torch.get_num_threads()
-    blas = limit_threads(1, torch_too=True)
-    yield
-    torch.set_num_threads(torch_before)
-    if blas is not None:
-        blas.restore_original_limits()
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny products: see conftest.py
 
 
 def randomise(layer, seed):
