@@ -2,7 +2,10 @@
 
 * :func:`pca_squared_error` -- PCA (scikit-learn) reconstructions with a given number of components;
 * :func:`mean_image_squared_error` -- always answering the mean training image: what a network
-  that has learned nothing but the average reaches.
+  that has learned nothing but the average reaches;
+* :func:`char_unigram_nats` and :func:`word_unigram_perplexity` -- a language model that knows
+  only how often each character (word) occurs in the training text: what a recurrent model that
+  has learned nothing about context scores (lesson 09).
 
 Errors are squared differences summed over pixels and averaged over test images, the unit of
 Hinton & Salakhutdinov (2006).
@@ -10,7 +13,12 @@ Hinton & Salakhutdinov (2006).
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from course_lib.backend import asnumpy
+from course_lib.nlp.lm import unigram_nats
 
 
 def pca_squared_error(x_train, x_test, n_components: int = 30, seed: int = 0):
@@ -27,3 +35,26 @@ def mean_image_squared_error(x_train, x_test) -> float:
     """Squared error per test image of always answering the mean training image."""
     xt = asnumpy(x_test)
     return float(((xt - asnumpy(x_train).mean(axis=0)) ** 2).sum() / xt.shape[0])
+
+
+def char_unigram_nats(text: str, train_fraction: float = 0.9, eval_chars=None) -> float:
+    """Nats per character of a unigram model on the last ``1 - train_fraction`` of ``text`` (its
+    first ``eval_chars``), the frequencies counted on the rest (add-one smoothed over every
+    character of the text): lesson 09's split."""
+    alphabet, ids = np.unique(np.array(list(text)), return_inverse=True)
+    cut = int(train_fraction * len(ids))
+    return unigram_nats(ids[:cut], ids[cut:][:eval_chars], len(alphabet))
+
+
+def word_unigram_perplexity(train_words, eval_words) -> float:
+    """Perplexity on ``eval_words`` of a unigram model counted on ``train_words`` (add-one
+    smoothed over the training vocabulary; every evaluation word must occur in training, as in
+    the Penn Treebank, whose rare words are already ``<unk>``)."""
+    vocab = {w: i for i, w in enumerate(dict.fromkeys(train_words))}
+    unknown = sorted(set(eval_words) - set(vocab))
+    if unknown:
+        raise ValueError(
+            f"{len(unknown)} evaluation word(s) never occur in training: {unknown[:5]}"
+        )
+    ids = [vocab[w] for w in train_words], [vocab[w] for w in eval_words]
+    return math.exp(unigram_nats(*ids, len(vocab)))

@@ -17,6 +17,12 @@ A file holds an optional top-level ``title`` (the lesson's name), the lesson's `
     quick = { max = 20.0 }                # omitted: recorded, no bound
     needs = "gpu"                         # optional: what recording it needs (see NEEDS)
     kind = "context"                      # optional: a published fact shown, never measured
+    baseline = "hinton2006.pca30_test_sqerr"  # optional: the trivial baseline it must beat
+
+A ``baseline`` names a claim of the same lesson (what a trivial method scores, recorded beside
+it); the claim's bounds must then be one-sided, and the side says which way is better: ``max``
+(lower is better) must lie below the baseline's value, ``min`` above it
+(``tests/test_claim_baselines.py`` holds the bounds to the committed full run's values).
 
 :func:`load_claims` merges the files and validates them (every problem names its file);
 :func:`judge` decides whether a reproduced value meets a claim's bound.  The folder is
@@ -65,6 +71,7 @@ OPTIONAL = {
     "setting": str,
     "needs": (str, list),
     "kind": str,
+    "baseline": str,
     **{p: dict for p in PROFILES},
 }
 BOUND_KEYS = ("min", "max", "equals")
@@ -116,6 +123,7 @@ class Claim:
     full: dict | None = None
     needs: tuple[str, ...] = ()
     kind: str = "measured"
+    baseline: str = ""
     file: str = ""
 
     def bound(self, profile: str) -> dict | None:
@@ -276,7 +284,25 @@ def _claim_problems(raw: dict, lesson: str) -> list[str]:
     for profile in PROFILES:
         if isinstance(raw.get(profile), dict):
             problems += [f"{profile} bound {p}" for p in bound_problems(raw[profile])]
-    return problems + parking_problems(raw)
+    return problems + parking_problems(raw) + baseline_problems(raw)
+
+
+def baseline_problems(raw: dict) -> list[str]:
+    """What is wrong with a claim's ``baseline`` on its own (empty: nothing); that it names a
+    claim of the same file is checked once the file is read."""
+    if not isinstance(raw.get("baseline"), str):
+        return []
+    if raw["baseline"] == raw.get("id"):
+        return ["baseline names the claim itself"]
+    sides = [
+        p
+        for p in PROFILES
+        if isinstance(raw.get(p), dict) and ("equals" in raw[p] or {"min", "max"} <= set(raw[p]))
+    ]
+    return [
+        f"{p} bound must be one-sided (min or max) to say which side of its baseline is better"
+        for p in sides
+    ]
 
 
 def _read_file(lesson: str, path: Path, name: str, registry: Registry, seen: dict) -> list[str]:
@@ -319,6 +345,12 @@ def _read_file(lesson: str, path: Path, name: str, registry: Registry, seen: dic
         seen[raw["id"]] = name
         needs = as_needs(raw.get("needs", ()))
         registry.claims.append(Claim(**{**raw, "needs": needs}, file=name))
+    ids = {c.id for c in registry.claims if c.file == name}
+    problems += [
+        f"{name}: claim {c.id}: baseline {c.baseline!r} is not a claim of this lesson's file"
+        for c in registry.claims
+        if c.file == name and c.baseline and c.baseline not in ids
+    ]
     return problems
 
 

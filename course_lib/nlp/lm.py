@@ -4,6 +4,7 @@
     for x, y in bptt_windows(streams, steps=20):           # x, y (20, 20); y is x shifted by one
         ...
     perplexity(4.75)                                       # e^4.75 = 115.6
+    unigram_nats(train_ids, val_ids, vocab_size)           # the baseline every model must beat
     next_id = sample_next(scores, temperature=0.8, top_k=10, rng=rng)
 
 Truncated BPTT (Mikolov's RNN-LM, Zaremba et al.): the text is cut into ``batch_size`` equal
@@ -55,6 +56,20 @@ def perplexity(nats: float) -> float:
     """e^(mean cross-entropy in nats per token): the number of equally likely choices the model
     is as uncertain as.  A uniform guess over V words has perplexity V."""
     return math.exp(nats)
+
+
+def unigram_nats(train_ids, eval_ids, vocab_size: int, alpha: float = 1.0) -> float:
+    """Cross-entropy (nats per token) on ``eval_ids`` of a unigram model: each token's frequency
+    in ``train_ids``, add-``alpha`` smoothed over ``vocab_size`` ids (so a token never seen in
+    training still has a probability).  A language model that cannot beat this has learnt
+    nothing about context; e^(this) is the unigram perplexity."""
+    train_ids, eval_ids = np.asarray(train_ids), np.asarray(eval_ids)
+    if not (len(train_ids) and len(eval_ids)) or alpha <= 0:
+        raise ValueError("unigram_nats needs non-empty train and eval ids and alpha > 0")
+    counts = np.bincount(train_ids, minlength=vocab_size).astype(np.float64) + alpha
+    if len(counts) != vocab_size or eval_ids.min() < 0 or eval_ids.max() >= vocab_size:
+        raise ValueError(f"token ids must lie in [0, {vocab_size})")
+    return float(-np.log(counts[eval_ids] / counts.sum()).mean())
 
 
 def bits_per_char(nats: float) -> float:

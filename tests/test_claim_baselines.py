@@ -1,0 +1,169 @@
+"""No bound is looser than the trivial baseline it names.
+
+A claim may name, as ``baseline``, a claim of its lesson that records what a trivial method scores
+(a unigram language model, PCA, chance).  Each of its bounds must lie on the better side of that
+value: an upper bound (``max``, lower is better) below it, a lower bound (``min``) above it.  The
+baseline's value is the committed full run's; where that run predates the baseline, the value is
+computed here from the data (a baseline needs no training), and the claim is skipped, with the
+reason, when neither is possible.
+"""
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from course_lib import baselines
+from course_lib.claims import PROFILES, ClaimsError, load_claims
+
+REPO = Path(__file__).resolve().parents[1]
+FULL_RUN = REPO / "experiments" / "results" / "full-cpu-2core" / "results"
+
+
+def _ptb_unigram(data_dir):
+    from course_lib.data.text import load_ptb
+
+    return baselines.word_unigram_perplexity(
+        load_ptb("train", data_dir), load_ptb("test", data_dir)
+    )
+
+
+def _chars_unigram(name):
+    def compute(data_dir):
+        from course_lib.data.text import load_text
+
+        return baselines.char_unigram_nats(load_text(name, data_dir))
+
+    return compute
+
+
+# baselines that need no training: computed from the data as the full profile does (all the
+# evaluation text), for a committed full run that did not record them yet
+COMPUTED = {
+    "lesson09.ptb_unigram_test_ppl": _ptb_unigram,
+    "lesson09.shakespeare_unigram_nats": _chars_unigram("tinyshakespeare"),
+    "lesson09.neko_unigram_nats": _chars_unigram("wagahaiwa_nekodearu"),
+}
+
+REGISTRY = load_claims()
+BOUNDED = [
+    (claim, profile)
+    for claim in REGISTRY.claims
+    if claim.baseline
+    for profile in PROFILES
+    if claim.bound(profile)
+]
+
+
+def full_run_values() -> dict:
+    """Every claim value the committed full run recorded, by claim id."""
+    values = {}
+    for path in sorted(FULL_RUN.glob("*.json")):
+        for claim_id, entry in json.loads(path.read_text(encoding="utf-8"))["claims"].items():
+            values[claim_id] = entry["value"]
+    return values
+
+
+RECORDED = full_run_values()
+
+
+def baseline_value(claim_id: str, request) -> tuple[float, str]:
+    """The baseline's value and where it came from; skips when there is none."""
+    if claim_id in RECORDED:
+        return RECORDED[claim_id], "the committed full run"
+    if claim_id in COMPUTED:
+        data_dir = request.getfixturevalue("data_dir")
+        return COMPUTED[claim_id](data_dir), "computed from the data (not in the full run yet)"
+    pytest.skip(
+        f"baseline {claim_id} is neither in the committed full run ({FULL_RUN.relative_to(REPO)}) "
+        "nor computable without training: rerun its lesson in the full profile"
+    )
+
+
+def test_some_claims_name_a_baseline():
+    assert len(BOUNDED) >= 3
+
+
+@pytest.mark.parametrize("claim, profile", BOUNDED, ids=[f"{c.id}-{p}" for c, p in BOUNDED])
+def test_bound_is_tighter_than_its_baseline(claim, profile, request):
+    value, where = baseline_value(claim.baseline, request)
+    bound = claim.bound(profile)
+    if "max" in bound:  # lower is better: the bound must sit below what the baseline scores
+        assert bound["max"] < value, (
+            f"{claim.id}: {profile} bound max = {bound['max']} is looser than its baseline "
+            f"{claim.baseline} = {value:.4g} ({where}): a trivial model would pass"
+        )
+    if "min" in bound:  # higher is better
+        assert bound["min"] > value, (
+            f"{claim.id}: {profile} bound min = {bound['min']} is looser than its baseline "
+            f"{claim.baseline} = {value:.4g} ({where}): a trivial model would pass"
+        )
+
+
+def test_computed_baselines_match_the_full_run_once_recorded(request):
+    """A baseline computed here is the notebook's computation: the two must agree."""
+    both = sorted(set(COMPUTED) & set(RECORDED))
+    if not both:
+        pytest.skip("the committed full run records none of the computed baselines yet")
+    data_dir = request.getfixturevalue("data_dir")
+    for claim_id in both:
+        assert COMPUTED[claim_id](data_dir) == pytest.approx(RECORDED[claim_id], rel=1e-6)
+
+
+CLAIM = """
+[[claim]]
+id = "{id}"
+lesson = "{lesson}"
+title = "A claim"
+published = 3.0
+source = "Somebody 2006"
+checked = true
+{extra}
+"""
+
+
+def write_lesson(folder, lesson, *claims):
+    text = "".join(CLAIM.format(lesson=lesson, id=i, extra=e) for i, e in claims)
+    (folder / f"{lesson}.toml").write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def test_a_baseline_of_the_same_lesson_is_accepted(tmp_path):
+    write_lesson(
+        tmp_path,
+        "09",
+        ("a2006.model", 'baseline = "a2006.unigram"\nquick = { max = 2.0 }'),
+        ("a2006.unigram", ""),
+    )
+    assert load_claims(tmp_path).get("a2006.model").baseline == "a2006.unigram"
+
+
+@pytest.mark.parametrize(
+    "extra, problem",
+    [
+        ('baseline = "a2006.nowhere"', "'a2006.nowhere' is not a claim of this lesson's file"),
+        ('baseline = "b2006.other"', "'b2006.other' is not a claim of this lesson's file"),
+        ('baseline = "a2006.model"', "baseline names the claim itself"),
+        ('baseline = "a2006.unigram"\nfull = { min = 1.0, max = 2.0 }', "must be one-sided"),
+        ('baseline = "a2006.unigram"\nquick = { equals = true }', "must be one-sided"),
+    ],
+)
+def test_a_bad_baseline_is_refused(tmp_path, extra, problem):
+    write_lesson(tmp_path, "09", ("a2006.model", extra), ("a2006.unigram", ""))
+    write_lesson(tmp_path, "10", ("b2006.other", ""))
+    with pytest.raises(ClaimsError) as info:
+        load_claims(tmp_path)
+    assert problem in str(info.value) and "09.toml: claim" in str(info.value)
+
+
+def test_unigram_nats_counts_training_frequencies():
+    import math
+
+    from course_lib.nlp.lm import unigram_nats
+
+    ids = [0, 1, 2, 3] * 5
+    assert unigram_nats(ids, [3, 2, 1, 0], 4) == pytest.approx(math.log(4))
+    # add-one smoothing: 0 seen 3 times of 4, 1 once; id 2 never seen still costs a finite amount
+    assert unigram_nats([0, 0, 0, 1], [2], 3) == pytest.approx(math.log(7))
+    with pytest.raises(ValueError, match="must lie in"):
+        unigram_nats([0, 1], [5], 3)
