@@ -39,6 +39,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course_lib.claim_fields import CLAIM_ID as CLAIM_ID  # the schema, re-exported here
+from course_lib.claim_fields import ID_FORM as ID_FORM
+from course_lib.claim_fields import KINDS as KINDS
+from course_lib.claim_fields import NEEDS as NEEDS
+from course_lib.claim_fields import PROFILES as PROFILES
+from course_lib.claim_fields import as_needs, claim_problems
+from course_lib.claim_fields import bound_problems as bound_problems
+from course_lib.claim_fields import is_number as is_number
 from course_lib.lessons import HOME_NAME, MANIFEST, lessons_dir
 
 try:
@@ -49,35 +57,9 @@ except ModuleNotFoundError:  # Python 3.10: the same parser, installed as tomli 
     except ModuleNotFoundError:
         tomllib = None
 
-PROFILES = ("quick", "full")
 CLAIMS_ENV = "COURSE_CLAIMS"
-CLAIM_ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
-ID_FORM = (
-    "'source.name' in lower case (letters, digits, '_', '.'), e.g. 'hinton2006.ae30_test_sqerr'"
-)
 FILE_NAME = re.compile(r"^\d{2}$")
 TOP_LEVEL = ("title", "benchmarks", "results", "claim")
-SCALAR = (bool, int, float, str)
-REQUIRED = {
-    "id": str,
-    "lesson": str,
-    "title": str,
-    "published": SCALAR,
-    "source": str,
-    "checked": bool,
-}
-OPTIONAL = {
-    "unit": str,
-    "setting": str,
-    "needs": (str, list),
-    "kind": str,
-    "baseline": str,
-    **{p: dict for p in PROFILES},
-}
-BOUND_KEYS = ("min", "max", "equals")
-# what a claim may need before a run can record it: a GPU, or a dataset absent offline
-NEEDS = {"gpu": "a GPU run", "cifar10": "the CIFAR-10 dataset", "text8": "the text8 corpus"}
-KINDS = ("measured", "context")  # context: a published number shown beside ours, not measured
 PASS, FAIL, NOT_RUN, NO_BOUND = "pass", "fail", "not run", "recorded — no bound"
 AWAIT_GPU, AWAIT_DATA, CONTEXT = "awaiting a GPU run", "awaiting a dataset", "context"
 MISSING = object()  # "no value was recorded", as opposed to a recorded None
@@ -208,103 +190,6 @@ def read_toml(path: Path) -> dict:
         raise ClaimsError(f"{path}: not valid TOML: {err}") from None
 
 
-def is_number(value) -> bool:
-    """True for an int or float that is not a bool."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def bound_problems(bound) -> list[str]:
-    """What is wrong with a bound table such as ``{min = 0.9, max = 1.1}`` (empty: nothing)."""
-    if not isinstance(bound, dict):
-        return ["must be a table such as { max = 3.5 }"]
-    problems = []
-    unknown = sorted(set(bound) - set(BOUND_KEYS))
-    if unknown:
-        problems.append(f"unknown key(s) {', '.join(unknown)}; use min, max or equals")
-    if not bound:
-        problems.append("is empty; leave it out for 'recorded, no bound'")
-    if "equals" in bound and ("min" in bound or "max" in bound):
-        problems.append("equals cannot be combined with min or max")
-    if "equals" in bound and not isinstance(bound["equals"], SCALAR):
-        problems.append("equals must be a number, a bool or a string")
-    for key in ("min", "max"):
-        if key in bound and not (is_number(bound[key]) and math.isfinite(bound[key])):
-            problems.append(f"{key} must be a finite number")
-    if is_number(bound.get("min")) and is_number(bound.get("max")) and bound["min"] > bound["max"]:
-        problems.append(f"min {bound['min']} is above max {bound['max']}")
-    return problems
-
-
-def as_needs(value) -> tuple:
-    """``needs`` as a tuple: ``"gpu"`` and ``["gpu"]`` both give ``("gpu",)``."""
-    return (value,) if isinstance(value, str) else tuple(value)
-
-
-def parking_problems(raw: dict) -> list[str]:
-    """What is wrong with a claim's ``needs`` and ``kind`` (empty: nothing)."""
-    problems, needs = [], raw.get("needs", ())
-    if isinstance(needs, (str, list)):
-        unknown = [n for n in as_needs(needs) if n not in list(NEEDS)]
-        if unknown or not needs:
-            problems.append(
-                f"needs {needs!r} is not allowed: give one of {', '.join(NEEDS)} "
-                "(or a list of them)"
-            )
-    kind = raw.get("kind", "measured")
-    if isinstance(kind, str) and kind not in KINDS:
-        problems.append(f"kind {kind!r} is not allowed: give one of {', '.join(KINDS)}")
-    if kind == "context":
-        problems += [
-            f"a context claim is not measured: drop its {key}"
-            for key in ("needs", *PROFILES)
-            if key in raw
-        ]
-    return problems
-
-
-def _claim_problems(raw: dict, lesson: str) -> list[str]:
-    problems = []
-    for key, kind in REQUIRED.items():
-        if key not in raw:
-            problems.append(f"missing required field {key!r}")
-        elif not isinstance(raw[key], kind):
-            problems.append(f"{key!r} has the wrong type ({type(raw[key]).__name__})")
-    for key, kind in OPTIONAL.items():
-        if key in raw and not isinstance(raw[key], kind):
-            problems.append(f"{key!r} has the wrong type ({type(raw[key]).__name__})")
-    unknown = sorted(set(raw) - set(REQUIRED) - set(OPTIONAL))
-    if unknown:
-        problems.append(f"unknown field(s) {', '.join(unknown)}")
-    if isinstance(raw.get("id"), str) and not CLAIM_ID.match(raw["id"]):
-        problems.append(f"id must look like {ID_FORM}")
-    if isinstance(raw.get("lesson"), str) and raw["lesson"] != lesson:
-        problems.append(f"lesson is {raw['lesson']!r} but the file is lesson {lesson}'s")
-    if isinstance(raw.get("published"), float) and not math.isfinite(raw["published"]):
-        problems.append("published must be finite")
-    for profile in PROFILES:
-        if isinstance(raw.get(profile), dict):
-            problems += [f"{profile} bound {p}" for p in bound_problems(raw[profile])]
-    return problems + parking_problems(raw) + baseline_problems(raw)
-
-
-def baseline_problems(raw: dict) -> list[str]:
-    """What is wrong with a claim's ``baseline`` on its own (empty: nothing); that it names a
-    claim of the same file is checked once the file is read."""
-    if not isinstance(raw.get("baseline"), str):
-        return []
-    if raw["baseline"] == raw.get("id"):
-        return ["baseline names the claim itself"]
-    sides = [
-        p
-        for p in PROFILES
-        if isinstance(raw.get(p), dict) and ("equals" in raw[p] or {"min", "max"} <= set(raw[p]))
-    ]
-    return [
-        f"{p} bound must be one-sided (min or max) to say which side of its baseline is better"
-        for p in sides
-    ]
-
-
 def _read_file(lesson: str, path: Path, name: str, registry: Registry, seen: dict) -> list[str]:
     """Add the valid claims of one claims file to ``registry``; return its problems."""
     if not FILE_NAME.match(lesson):
@@ -336,7 +221,7 @@ def _read_file(lesson: str, path: Path, name: str, registry: Registry, seen: dic
         where = f"{name}: claim #{n}" + (
             f" ({raw['id']})" if isinstance(raw.get("id"), str) else ""
         )
-        found = _claim_problems(raw, lesson)
+        found = claim_problems(raw, lesson)
         if isinstance(raw.get("id"), str) and raw["id"] in seen:
             found.append(f"duplicate id, already defined in {seen[raw['id']]}")
         if found:

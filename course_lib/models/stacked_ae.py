@@ -118,28 +118,19 @@ def pretrain_stacked_ae(
     """
     xp = xp or get_array_module(data)
     x = xp.asarray(data, dtype=dtype)
-    layers = []
-    seeds = layer_seeds(seed, len(sizes) - 1)
+    layers, seeds = [], layer_seeds(seed, len(sizes) - 1)
+    steps = dict(epochs=epochs, batch_size=batch_size, shuffle=False, last_batch="drop")
+    steps["progress"] = progress
     for i, (n_in, n_hid) in enumerate(zip(sizes[:-1], sizes[1:])):
         t0 = time.perf_counter()
         top = i == len(sizes) - 2
         layer = TiedAutoencoder(
             n_in, n_hid, linear=top and linear_top, seed=seeds[i], xp=xp, dtype=dtype
         )
-        sgd = optim.SGD([layer.flat.theta], [layer.flat.grad], lr=top_lr if top else lr)
         noisy = layer if corruption is None else Sequential(Corrupt(*corruption, seeds[i]), layer)
-        fit(
-            noisy,
-            loss or SigmoidCrossEntropy(),
-            sgd,
-            x,
-            epochs=epochs,
-            batch_size=batch_size,
-            shuffle=False,
-            last_batch="drop",
-            progress=progress,
-            desc=f"layer {i + 1}/{len(sizes) - 1}",
-        )
+        sgd = optim.SGD([layer.flat.theta], [layer.flat.grad], lr=top_lr if top else lr)
+        desc = f"layer {i + 1}/{len(sizes) - 1}"
+        fit(noisy, loss or SigmoidCrossEntropy(), sgd, x, **steps, desc=desc)
         layers.append(layer)
         if not top:
             x = layer.encode(x)
