@@ -29,6 +29,13 @@ def _ptb_unigram(data_dir):
     )
 
 
+def _mean_image(data_dir):
+    from course_lib.data import load_mnist
+
+    mnist = load_mnist(data_dir=data_dir)
+    return baselines.mean_image_squared_error(mnist.x_train, mnist.x_test)
+
+
 def _chars_unigram(name):
     def compute(data_dir):
         from course_lib.data.text import load_text
@@ -44,6 +51,7 @@ COMPUTED = {
     "lesson09.ptb_unigram_test_ppl": _ptb_unigram,
     "lesson09.shakespeare_unigram_nats": _chars_unigram("tinyshakespeare"),
     "lesson09.neko_unigram_nats": _chars_unigram("wagahaiwa_nekodearu"),
+    "lesson04.mean_image_test_sqerr": _mean_image,
 }
 
 REGISTRY = load_claims()
