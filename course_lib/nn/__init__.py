@@ -12,6 +12,7 @@ from course_lib.nn.attention import Attention
 from course_lib.nn.batchnorm import BatchNorm
 from course_lib.nn.concat import Concat
 from course_lib.nn.conv import Conv2d, Flatten
+from course_lib.nn.cross_attention import MultiHeadCrossAttention
 from course_lib.nn.dropout import Dropout
 from course_lib.nn.embedding import Embedding, scatter_add
 from course_lib.nn.flat import FlatParams
@@ -33,7 +34,7 @@ from course_lib.nn.recurrent import GRU, LSTM, RNN, TimeDistributed
 from course_lib.nn.residual import Residual
 from course_lib.nn.self_attention import MultiHeadSelfAttention, scaled_dot_product_attention
 from course_lib.nn.sequential import Sequential
-from course_lib.nn.transformer import TransformerBlock
+from course_lib.nn.transformer import TransformerBlock, TransformerDecoderBlock
 
 __all__ = [
     "Layer",
@@ -58,10 +59,12 @@ __all__ = [
     "TimeDistributed",
     "Attention",
     "MultiHeadSelfAttention",
+    "MultiHeadCrossAttention",
     "scaled_dot_product_attention",
     "PositionalEmbedding",
     "sinusoidal_table",
     "TransformerBlock",
+    "TransformerDecoderBlock",
     "scatter_add",
     "BatchNorm",
     "LayerNorm",

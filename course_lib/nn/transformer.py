@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_lib.nn.activations import GELU
+from course_lib.nn.cross_attention import MultiHeadCrossAttention
 from course_lib.nn.dropout import Dropout
 from course_lib.nn.layer import Layer
 from course_lib.nn.layernorm import LayerNorm
@@ -98,3 +99,87 @@ class TransformerBlock(Layer):
         dz = self.ff2.backward(self.drop2.backward(dout))
         dh = dout + self.ln2.backward(self.ff1.backward(self.act.backward(dz)))
         return dh + self.ln1.backward(self.attn.backward(self.drop1.backward(dh)))
+
+
+class TransformerDecoderBlock(Layer):
+    """The decoder's block, pre-norm: causal self-attention, cross-attention to the encoder's
+    output ``m`` (N, S, d), then the FFN, each a residual branch::
+
+        h = x + MHA(LN1(x))                      causal: target t sees targets 0..t
+        g = h + CrossMHA(LN2(h), m)              queries from the decoder, keys/values from m
+        y = g + FFN(LN3(g))
+
+    ``forward(x, m, mask=None)``: ``mask`` (N, S), True for real source tokens (the cross-
+    attention's keys); ``backward(dout)`` -> ``(dx, dm)``.  Parameters in the order of
+    ``torch.nn.TransformerDecoderLayer(norm_first=True)``'s parts: ln1, self_attn, ln2, cross,
+    ln3, ff1, ff2.  Dropout (if any) on each branch's output.
+    """
+
+    def __init__(
+        self,
+        d_model,
+        n_heads,
+        d_ff,
+        *,
+        dropout=0.0,
+        eps=1e-5,
+        rng=None,
+        dtype="float32",
+        xp=np,
+    ):
+        rng = np.random.default_rng(rng)
+        kw = {"rng": rng, "dtype": dtype, "xp": xp}
+        self.ln1 = LayerNorm(d_model, eps, dtype=dtype, xp=xp)
+        self.attn = MultiHeadSelfAttention(d_model, n_heads, causal=True, **kw)
+        self.ln2 = LayerNorm(d_model, eps, dtype=dtype, xp=xp)
+        self.cross = MultiHeadCrossAttention(d_model, n_heads, **kw)
+        self.ln3 = LayerNorm(d_model, eps, dtype=dtype, xp=xp)
+        self.ff1 = TimeDistributed(Linear(d_model, d_ff, weight_init="he", **kw))
+        self.act = GELU()
+        self.ff2 = TimeDistributed(Linear(d_ff, d_model, weight_init="xavier", **kw))
+        self.drops = [Dropout(dropout, rng=rng) for _ in range(3)]
+
+    PARTS = ("ln1", "attn", "ln2", "cross", "ln3", "ff1", "ff2")
+
+    @property
+    def layers(self) -> list:
+        return [getattr(self, part) for part in self.PARTS] + [self.act, *self.drops]
+
+    @property
+    def params(self) -> list:
+        return [p for part in self.PARTS for p in getattr(self, part).params]
+
+    @property
+    def grads(self) -> list:
+        return [g for part in self.PARTS for g in getattr(self, part).grads]
+
+    def slots(self):
+        return [s for part in self.PARTS for s in getattr(self, part).slots()]
+
+    def named_params(self) -> dict:
+        return {
+            f"{part}.{name}": p
+            for part in self.PARTS
+            for name, p in getattr(self, part).named_params().items()
+        }
+
+    def train(self, mode=True):
+        self.training = mode
+        for layer in self.layers:
+            layer.train(mode)
+        return self
+
+    def forward(self, x, m, mask=None):
+        d1, d2, d3 = self.drops
+        h = x + d1.forward(self.attn.forward(self.ln1.forward(x)))
+        g = h + d2.forward(self.cross.forward(self.ln2.forward(h), m, mask))
+        z = self.act.forward(self.ff1.forward(self.ln3.forward(g)))
+        return g + d3.forward(self.ff2.forward(z))
+
+    def backward(self, dout):
+        d1, d2, d3 = self.drops
+        dz = self.ff2.backward(d3.backward(dout))
+        dg = dout + self.ln3.backward(self.ff1.backward(self.act.backward(dz)))
+        dq, dm = self.cross.backward(d2.backward(dg))
+        dh = dg + self.ln2.backward(dq)
+        return dh + self.ln1.backward(self.attn.backward(d1.backward(dh))), dm
