@@ -17,6 +17,7 @@ else the repository's ``lessons/``; the notebooks sit in ``notebooks/`` beside t
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import sys
@@ -29,6 +30,7 @@ LESSONS_ENV = "COURSE_LESSONS"
 LESSONS_DIR = Path(course_lib.__file__).resolve().parents[1] / "lessons"
 HOME_NAME = re.compile(r"^(\d{2})_([a-z0-9_]+)$")
 MANIFEST, EXERCISES_FILE = "lesson.toml", "exercises.py"
+COMMITTED_RUN = Path("experiments") / "results" / "full-cpu-2core"  # the full profile, merged
 
 
 class LessonError(LookupError):
@@ -93,6 +95,23 @@ class Lesson:
         """The committed result files its patterns match."""
         root = self.home.parent.parent
         return [p for pattern in self.result_patterns() for p in sorted(root.glob(pattern))]
+
+    def committed_run(self) -> dict:
+        """What the committed full-profile run recorded, ``{claim_id: {"value", "note"}}``, read
+        from ``experiments/results/full-cpu-2core/results/NN_slug.json`` ({} when none is)."""
+        path = self.home.parent.parent / COMMITTED_RUN / "results" / f"{self.name}.json"
+        if not path.is_file():
+            return {}
+        try:
+            claims = json.loads(path.read_text(encoding="utf-8"))["claims"]
+            if not all("value" in c for c in claims.values()):
+                raise KeyError("value")
+        except (ValueError, KeyError, TypeError, AttributeError) as err:
+            raise LessonError(
+                f"{path} is not a run's results JSON (claims with values): "
+                f"{err!r}; rewrite it with `python -m experiments run`"
+            ) from err
+        return claims
 
 
 def lessons_dir(folder: str | Path | None = None) -> Path:
