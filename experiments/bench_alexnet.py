@@ -116,9 +116,10 @@ def numpy_step(net, x, y):
     return step
 
 
-def torch_step(net, x, y, device="cpu", variants=()):
+def torch_step(net, x, y, device="cpu", variants=(), compile_backend="inductor"):
     """The same step on the torch twin of ``net`` (same weights and dtype), by autograd, with
-    the ``variants`` of :func:`split_backend`."""
+    the ``variants`` of :func:`split_backend`; ``compile_backend`` is ``torch.compile``'s
+    (``"aot_eager"`` traces the same graphs without generating code: a cheap smoke test)."""
     import torch
     import torch.nn.functional as F
 
@@ -133,7 +134,7 @@ def torch_step(net, x, y, device="cpu", variants=()):
             xt.contiguous(memory_format=torch.channels_last),
         )
     opt = torch.optim.SGD(twin.parameters(), lr=LR, momentum=MOMENTUM)
-    model = torch.compile(twin) if "compile" in variants else twin
+    model = torch.compile(twin, backend=compile_backend) if "compile" in variants else twin
     autocast = torch.autocast(xt.device.type, torch.bfloat16, enabled="bf16" in variants)
 
     def step():
@@ -157,7 +158,18 @@ def set_tf32(on: bool) -> None:
 
 
 def time_run(
-    net_name, backend, dtype, *, in_size, width, batch, steps, warmup, seed=0, settle_s=1.0
+    net_name,
+    backend,
+    dtype,
+    *,
+    in_size,
+    width,
+    batch,
+    steps,
+    warmup,
+    seed=0,
+    settle_s=1.0,
+    compile_backend="inductor",
 ):
     """Build, warm up and time one (net, backend, dtype): median seconds per step and img/min."""
     from course_lib.backend import xp_for
@@ -171,7 +183,7 @@ def time_run(
         step, device = numpy_step(net, xp.asarray(x), xp.asarray(y)), xp
     else:
         device = "cuda" if backend == "torch-cuda" else "cpu"
-        step = torch_step(net, x, y, device, variants)
+        step = torch_step(net, x, y, device, variants, compile_backend)
         del net  # the twin holds its own copy of the weights
     gc.collect()
     time.sleep(settle_s)
@@ -264,6 +276,9 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=None, help="torch and BLAS threads")
     p.add_argument("--settle", type=float, default=1.0, help="seconds of pause before each run")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--compile-backend", default="inductor",
+                   help="torch.compile's backend for the compile variant (aot_eager: no code "
+                        "generation, for smoke tests)")  # fmt: skip
     p.add_argument("--note", default="", help="free text stored in the JSON")
     p.add_argument("--out", default=None, help="JSON path to write (default: print only)")
     return p.parse_args(argv)
@@ -291,6 +306,7 @@ def new_record(args, nets: list[str], threads: int) -> dict:
         "blas_threads": blas_threads(),
         "settle_s": args.settle,
         "seed": args.seed,
+        "compile_backend": args.compile_backend,
         "timed": "one training step: forward, softmax cross-entropy, backward, momentum-SGD "
         f"update (lr {LR}, momentum {MOMENTUM}), dropout on, paper init",
     }
@@ -349,6 +365,7 @@ def measure(out: dict, args, net: str, backend: str, dtype: str) -> None:
         width=args.width,
         batch=args.batch,
         steps=args.steps,
+        compile_backend=args.compile_backend,
     )
     if r is None:
         return

@@ -138,7 +138,9 @@ ITEMS = [
                                   "--dtypes", "float32", "--threads", "16", "--out",
                                   str(out / f"alexnet_compile_{slug}.json"))(out, slug),
          "alexnet_compile_{slug}.json", "lesson 07: the same with torch.compile (bf16, "
-         "channels-last)", smoke=("--backends", "torch-cpu:compile", *ALEXNET_SMOKE)),
+         "channels-last)",  # smoke: dynamo and AOT autograd trace the step, no code generated
+         smoke=("--backends", "torch-cpu:compile", "--compile-backend", "aot_eager",
+                *ALEXNET_SMOKE)),
     Item("resnet20", "14", 420, _resnet(3), "resnet20_cifar10_{slug}.json",
          "lesson 14: ResNet-20 on CIFAR-10, the paper's 64k-iteration recipe (torch twin, bf16)",
          unavailable=_CIFAR_MISSING),
