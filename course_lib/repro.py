@@ -248,6 +248,11 @@ def record(claim_id: str, value, *, note: str = "") -> None:
     _recorder().record(claim_id, value, note=note)
 
 
+def recorded() -> dict:
+    """What this run has recorded so far on the active recorder, ``{claim_id: value}``."""
+    return {claim: entry["value"] for claim, entry in _recorder().data["claims"].items()}
+
+
 def save_figure(fig, name: str, *, caption: str = "") -> Path | None:
     """Save a figure for the report on the active recorder (see :func:`start`)."""
     return _recorder().save_figure(fig, name, caption=caption)

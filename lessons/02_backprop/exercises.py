@@ -1,4 +1,4 @@
-"""Lesson 02's exercises (02.sigmoid_backward, 02.linear_backward):
+"""Lesson 02's exercises (02.sigmoid_backward, 02.linear_backward, 02.softmax_ce_backward):
 the reference answers, the inputs each answer is checked on, and a typical mistake the check
 must catch. A learner calls ``check("NN.name", fn)`` from :mod:`course_lib.exercises`."""
 
@@ -20,6 +20,12 @@ def linear_backward(x, W, dout):
     return dout @ W.T, x.T @ dout, dout.sum(axis=0)
 
 
+def softmax_ce_backward(z, labels):
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    return (p - np.eye(z.shape[1])[labels]) / len(z)
+
+
 # The inputs each answer is checked on: small and awkward ones first.
 
 
@@ -32,6 +38,12 @@ def _linear_cases(rng):
     for n, d, m in [(1, 3, 2), (5, 4, 3), (7, 1, 6)]:
         out.append((normal(rng, n, d), normal(rng, d, m), normal(rng, n, m)))
     return out
+
+
+def _softmax_cases(rng):
+    out = [(normal(rng, n, c), rng.integers(0, c, size=n)) for n, c in [(1, 2), (4, 10), (7, 3)]]
+    big = 50 * normal(rng, 3, 5)  # large scores: exp overflows unless each row is shifted
+    return [*out, (big + 700, rng.integers(0, 5, size=3))]
 
 
 def _sigmoid(x):
@@ -57,5 +69,13 @@ EXERCISES = [
         "dout over the batch (axis 0)",
         mistake=(lambda x, W, d: (d @ W.T, x.T @ d, d.sum(axis=1))),
         mistake_says="shape",
+    ),
+    Exercise(
+        "02.softmax_ce_backward",
+        "dL/dz of the mean softmax cross-entropy, given scores z (N, C) and integer labels",
+        _softmax_cases,
+        hint="softmax(z) minus the one-hot labels, divided by N; subtract each row's maximum "
+        "before np.exp so large scores do not overflow",
+        mistake=(lambda z, labels: softmax_ce_backward(z, labels) * len(z)),
     ),
 ]
