@@ -3,6 +3,7 @@ pass per operation.
 
     y = fusion.gelu_steps(x)                  # eager: 9 operations, 9 trips through memory
     fused = fusion.compiled(fusion.gelu_steps) # torch.compile: one generated loop (C++ or Triton)
+    step = fusion.torch_compile(step)          # torch.compile, without a misleading CUDA notice
     fusion.bytes_moved(x.numel(), 4)          # {"eager_bytes": 21 x 4n, "fused_bytes": 2 x 4n}
 
 The example is the tanh approximation of GELU, written one torch operation per line,
@@ -17,6 +18,7 @@ work sits on the memory slope of the roofline, so fewer bytes is directly less t
 
 from __future__ import annotations
 
+import logging
 import math
 
 # (arrays read, arrays written) by each line of gelu_steps, in order (x * x reads one array)
@@ -51,6 +53,31 @@ def compiled(f):
     """``torch.compile(f)``: TorchInductor generates one fused loop, C++/OpenMP on the CPU (this
     needs a C++ compiler) and Triton on a GPU.  The first call compiles (seconds); the length is
     left symbolic (``dynamic=True``), so one compiled kernel serves every array length."""
+    return torch_compile(f, dynamic=True)
+
+
+CUDA_HOME_NOTICE = "No CUDA runtime is found"
+
+
+def _drop_cuda_home_notice(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith(CUDA_HOME_NOTICE)
+
+
+def quiet_cuda_home_notice() -> None:
+    """Import ``torch.utils.cpp_extension`` with one log line dropped: a CUDA build of torch on a
+    machine without a GPU, where a CUDA toolkit is installed, logs "No CUDA runtime is found,
+    using CUDA_HOME=..." on that import (``torch.compile`` makes it).  Code for the CPU never
+    uses that toolkit, so the line only alarms (in JupyterLab, a red stderr box); every other
+    message of that logger still shows."""
+    logger = logging.getLogger("torch.utils.cpp_extension")
+    if _drop_cuda_home_notice not in logger.filters:
+        logger.addFilter(_drop_cuda_home_notice)
+    import torch.utils.cpp_extension  # noqa: F401  (logs the notice, if at all, on import)
+
+
+def torch_compile(f, **options):
+    """``torch.compile(f, **options)`` after :func:`quiet_cuda_home_notice`."""
     import torch
 
-    return torch.compile(f, dynamic=True)
+    quiet_cuda_home_notice()
+    return torch.compile(f, **options)
