@@ -165,6 +165,7 @@ class Recorder:
             "machine": describe_machine(),
             "claims": {},
             "figures": [],
+            "files": {},
         }
         self._t0 = time.perf_counter()
         self._write()
@@ -174,16 +175,39 @@ class Recorder:
         """Where figures go: ``<results stem>_figures/`` beside the results file."""
         return None if self.path is None else self.path.with_name(self.path.stem + "_figures")
 
-    def record(self, claim_id: str, value, *, note: str = "") -> None:
+    def record(self, claim_id: str, value, *, note: str = "", inputs=()) -> None:
         """Record the reproduced ``value`` of claim ``claim_id`` (e.g.
-        ``"lecun1998.lenet5_test_error"``)."""
+        ``"lecun1998.lenet5_test_error"``); ``inputs``: roles of files recorded with
+        :meth:`record_file` that produced it, stored with their checksums."""
         if not CLAIM_ID.match(claim_id):
             raise ValueError(f"claim id {claim_id!r} is not of the form {ID_FORM}")
+        unknown = [role for role in inputs if role not in self.data["files"]]
+        if unknown:
+            raise ValueError(
+                f"claim {claim_id}: inputs {unknown} were not recorded; call record_file first "
+                f"(recorded: {', '.join(self.data['files']) or 'none'})"
+            )
         value = _plain(value)
         self.data["claims"][claim_id] = {"value": value, "note": note}
+        if inputs:
+            files = self.data["files"]
+            self.data["claims"][claim_id]["inputs"] = {r: files[r]["checksum"] for r in inputs}
         shown = f"{value:.6g}" if isinstance(value, float) and math.isfinite(value) else value
         print(f"[record] {claim_id} = {shown}" + (f"  ({note})" if note else ""))
         self._write()
+
+    def record_file(self, role: str, path, *, checksum: str | None = None, note="") -> str:
+        """Record a file the run read or wrote, identified by its content: ``"sha256:<hex>"`` of
+        its bytes, or the given ``checksum`` (a dataset's, from the registry).  Returns it."""
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", role):
+            raise ValueError(f"file role {role!r} may hold only letters, digits, '_', '.', '-'")
+        if checksum is None:
+            from course_lib.data.store import file_digest
+
+            checksum = "sha256:" + file_digest(path)
+        self.data["files"][role] = {"path": str(path), "checksum": checksum, "note": note}
+        self._write()
+        return checksum
 
     def save_figure(self, fig, name: str, *, caption: str = "") -> Path | None:
         """Save a matplotlib figure for the report as ``<name>.png``; interactive runs save
@@ -243,9 +267,38 @@ def _recorder() -> Recorder:
     return _active
 
 
-def record(claim_id: str, value, *, note: str = "") -> None:
+def record(claim_id: str, value, *, note: str = "", inputs=()) -> None:
     """Record a reproduced value by claim id on the active recorder (see :func:`start`)."""
-    _recorder().record(claim_id, value, note=note)
+    _recorder().record(claim_id, value, note=note, inputs=inputs)
+
+
+def record_file(role: str, path, *, checksum: str | None = None, note: str = "") -> str:
+    """Record a file by its content hash on the active recorder (:meth:`Recorder.record_file`)."""
+    return _recorder().record_file(role, path, checksum=checksum, note=note)
+
+
+def record_dataset(name: str, data_dir=None) -> str:
+    """Record the registry's dataset file ``name``: found, verified against its checksum (so the
+    checksum is the content's), and recorded under its own name.  Returns the checksum."""
+    from course_lib.data.registry import entry
+    from course_lib.data.store import locate
+
+    e = entry(name)
+    note = "of the decompressed content" if e.covers == "decompressed" else "of the file"
+    return record_file(name, locate(name, data_dir), checksum=e.checksum, note=note)
+
+
+def recorded_files() -> dict:
+    """The files this run has recorded so far, ``{role: checksum}``."""
+    return {role: f["checksum"] for role, f in _recorder().data["files"].items()}
+
+
+def version(checksums) -> str:
+    """One identifier for a set of files: sha256 of their sorted "role checksum" lines."""
+    import hashlib
+
+    lines = "\n".join(sorted(f"{role} {c}" for role, c in dict(checksums).items()))
+    return "sha256:" + hashlib.sha256(lines.encode()).hexdigest()
 
 
 def recorded() -> dict:

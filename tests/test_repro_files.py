@@ -1,0 +1,38 @@
+"""course_lib.repro: files identified by their content, and claims that name their inputs."""
+
+import hashlib
+import json
+
+import pytest
+
+from course_lib import repro
+
+
+def test_files_are_recorded_by_content_and_claims_name_them(tmp_path):
+    path = tmp_path / "results.json"
+    model = tmp_path / "model.npz"
+    model.write_bytes(b"weights")
+    repro.start(path, notebook="16_demo", profile="quick", seed=0)
+    digest = repro.record_file("model", model)
+    assert digest == "sha256:" + hashlib.sha256(b"weights").hexdigest()
+    repro.record("course.demo_value", 1.5, inputs=["model"])
+    data = json.loads(path.read_text())
+    assert data["files"]["model"]["checksum"] == digest
+    assert data["claims"]["course.demo_value"]["inputs"] == {"model": digest}
+    with pytest.raises(ValueError, match=r"inputs \['data'\] were not recorded"):
+        repro.record("course.demo_value", 1.0, inputs=["data"])
+    with pytest.raises(ValueError, match="file role"):
+        repro.record_file("a model", model)
+
+
+def test_a_dataset_is_recorded_with_its_verified_registry_checksum(tmp_path, data_dir):
+    repro.start(tmp_path / "r.json")
+    got = repro.record_dataset("mnist-test-labels", data_dir)
+    assert got.startswith("sha256:ff7bcfd4")
+    assert repro.recorded_files() == {"mnist-test-labels": got}
+
+
+def test_a_version_changes_with_any_file_and_not_with_their_order():
+    a = repro.version({"x": "sha256:1", "y": "sha256:2"})
+    assert a == repro.version({"y": "sha256:2", "x": "sha256:1"})
+    assert a != repro.version({"x": "sha256:1", "y": "sha256:3"})
