@@ -36,6 +36,8 @@ from pathlib import Path
 
 from course_lib.history import progress_bar
 
+WORKER = "course_lib.distributed.worker"
+
 
 def command(
     mode: str,
@@ -45,12 +47,14 @@ def command(
     node_rank: int = 0,
     endpoint: str | None = None,
     rdzv_timeout_s: int = 60,
+    module: str = WORKER,
     **options,
 ) -> list[str]:
     """The command line: torchrun with ``workers`` processes (none for ``single``); ``--standalone``
-    on one machine, else the rendezvous at ``endpoint``, given up after ``rdzv_timeout_s``."""
+    on one machine, else the rendezvous at ``endpoint``, given up after ``rdzv_timeout_s``.
+    ``module``: the script each process runs (``mode=None``: it takes no ``--mode``)."""
     _check_topology(workers, options.get("steps"), nodes, node_rank, endpoint, rdzv_timeout_s)
-    args = ["-m", "course_lib.distributed.worker", "--mode", mode]
+    args = ["-m", module] + (["--mode", mode] if mode is not None else [])
     for name, value in options.items():
         if value is not None:
             args += [f"--{name.replace('_', '-')}", str(value)]
@@ -123,27 +127,32 @@ def run(
     node_rank: int = 0,
     endpoint: str | None = None,
     rdzv_timeout_s: int = 60,
+    module: str = WORKER,
     **options,
 ) -> dict:
     """Run the workers and return rank 0's results (a RuntimeError if they fail or hang).
     ``progress``: the bar over training steps, as in :func:`course_lib.train.fit`; ``nodes``,
-    ``node_rank``, ``endpoint``, ``rdzv_timeout_s``: several machines, as in the module's doc."""
+    ``node_rank``, ``endpoint``, ``rdzv_timeout_s``: several machines, as in the module's doc;
+    ``module``: the script the processes run, as in :func:`command`."""
     if not isinstance(timeout_s, numbers.Real) or not timeout_s > 0:
         raise ValueError(f"timeout_s={timeout_s!r}: must be seconds > 0, e.g. timeout_s=300")
     topology = dict(nodes=nodes, node_rank=node_rank, endpoint=endpoint)
     with tempfile.TemporaryDirectory(prefix="course_launch_") as tmp:
         out, error_file = Path(tmp) / "result.json", Path(tmp) / "error.json"
-        cmd = command(mode, workers, **topology, rdzv_timeout_s=rdzv_timeout_s, out=out, **options)
+        cmd = command(
+            mode, workers, **topology, rdzv_timeout_s=rdzv_timeout_s, module=module, out=out,
+            **options,
+        )  # fmt: skip
         # TMPDIR: torchrun's torchelastic_* folder goes in ours, removed with it
         env = dict(os.environ, TMPDIR=tmp, TORCHELASTIC_ERROR_FILE=str(error_file))
         env.setdefault("OMP_NUM_THREADS", "1")
         who = "1 process" if mode == "single" else f"{workers} workers"
-        bar = progress_bar(options.get("steps"), f"{mode}, {who}", progress)
+        bar = progress_bar(options.get("steps"), f"{mode or module}, {who}", progress)
         try:
             code, log = supervise(cmd, env, timeout_s, bar)
         except subprocess.TimeoutExpired:
             raise RuntimeError(
-                f"{mode} with {who} did not finish within {timeout_s:.0f} s and was "
+                f"{mode or module} with {who} did not finish within {timeout_s:.0f} s and was "
                 "stopped (a worker waiting in a collective for one that never came?); "
                 f"command: {' '.join(cmd)}"
             ) from None
@@ -151,7 +160,7 @@ def run(
             bar.close()
         if code != 0 or not out.is_file():
             detail = _cause(recorded_error(error_file), log, endpoint, rdzv_timeout_s)
-            raise RuntimeError(f"{mode} with {who} failed (exit {code}):{detail}")
+            raise RuntimeError(f"{mode or module} with {who} failed (exit {code}):{detail}")
         return json.loads(out.read_text(encoding="utf-8"))
 
 
