@@ -13,10 +13,15 @@ def test_the_table_shows_this_run_the_committed_run_and_the_paper():
     table = beside_committed_run(
         "04", {"hinton2006.pca30_test_sqerr": 14.25, "hinton2006.ae30_test_sqerr": 21.0}
     )
-    header, pca, ae = table.splitlines()
+    header, pca, ae, *committed_only = table.splitlines()
     assert "this run (quick)" in header and "full run" in header
     assert pca.split() == ["pca30_test_sqerr", "14.25", f"{full:.4g}", "13.87"]
     assert ae.split() == ["ae30_test_sqerr", "21", "—", "3"]  # CG awaits a GPU run
+    # what only the committed run recorded (its Adam route) follows, with no value of this run's
+    adam = next(r for r in committed_only if r.startswith("ae30_adam_test_sqerr"))
+    want = lesson("04").committed_run()["hinton2006.ae30_adam_test_sqerr"]["value"]
+    assert adam.split() == ["ae30_adam_test_sqerr", "—", f"{want:.4g}", "3"]
+    assert not any(r.startswith("pca30_test_sqerr") for r in committed_only)
 
 
 def test_words_and_booleans_are_shown_plainly():
@@ -28,6 +33,15 @@ def test_words_and_booleans_are_shown_plainly():
     assert "this run (full)" in table
     assert table.splitlines()[1].split()[1:] == ["false", "true", "true"]
     assert table.splitlines()[2].split()[-1] == "—"  # the paper has no number for it
+
+
+def test_a_committed_claim_the_registry_dropped_shows_no_published_value(monkeypatch):
+    from course_lib import lessons
+
+    stale = {"hinton2006.retired_claim": {"value": 1.5, "note": ""}}
+    monkeypatch.setattr(lessons.Lesson, "committed_run", lambda self: stale)
+    table = beside_committed_run("04", {"hinton2006.pca30_test_sqerr": 14.0})
+    assert table.splitlines()[2].split() == ["retired_claim", "—", "1.5", "—"]
 
 
 def test_an_unknown_claim_or_nothing_to_show_is_an_error():
