@@ -1,4 +1,4 @@
-"""Lesson 16's exercises (16.fit_standardize, 16.lime_weights):
+"""Lesson 16's exercises (16.fit_standardize, 16.lime_weights, 16.mmd2):
 the reference answers, the inputs each answer is checked on, and a typical mistake the check
 must catch. A learner calls ``check("NN.name", fn)`` from :mod:`course_lib.exercises`."""
 
@@ -20,6 +20,18 @@ def lime_weights(removed, width):
     return np.exp(-(removed**2) / width**2)
 
 
+def mmd2(kernel, n):
+    kxx, kyy, kxy = kernel[:n, :n], kernel[n:, n:], kernel[:n, n:]
+    m = len(kernel) - n
+    within_x = (kxx.sum() - np.trace(kxx)) / (n * (n - 1))
+    within_y = (kyy.sum() - np.trace(kyy)) / (m * (m - 1))
+    return within_x + within_y - 2 * kxy.mean()
+
+
+def _biased_mmd2(kernel, n):
+    return kernel[:n, :n].mean() + kernel[n:, n:].mean() - 2 * kernel[:n, n:].mean()
+
+
 # The inputs each answer is checked on: small and awkward ones first.
 
 
@@ -31,6 +43,18 @@ def _standardize_cases(rng):
 
 def _lime_cases(rng):
     return [(np.array([0.0]), 0.25), (rng.random(10), 0.25), (rng.random(50), 0.5)]
+
+
+def _mmd_cases(rng):
+    def gaussian_kernel(z):
+        d2 = ((z[:, None, :] - z[None, :, :]) ** 2).sum(axis=-1)
+        return np.exp(-d2 / 2.0)
+
+    return [
+        (gaussian_kernel(normal(rng, 4, 1)), 2),
+        (gaussian_kernel(normal(rng, 9, 3)), 4),
+        (gaussian_kernel(normal(rng, 20, 5)), 13),
+    ]
 
 
 EXERCISES = [
@@ -49,5 +73,13 @@ EXERCISES = [
         hint="an exponential kernel on the distance from the original image: "
         "np.exp(-removed ** 2 / width ** 2), 1 for the image itself",
         mistake=(lambda removed, width: np.exp(-removed / width)),
+    ),
+    Exercise(
+        "16.mmd2",
+        "The unbiased MMD^2 from the pooled kernel matrix whose first n rows are P's",
+        _mmd_cases,
+        hint="split the matrix into K_xx, K_yy, K_xy; average K_xx and K_yy over pairs i != j "
+        "(sum minus trace, over n(n-1)), K_xy over all n*m pairs",
+        mistake=_biased_mmd2,
     ),
 ]
