@@ -9,6 +9,7 @@
 * :func:`cuda_tiles` -- how a CUDA grid of thread blocks covers C = A B, tile by tile.
 * :func:`kernel_rates` -- hand-written GPU kernels against the library (bench_kernels' rows).
 * :func:`claims_overview` -- every claim's reproduced / published ratio, by lesson (the report's).
+* :func:`timeline` -- milestones on a time axis with shaded periods (lesson 00's history).
 
 Each returns the matplotlib objects it drew on, so a notebook can add titles or save the figure
 with ``repro.save_figure``.  Arrays may be NumPy or CuPy (copied to the host).  The charts of data
@@ -27,6 +28,7 @@ from course_lib.plot.charts import (
 )
 from course_lib.plot.claims import claims_overview, status_colour
 from course_lib.plot.diagrams import computation_graph, cuda_tiles
+from course_lib.plot.timeline import timeline
 
 __all__ = [
     "decision_boundary",
@@ -40,4 +42,5 @@ __all__ = [
     "plt_colours",
     "claims_overview",
     "status_colour",
+    "timeline",
 ]

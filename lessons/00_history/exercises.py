@@ -1,4 +1,4 @@
-"""Lesson 00's exercises (00.xor_by_hand, 00.matmul_flops):
+"""Lesson 00's exercises (00.xor_by_hand, 00.gradient_at_input, 00.matmul_flops):
 the reference answers, the inputs each answer is checked on, and a typical mistake the check
 must catch. A learner calls ``check("NN.name", fn)`` from :mod:`course_lib.exercises`."""
 
@@ -17,9 +17,31 @@ def xor_by_hand(X):
     return (hidden @ np.array([1.0, -1.0]) - 0.5 > 0).astype(float)
 
 
+def _sigmoid(z):
+    return 0.5 * (np.tanh(0.5 * z) + 1.0)
+
+
+def gradient_at_input(Ws, x, dout):
+    """dL/dx through the layers h_l = sigmoid(h_{l-1} W_l), h_0 = x, given dout = dL/dh_L:
+    back through each layer, g <- (g * h_l (1 - h_l)) W_l^T."""
+    hs, h = [], x
+    for W in Ws:
+        h = _sigmoid(h @ W)
+        hs.append(h)
+    for W, h in zip(Ws[::-1], hs[::-1]):
+        dout = (dout * h * (1 - h)) @ W.T
+    return dout
+
+
 def matmul_flops(a_shape, b_shape):
     (m, k), (_, n) = a_shape, b_shape
     return 2 * m * k * n
+
+
+def _chain_without_slope(Ws, dout):
+    for W in Ws[::-1]:
+        dout = dout @ W.T
+    return dout
 
 
 # The inputs each answer is checked on: small and awkward ones first.
@@ -27,6 +49,14 @@ def matmul_flops(a_shape, b_shape):
 
 def _flops_cases(rng):
     return [((1, 1), (1, 1)), ((3, 4), (4, 5)), ((2000, 784), (784, 500))]
+
+
+def _chain_cases(rng):
+    def case(depth, batch, width):
+        return (rng.standard_normal((depth, width, width)), rng.standard_normal((batch, width)),
+                rng.standard_normal((batch, width)))  # fmt: skip
+
+    return [case(1, 1, 1), case(3, 2, 5), case(6, 7, 4)]
 
 
 def _xor_cases(rng):
@@ -44,6 +74,15 @@ EXERCISES = [
         any_number_type=True,
         # a typical mistake: exercise -> (a typical mistake, words the message must contain)
         mistake=(lambda X: (X.sum(axis=1) > 0).astype(int)),
+    ),
+    Exercise(
+        "00.gradient_at_input",
+        "The gradient at the input of a stack of sigmoid layers (weights Ws, no biases)",
+        _chain_cases,
+        hint="run the forward pass first and keep every layer's output h; then go back from the "
+        "last layer: multiply by the sigmoid's slope h (1 - h), then by W transposed",
+        # a typical mistake: forgets the sigmoid's slope, the factor that makes gradients vanish
+        mistake=(lambda Ws, x, dout: _chain_without_slope(Ws, dout)),
     ),
     Exercise(
         "00.matmul_flops",
