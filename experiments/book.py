@@ -31,6 +31,7 @@ extensions = ["myst_nb", "sphinx-mathjax-offline"]
 myst_enable_extensions = ["dollarmath", "amsmath"]
 nb_execution_mode = "off"          # the outputs are the batch run's
 nb_merge_streams = True
+nb_render_markdown_format = "myst"  # Markdown outputs as the notebooks' cells: tables
 html_theme = "sphinx_book_theme"
 html_title = project
 html_theme_options = {"show_toc_level": 2, "use_download_button": True}

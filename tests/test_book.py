@@ -31,8 +31,8 @@ LONG_SETTINGS = "Settings(" + ", ".join(f"knob_number_{i}={i * 1000}" for i in r
 
 
 def _parameter_cells():
-    """The lesson's parameters cell, papermill's injected cell after it, and a settings cell whose
-    output is one long line."""
+    """The lesson's parameters cell, papermill's injected cell after it, a settings cell whose
+    output is one long line, and a cell showing a Markdown table."""
     own = nbformat.v4.new_code_cell(
         'profile = "quick"   # the lesson\'s own knob\nresults_path = None'
     )
@@ -41,7 +41,10 @@ def _parameter_cells():
     injected.metadata["tags"] = ["injected-parameters"]
     settings = nbformat.v4.new_code_cell("cfg", outputs=[nbformat.v4.new_output(
         "execute_result", data={"text/plain": LONG_SETTINGS}, execution_count=1)])  # fmt: skip
-    return [own, injected, settings]
+    table = nbformat.v4.new_code_cell("display(Markdown(rows))", outputs=[nbformat.v4.new_output(
+        "display_data", data={"text/markdown": "| year | name |\n|---|---|\n| 1986 | backprop |",
+                              "text/plain": "<Markdown>"})])  # fmt: skip
+    return [own, injected, settings, table]
 
 
 def _fake_run(folder):
@@ -127,6 +130,7 @@ def test_the_site_hides_the_build_paths_and_wraps_long_lines(site):
     page = (site / "lessons" / "00_history.html").read_text(encoding="utf-8")
     assert "the lesson&#39;s own knob" in page or "the lesson's own knob" in page
     assert "knob_number_11" in page  # the long settings line is there, to be wrapped
+    assert "<table" in page and "backprop" in page  # a Markdown output's table is a table
     leaks = [p for p in site.rglob("*") if p.is_file() and BUILD_PATH.encode() in p.read_bytes()]
     assert leaks == []
     assert "_static/wrap.css" in page
