@@ -77,12 +77,13 @@ def test_the_cost_models_and_their_fit():
 def test_hand_ring_on_gloo_equals_all_reduce_and_is_timed():
     result = launch.run(
         None, 3, module="course_lib.distributed.collectives", sizes="5,1000", repeats=1,
-        sgd_steps=2, progress=False, timeout_s=180,
+        batches="8,16", samples=8, progress=False, timeout_s=180,
     )  # fmt: skip
     assert set(result["check"]) == {"2", "3"} and max(result["check"].values()) < 1e-5
     assert [row[:2] for row in result["timings"]] == [[2, 20], [2, 4000], [3, 20], [3, 4000]]
     assert all(row[2] > 0 and row[3] > 0 for row in result["timings"])
-    assert [row[0] for row in result["scaling"]] == [1, 2, 3]
+    assert [row[:2] for row in result["scaling"]] == [[n, b] for n in (1, 2, 3) for b in (8, 16)]
+    assert all(row[2] > 0 for row in result["scaling"])
 
 
 def test_zero_staleness_is_synchronous_sgd_and_staleness_changes_the_path():

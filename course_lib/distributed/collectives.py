@@ -8,8 +8,9 @@ instead of one per N; the ranks outside a group wait at a barrier).  Rank 0 writ
 
     check     N -> largest |hand ring - dist.all_reduce| on random float32 vectors
     timings   rows (workers, bytes, gloo seconds, hand-ring seconds): medians of --repeats
-    scaling   rows (workers, samples/s): a 784-H-10 network, --batch examples per worker, its
-              flattened gradient all-reduced every step (N = 1: no communication)
+    scaling   rows (workers, batch, samples/s): a 784-H-10 network, each of --batches examples
+              per worker and step (about --samples timed per worker), its flattened gradient
+              all-reduced every step (N = 1: no communication)
 """
 
 from __future__ import annotations
@@ -106,15 +107,16 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", default="1000,10000,100000,1000000", help="float32 per vector")
     p.add_argument("--repeats", type=int, default=5, help="timings per size (their median)")
-    p.add_argument("--batch", type=int, default=64, help="examples per worker and step")
+    p.add_argument("--batches", default="64,1024", help="examples per worker and step")
     p.add_argument("--hidden", type=int, default=100)
-    p.add_argument("--sgd-steps", type=int, default=30, help="timed SGD steps per worker count")
+    p.add_argument("--samples", type=int, default=2048, help="examples timed per worker")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="rank 0 writes the results JSON here")
     args = p.parse_args(argv)
     args.sizes = [int(s) for s in args.sizes.split(",")]
-    if min(args.sizes) < 1 or min(args.repeats, args.batch, args.hidden, args.sgd_steps) < 1:
-        raise ValueError(f"sizes, repeats, batch, hidden and sgd-steps must be >= 1: {vars(args)}")
+    args.batches = [int(b) for b in args.batches.split(",")]
+    if min(*args.sizes, *args.batches, args.repeats, args.hidden, args.samples) < 1:
+        raise ValueError(f"sizes, batches, repeats, hidden, samples must be >= 1: {vars(args)}")
     return args
 
 
@@ -142,8 +144,10 @@ def main(argv=None) -> None:
             print(f"step {done}/{stages}", flush=True)
     for n, group in scaled.items():
         if rank < n:
-            rate = throughput(group, args.batch, args.hidden, args.sgd_steps, args.seed)
-            result["scaling"].append((n, rate))
+            for batch in args.batches:  # at least 3 timed steps
+                steps = max(3, args.samples // batch)
+                rate = throughput(group, batch, args.hidden, steps, args.seed)
+                result["scaling"].append((n, batch, rate))
         dist.barrier()
         done += 1
         if rank == 0:
