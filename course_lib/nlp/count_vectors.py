@@ -101,12 +101,12 @@ def ppmi(counts, alpha: float = 1.0):
 def svd_vectors(matrix, dim: int, power: float = 0.5, seed: int = 0, n_iter: int = 5):
     """Word vectors U_k S_k^power (float32, one row per word) from the ``dim`` largest singular
     triplets of ``matrix``, by scikit-learn's ``TruncatedSVD`` (randomized, ``n_iter`` power
-    iterations); each column's sign is fixed so that its largest entry is positive (an SVD's
-    signs are arbitrary)."""
+    iterations, in float32: the sparse products dominate, and word vectors need no more); each
+    column's sign is fixed so that its largest entry is positive (an SVD's signs are arbitrary)."""
     from sklearn.decomposition import TruncatedSVD
 
     _positive_int("dim", dim)
-    M = sparse.csr_matrix(matrix, dtype=np.float64)
+    M = sparse.csr_matrix(matrix, dtype=np.float32)
     if dim >= min(M.shape):
         raise ValueError(f"dim={dim} must be below the matrix's smaller side {min(M.shape)}")
     if not (isinstance(power, numbers.Real) and 0 <= power <= 1):
