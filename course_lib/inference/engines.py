@@ -41,6 +41,8 @@ def ort_session(graph, threads: int = 1, *, level: str = "all"):
     options.graph_optimization_level = getattr(ort.GraphOptimizationLevel, levels[level])
     if hasattr(graph, "SerializeToString"):
         graph = graph.SerializeToString()
+    elif isinstance(graph, os.PathLike):
+        graph = os.fspath(graph)
     return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
 
@@ -66,12 +68,13 @@ def ort_runner(session):
 
 def torch_runner(module, *, compile=False):
     """x -> scores through a torch module in eval mode under ``torch.inference_mode`` (no autograd
-    bookkeeping); ``compile``: through ``torch.compile`` (slow to compile, once per shape)."""
+    bookkeeping); ``compile``: through ``torch.compile``, one static graph per batch size (slow
+    to compile)."""
     import torch
 
     module = module.eval()
     if compile:
-        module = torch.compile(module)
+        module = torch.compile(module, dynamic=False)
 
     def run(x):
         with torch.inference_mode():
