@@ -29,11 +29,12 @@ def data_dir() -> Path:
     return found
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def one_thread():
-    """NumPy's BLAS and torch on one thread for the test, then as before: tiny products on a busy
-    machine spend more on thread synchronisation than they save (use with
-    ``pytestmark = pytest.mark.usefixtures("one_thread")``)."""
+    """NumPy's BLAS and torch on one thread for every test, then as before (a test that needs
+    more sets them itself).  Tests run two at a time (``pytest -n 2``) on two cores, and tiny
+    products on a busy machine spend more on thread synchronisation than they save: one torch
+    test took 137 s with torch's default two threads beside other work, 16 s with one."""
     import torch
 
     from course_lib.threads import limit_threads

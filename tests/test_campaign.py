@@ -229,7 +229,7 @@ def test_lesson_05_judges_a_gpu_json_of_the_right_schema(tmp_path, data_dir, mon
     papermill.execute_notebook(
         str(campaign.REPO / "notebooks" / "05_sae_speed.ipynb"),
         str(tmp_path / "out.ipynb"),
-        parameters={"gpu_json": str(fake_json), "results_path": str(results)},
+        parameters={"gpu_json": str(fake_json), "results_path": str(results), "images": 1000},
         cwd=str(campaign.REPO / "notebooks"),
         progress_bar=False,
         kernel_name="python3",

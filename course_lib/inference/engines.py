@@ -72,9 +72,11 @@ def torch_runner(module, *, compile=False):
     to compile)."""
     import torch
 
+    from course_lib import fusion
+
     module = module.eval()
     if compile:
-        module = torch.compile(module, dynamic=False)
+        module = fusion.torch_compile(module, dynamic=False)
 
     def run(x):
         with torch.inference_mode():
