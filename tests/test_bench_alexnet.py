@@ -33,9 +33,9 @@ def test_tiny_run_writes_json(tmp_path):
         assert r["img_per_min"] == pytest.approx(60 * 2 / r["s_per_step"])
         assert len(r["losses"]) == 3 and all(math.isfinite(v) for v in r["losses"])
         classes = 1000 if r["net"] == "alexnet" else 256
-        assert r["losses"][0] == pytest.approx(
-            math.log(classes), abs=0.5
-        )  # small init: near uniform
+        # small init: near uniform (a large init gives tens); 1.0 leaves room for the dropout
+        # masks, drawn from torch's global generator, whose state depends on the tests before
+        assert r["losses"][0] == pytest.approx(math.log(classes), abs=1.0)
     same = [r["parameters"] for r in saved["runs"] if r["net"] == "alexnet"]
     assert len(set(same)) == 1
     fd = saved["ratios"]["float_over_double"]
