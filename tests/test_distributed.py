@@ -147,7 +147,7 @@ class Watcher(threading.Thread):
                     self.groups.add(_pgid(p.pid))
                     if "torch.distributed.run" not in cmdline:
                         self.workers.add(p.pid)
-            if self.then is not None and len(self.workers) == 2:
+            if self.then is not None and len(self.workers) >= 2:
                 self.then, then = None, self.then
                 then()
 
@@ -171,7 +171,8 @@ def test_a_run_past_its_time_limit_leaves_no_worker_running(tmp_path, data_dir):
     marker = str(tmp_path / "marker.npz")
     with Watcher(psutil, marker) as watcher, pytest.raises(RuntimeError, match="did not finish"):
         launch.run("allreduce", 2, steps=10**6, hidden=8, timeout_s=25, save_params=marker)
-    assert len(watcher.workers) == 2, "the workers never started: the test proves nothing"
+    # >= 2: a worker's child (a fork before its exec) briefly carries the worker's command line
+    assert len(watcher.workers) >= 2, "the workers never started: the test proves nothing"
     assert watcher.alive() == []
 
 
@@ -181,7 +182,7 @@ def test_ctrl_c_stops_the_workers_too(tmp_path, data_dir):
     with ctrl_c_handled(), Watcher(psutil, marker, then=_thread.interrupt_main) as watcher:
         with pytest.raises(KeyboardInterrupt):
             launch.run("allreduce", 2, steps=10**6, hidden=8, timeout_s=120, save_params=marker)
-    assert len(watcher.workers) == 2
+    assert len(watcher.workers) >= 2
     assert watcher.alive() == []
 
 
