@@ -3,8 +3,10 @@
 A CUDA kernel is one function run by many threads at once.  Threads come in *blocks* (up to
 1,024 threads, which share fast on-chip *shared memory* and can wait for each other at a
 ``syncthreads`` barrier); blocks come in a *grid*, which the hardware spreads over its
-streaming multiprocessors (132 on an H100/H200).  A block runs as *warps* of 32 threads that
-execute one instruction together.  Each thread finds its work from its indices:
+streaming multiprocessors (SMs: 132 on the H100 SXM5, by NVIDIA's *H100 Tensor Core GPU
+Architecture* whitepaper, 2022; the device's own count is
+``numba.cuda.get_current_device().MULTIPROCESSOR_COUNT``).  A block runs as *warps* of 32
+threads that execute one instruction together.  Each thread finds its work from its indices:
 
     i = blockIdx.x * blockDim.x + threadIdx.x        (cuda.grid(1))
 
