@@ -27,7 +27,7 @@ import numpy as np
 
 from course_lib.backend import asnumpy, get_array_module
 from course_lib.fileio import atomic_open
-from course_lib.serialize import npz_path, problems, read_npz, state
+from course_lib.serialize import npz_path, problems, read_npz, state, write_npz
 
 ARRAY = "__ndarray__"  # the tag of an array inside the JSON metadata
 BIT_GENERATORS = "numpy's PCG64, PCG64DXSM, MT19937, Philox or SFC64"
@@ -169,7 +169,7 @@ def save(path, model, optimizer, rng: np.random.Generator, **counters) -> Path:
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     path = npz_path(path)
     with atomic_open(path) as f:  # a save killed halfway leaves the previous checkpoint whole
-        np.savez(f, **arrays)
+        write_npz(f, arrays)
     return path
 
 

@@ -10,7 +10,8 @@ optimizer built before loading still holds the right ones; they keep the model's
 (a float64 file loads into a float32 CuPy model).  Loading checks every array first -- names,
 shapes, a dtype that casts safely, values still finite in the model's dtype -- and changes
 nothing unless all pass.  Saving replaces the file atomically: an interrupted save leaves the
-previous file whole.
+previous file whole.  The same arrays always give the same bytes (no clock in the file), so
+a file's content hash identifies the model it holds.
 """
 
 from __future__ import annotations
@@ -40,12 +41,28 @@ def npz_path(path) -> Path:
     return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
 
 
+FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can carry
+
+
+def write_npz(f, arrays: dict) -> None:
+    """``numpy.savez``'s format with a fixed entry date: equal arrays give equal bytes.
+
+    ``numpy.savez`` stamps each entry with the time of writing, so two saves of one model
+    differ and their sha256 checksums cannot name the model."""
+    with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, a in arrays.items():
+            entry = zipfile.ZipInfo(name + ".npy", date_time=FIXED_DATE)
+            entry.external_attr = 0o600 << 16  # rw for the owner, as numpy writes it
+            with archive.open(entry, "w", force_zip64=True) as out:
+                np.lib.format.write_array(out, np.asanyarray(a), allow_pickle=False)
+
+
 def save_params(path, model) -> Path:
     """Write the model's arrays to ``path`` (``.npz`` is added if missing); return the path."""
     path = npz_path(path)
     arrays = {name: asnumpy(a) for name, a in state(model).items()}
     with atomic_open(path) as f:  # a save killed halfway leaves the previous file whole
-        np.savez(f, **arrays)
+        write_npz(f, arrays)
     return path
 
 

@@ -1,5 +1,7 @@
 """Parameters round-trip through .npz, and a mismatched file is refused by name and shape."""
 
+import time
+
 import numpy as np
 import pytest
 
@@ -122,3 +124,13 @@ def test_a_shared_weight_is_saved_once(tmp_path):
         assert sorted(f.files) == ["0.W", "0.b", "2.b"]
     other = load_params(path, TiedAutoencoder(5, 2, seed=1, dtype="float64"))
     assert np.array_equal(other.W, layer.W) and other.layers[2].W is other.layers[0].W
+
+
+def test_the_same_parameters_give_the_same_bytes(tmp_path):
+    """numpy.savez stamps entries with the clock; a model's file must be named by its content."""
+    model = MLP([7, 5, 3], rng=0)
+    first = save_params(tmp_path / "a.npz", model).read_bytes()
+    time.sleep(2.1)  # zip dates have a 2-second resolution
+    assert save_params(tmp_path / "b.npz", model).read_bytes() == first
+    model.named_params()["0.W"][0, 0] += 1.0
+    assert save_params(tmp_path / "c.npz", model).read_bytes() != first

@@ -40,6 +40,7 @@ import torch.distributed as dist
 from torch.distributed.elastic.multiprocessing.errors import record
 
 from course_lib.distributed.strom import StromState, strom_hook
+from course_lib.serialize import npz_path, write_npz
 
 MODES = ("single", "allreduce", "average", "strom")
 
@@ -210,7 +211,8 @@ def main(argv=None) -> None:
             json.dump(result, f, indent=1)
     if rank == 0 and args.save_params:
         arrays = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
-        np.savez(args.save_params, **arrays)
+        with open(npz_path(args.save_params), "wb") as f:
+            write_npz(f, arrays)
     if args.mode != "single":
         dist.destroy_process_group()
 
