@@ -4,10 +4,13 @@ In a batch run, papermill passes ``profile`` and ``results_path`` into the noteb
 cell and the notebook calls::
 
     cfg = repro.profile(profile, quick=dict(n_train=6000), full=dict(n_train=60000),
-    n_train=n_train) repro.start(results_path, notebook="04_autoencoders", profile=profile,
-    seed=seed) target = repro.published("hinton2006.ae30_test_sqerr")   # 3.0, from
-    lessons/04_.../lesson.toml repro.record("hinton2006.ae30_test_sqerr", err)        # joined with
-    the published number repro.save_figure(fig, "reconstructions", caption="...")
+                        n_train=n_train)
+    repro.start(results_path, notebook="04_autoencoders", profile=profile, seed=seed)
+    target = repro.published("hinton2006.ae30_test_sqerr")  # 3.0, from lessons/04_.../lesson.toml
+    repro.record("hinton2006.ae30_test_sqerr", err)         # joined with the published number
+    repro.save_figure(fig, "reconstructions", caption="...")
+
+Every dataset file the lesson located is recorded too, by its checksum (the data version).
 
 Run interactively (``results_path=None``) the same calls only print, so a learner's notebook
 never needs a batch run around it.  The JSON file is rewritten after every call, so results
@@ -168,6 +171,7 @@ class Recorder:
             "files": {},
         }
         self._t0 = time.perf_counter()
+        self._data_stamp = _dataset_stamp()  # datasets located from here on are this run's
         self._write()
 
     @property
@@ -231,7 +235,20 @@ class Recorder:
         self.data["elapsed_s"] = round(time.perf_counter() - self._t0, 3)
         # what the lesson ran on, not the "auto" it asked for; the CPU if it never chose
         self.data["devices"] = devices_used() or ["cpu"]
+        self._note_datasets()
         write_json(self.path, self.data)
+
+    def _note_datasets(self) -> None:
+        """Every dataset file the lesson read, under its own name, with its registry checksum
+        (verified when it was located): the data version behind the numbers."""
+        from course_lib.data.registry import entry
+        from course_lib.data.store import datasets_used
+
+        for name, path in datasets_used(since=self._data_stamp).items():
+            e = entry(name)
+            self.data["files"].setdefault(
+                name, {"path": str(path), "checksum": e.checksum, "note": checksum_note(e)}
+            )
 
 
 def write_json(path, data: dict) -> None:
@@ -284,8 +301,18 @@ def record_dataset(name: str, data_dir=None) -> str:
     from course_lib.data.store import locate
 
     e = entry(name)
-    note = "of the decompressed content" if e.covers == "decompressed" else "of the file"
-    return record_file(name, locate(name, data_dir), checksum=e.checksum, note=note)
+    return record_file(name, locate(name, data_dir), checksum=e.checksum, note=checksum_note(e))
+
+
+def _dataset_stamp() -> int:
+    from course_lib.data.store import use_count
+
+    return use_count()
+
+
+def checksum_note(e) -> str:
+    """What a registry entry's checksum is of: the file, or its decompressed content."""
+    return "of the decompressed content" if e.covers == "decompressed" else "of the file"
 
 
 def recorded_files() -> dict:

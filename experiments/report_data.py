@@ -119,6 +119,7 @@ def notebook_entry(name, lesson, title, meta, results, claims, profile) -> dict:
         "warning": meta.get("warning"),
         "rows": rows,
         "figures": figures,
+        "files": (results or {}).get("files", {}) if use else {},
         "provenance": provenance(meta) if use else None,
         "devices": (results or {}).get("devices") if use else None,
         "budget_s": lesson_budget(profile),

@@ -156,6 +156,22 @@ def claim_lines(rows: list[dict], profile: str) -> list[str]:
     ) + [""]
 
 
+def file_lines(files: dict) -> list[str]:
+    """The data and model files the notebook recorded, each named by its content hash: the
+    data version and model version behind the numbers above."""
+    if not files:
+        return []
+    rows = [
+        [role, f["checksum"][:19], Path(f["path"]).name, f["note"]]
+        for role, f in sorted(files.items())
+    ]
+    return (
+        ["Files behind these numbers, each named by a checksum of its content:", ""]
+        + md_table(["role", "checksum", "file", "note"], rows)
+        + [""]
+    )
+
+
 def figure_lines(fig: dict, base: str) -> list[str]:
     """A figure and its caption, its path seen from the report's folder."""
     caption = md_cell(fig["caption"])
@@ -172,6 +188,7 @@ def notebook_lines(nb: dict, data: dict, report_dir: Path) -> list[str]:
     if nb["warning"]:
         out += [f"**Warning:** {md_cell(nb['warning'])}", ""]
     out += claim_lines(nb["rows"], data["profile"])
+    out += file_lines(nb.get("files", {}))
     for fig in nb["figures"]:
         out += figure_lines(fig, base)
     return out

@@ -128,6 +128,13 @@ def run_dir(tmp_path):
             },
             "figures": [{"path": "01_alpha_figures/curve.png", "caption": "Loss <curve>"}],
             "devices": ["cpu (NumPy)", "cpu (torch)"],
+            "files": {
+                "mnist-test-labels": {
+                    "path": "/data/mnist/t10k-labels-idx1-ubyte.gz",
+                    "checksum": "sha256:ff7bcfd416de" + "3" * 52,
+                    "note": "of the decompressed content",
+                }
+            },
         },
     )
     write_json(
@@ -221,6 +228,12 @@ def test_each_lesson_names_the_devices_it_ran_on(run_dir):
     assert "`01_alpha`: **ok**, wall time 3.5 s, ran on cpu (NumPy), cpu (torch)" in md
     assert "- **ran on**: cpu (NumPy) (1 lesson), cpu (torch) (1 lesson)" in md
     assert "device asked: " in md
+
+
+def test_each_lesson_names_the_data_files_behind_its_numbers(run_dir):
+    md = write_report(run_dir)[0].read_text()
+    row = "| mnist-test-labels | sha256:ff7bcfd416de | t10k-labels-idx1-ubyte.gz |"
+    assert row in md
 
 
 def test_a_failure_names_the_source_cell_and_the_executed_notebook(run_dir):

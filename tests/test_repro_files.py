@@ -36,3 +36,17 @@ def test_a_version_changes_with_any_file_and_not_with_their_order():
     a = repro.version({"x": "sha256:1", "y": "sha256:2"})
     assert a == repro.version({"y": "sha256:2", "x": "sha256:1"})
     assert a != repro.version({"x": "sha256:1", "y": "sha256:3"})
+
+
+def test_every_dataset_a_lesson_reads_is_recorded_by_its_checksum(tmp_path, data_dir):
+    from course_lib.data.registry import entry
+    from course_lib.data.store import locate
+
+    locate("mnist-train-labels", data_dir)  # before the run starts: not this run's data
+    path = tmp_path / "r.json"
+    repro.start(path, notebook="16_demo", profile="quick", seed=0)
+    locate("mnist-test-labels", data_dir)
+    repro.record("course.demo_value", 1.0)
+    files = json.loads(path.read_text())["files"]
+    assert list(files) == ["mnist-test-labels"]
+    assert files["mnist-test-labels"]["checksum"] == entry("mnist-test-labels").checksum

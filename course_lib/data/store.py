@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 import os
 import sys
 import zipfile
@@ -87,6 +88,7 @@ def locate(name: str, data_dir=None, *, download=None, mirror=None) -> Path:
     path = find(name, data_dir)
     if path is not None:
         verify(e, path)
+        _note_use(name, path)
         return path
     target = (Path(data_dir) if data_dir is not None else cache_dir()) / e.path
     mirror = mirror or os.environ.get("COURSE_DATA_MIRROR") or None
@@ -94,12 +96,32 @@ def locate(name: str, data_dir=None, *, download=None, mirror=None) -> Path:
     if reason:
         raise DataError(_missing_message(e, search_path(data_dir), target, reason))
     try:
-        return _download(e, target, mirror)
+        return _note_use(name, _download(e, target, mirror))
     except DataError as exc:
         raise DataError(
             f"{exc}\n{_looked_in(e, search_path(data_dir))}\nTo fix it: set COURSE_DATA to "
             f"a folder that holds {e.path}, or put a good copy at {target}."
         ) from None
+
+
+_USED: dict[str, tuple[int, Path]] = {}  # dataset name -> (its last use's number, its file)
+_USES = itertools.count(1)
+
+
+def _note_use(name: str, path: Path) -> Path:
+    _USED[name] = (next(_USES), path)
+    return path
+
+
+def datasets_used(since: int = 0) -> dict[str, Path]:
+    """The registry's files this process located (each verified against its checksum), by name,
+    from the moment :func:`use_count` returned ``since``: the data version behind a run."""
+    return {name: path for name, (when, path) in _USED.items() if when > since}
+
+
+def use_count() -> int:
+    """A stamp for :func:`datasets_used`: files located after it are newer."""
+    return max((when for when, _ in _USED.values()), default=0)
 
 
 # ---------------------------------------------------------------------------------- checking
