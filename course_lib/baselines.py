@@ -3,6 +3,8 @@
 * :func:`pca_squared_error` -- PCA (scikit-learn) reconstructions with a given number of components;
 * :func:`mean_image_squared_error` -- always answering the mean training image: what a network
   that has learned nothing but the average reaches;
+* :func:`nearest_class_mean_error` -- a classifier that answers the class whose mean training
+  image is nearest: what any trained digit classifier must beat;
 * :func:`char_unigram_nats` and :func:`word_unigram_perplexity` -- a language model that knows
   only how often each character (word) occurs in the training text: what a recurrent model that
   has learned nothing about context scores (lesson 09).
@@ -35,6 +37,18 @@ def mean_image_squared_error(x_train, x_test) -> float:
     """Squared error per test image of always answering the mean training image."""
     xt = asnumpy(x_test)
     return float(((xt - asnumpy(x_train).mean(axis=0)) ** 2).sum() / xt.shape[0])
+
+
+def nearest_class_mean_error(x_train, y_train, x_test, y_test) -> float:
+    """Test error in percent of the nearest-class-mean classifier: ``argmin_k ||x - mu_k||^2``,
+    ``mu_k`` the mean training image of class ``k``."""
+    x_train, y_train = asnumpy(x_train), asnumpy(y_train)
+    classes = np.unique(y_train)
+    means = np.stack([x_train[y_train == k].mean(axis=0) for k in classes])
+    xt = asnumpy(x_test)
+    # ||x - mu||^2 = ||x||^2 - 2 x.mu + ||mu||^2; the first term is the same for every class
+    distance = (means**2).sum(axis=1) - 2 * xt @ means.T
+    return float(100 * np.mean(classes[distance.argmin(axis=1)] != asnumpy(y_test)))
 
 
 def char_unigram_nats(text: str, train_fraction: float = 0.9, eval_chars=None) -> float:

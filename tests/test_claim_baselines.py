@@ -36,6 +36,13 @@ def _mean_image(data_dir):
     return baselines.mean_image_squared_error(mnist.x_train, mnist.x_test)
 
 
+def _nearest_class_mean(data_dir):
+    from course_lib.data import load_mnist
+
+    m = load_mnist(data_dir=data_dir)
+    return baselines.nearest_class_mean_error(m.x_train, m.y_train, m.x_test, m.y_test)
+
+
 def _chars_unigram(name):
     def compute(data_dir):
         from course_lib.data.text import load_text
@@ -52,6 +59,7 @@ COMPUTED = {
     "lesson09.shakespeare_unigram_nats": _chars_unigram("tinyshakespeare"),
     "lesson09.neko_unigram_nats": _chars_unigram("wagahaiwa_nekodearu"),
     "lesson04.mean_image_test_sqerr": _mean_image,
+    "lesson04.nearest_class_mean_test_error": _nearest_class_mean,
 }
 
 REGISTRY = load_claims()
