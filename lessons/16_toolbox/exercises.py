@@ -1,4 +1,4 @@
-"""Lesson 16's exercises (16.fit_standardize, 16.lime_weights, 16.mmd2):
+"""Lesson 16's exercises (16.fit_standardize, 16.lime_weights, 16.mmd2, 16.keras_forward):
 the reference answers, the inputs each answer is checked on, and a typical mistake the check
 must catch. A learner calls ``check("NN.name", fn)`` from :mod:`course_lib.exercises`."""
 
@@ -26,6 +26,24 @@ def mmd2(kernel, n):
     within_x = (kxx.sum() - np.trace(kxx)) / (n * (n - 1))
     within_y = (kyy.sum() - np.trace(kyy)) / (m * (m - 1))
     return within_x + within_y - 2 * kxy.mean()
+
+
+def keras_forward(x, kernels, biases):
+    h = x
+    for k, (kernel, bias) in enumerate(zip(kernels, biases)):
+        h = h @ kernel + bias
+        if k < len(kernels) - 1:
+            h = np.maximum(h, 0.0)
+    e = np.exp(h - h.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _keras_logits(x, kernels, biases):
+    h = x
+    for k, (kernel, bias) in enumerate(zip(kernels, biases)):
+        h = h @ kernel + bias
+        h = np.maximum(h, 0.0) if k < len(kernels) - 1 else h
+    return h
 
 
 def _biased_mmd2(kernel, n):
@@ -57,6 +75,14 @@ def _mmd_cases(rng):
     ]
 
 
+def _keras_cases(rng):
+    def stack(n, widths):
+        kernels = [normal(rng, a, b) for a, b in zip(widths[:-1], widths[1:])]
+        return normal(rng, n, widths[0]), kernels, [normal(rng, b) for b in widths[1:]]
+
+    return [stack(1, [3, 2]), stack(4, [5, 7, 3]), stack(9, [6, 1, 4, 10])]
+
+
 EXERCISES = [
     Exercise(
         "16.fit_standardize",
@@ -81,5 +107,14 @@ EXERCISES = [
         hint="split the matrix into K_xx, K_yy, K_xy; average K_xx and K_yy over pairs i != j "
         "(sum minus trace, over n(n-1)), K_xy over all n*m pairs",
         mistake=_biased_mmd2,
+    ),
+    Exercise(
+        "16.keras_forward",
+        "A Keras Dense stack from its arrays: kernels (in, out), ReLU between, softmax at the end",
+        _keras_cases,
+        hint="h = h @ kernel + bias for each layer (the kernel is stored (in, out): no transpose), "
+        "np.maximum(h, 0) after every layer but the last, then a softmax over axis 1 "
+        "(subtract each row's maximum before np.exp)",
+        mistake=_keras_logits,
     ),
 ]
