@@ -120,6 +120,22 @@ def test_the_guard_refuses_what_the_gpu_image_lacks():
     assert "'platformdirs'" in done.stderr and "not on the GPU image" in done.stderr
 
 
+def test_the_guard_hides_the_metadata_of_what_the_image_lacks():
+    """torch imports optree when importlib.metadata finds it: under the guard it must not."""
+    probe = (
+        "import importlib.metadata as m; print(m.version('numpy') != '')\n"
+        "try:\n    m.version('platformdirs')\nexcept m.PackageNotFoundError:\n    print('hidden')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "experiments.gpu_image", "-c", probe],
+        cwd=campaign.REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stdout.split() == ["True", "hidden"], done.stderr
+
+
 def test_an_item_cut_at_the_budget_keeps_its_finished_configurations(tmp_path):
     writes_then_hangs = (
         "import json, sys, time; out = sys.argv[1]; "

@@ -64,9 +64,26 @@ class ImageGuard(importlib.abc.MetaPathFinder):
 
 
 def install() -> None:
-    """Put the guard first on ``sys.meta_path`` (once)."""
+    """Put the guard first on ``sys.meta_path`` (once), and hide the metadata of distributions
+    the image lacks."""
     if not any(isinstance(f, ImageGuard) for f in sys.meta_path):
-        sys.meta_path.insert(0, ImageGuard(image_distributions()))
+        allowed = image_distributions()
+        sys.meta_path.insert(0, ImageGuard(allowed))
+        hide_missing_metadata(allowed | {normalise(n) for n in OWN})
+
+
+def hide_missing_metadata(allowed: frozenset[str]) -> None:
+    """``importlib.metadata`` finds no distribution the image lacks: torch, for one, asks
+    ``importlib.metadata.version("optree")`` and then imports optree if it is installed, which
+    on the image it is not."""
+    from_name = importlib.metadata.Distribution.from_name.__func__
+
+    def image_from_name(cls, name: str):
+        if normalise(name) not in allowed:
+            raise importlib.metadata.PackageNotFoundError(name)
+        return from_name(cls, name)
+
+    importlib.metadata.Distribution.from_name = classmethod(image_from_name)
 
 
 def guarded_env(env: dict | None = None) -> dict:
