@@ -214,12 +214,15 @@ def load(path, model, optimizer, rng: np.random.Generator) -> dict:
     wrong = problems({k: v for k, v in found.items() if k != "meta"}, wanted)
     wrong += optimizer_problems(meta["optimizer"])
     if meta["optimizer"].get("class", type(optimizer).__name__) != type(optimizer).__name__:
-        wrong.append(f"optimizer {meta['optimizer']['class']} in the file, "
-                     f"{type(optimizer).__name__} given")  # fmt: skip
+        wrong.append(
+            f"optimizer {meta['optimizer']['class']} in the file, {type(optimizer).__name__} given"
+        )
     layer_rngs = generators(model)
     if set(meta["layer_rngs"]) != set(layer_rngs):
-        wrong.append(f"random layers {sorted(meta['layer_rngs'])} in the file, "
-                     f"{sorted(layer_rngs)} in the model")  # fmt: skip
+        wrong.append(
+            f"random layers {sorted(meta['layer_rngs'])} in the file, "
+            f"{sorted(layer_rngs)} in the model"
+        )
     saved, states = {"rng": meta["rng"], **meta["layer_rngs"]}, {}
     for name, g in {"rng": rng, **layer_rngs}.items():
         if name in saved:

@@ -45,8 +45,11 @@ def bytes_moved(n: int, itemsize: int) -> dict:
     """Bytes the chain moves eagerly (every operation's reads and writes) and fused (x in, y
     out)."""
     arrays = sum(r + w for r, w in EAGER_TRAFFIC)
-    return {"eager_bytes": arrays * n * itemsize, "fused_bytes": 2 * n * itemsize,
-            "operations": 9 * n}  # fmt: skip
+    return {
+        "eager_bytes": arrays * n * itemsize,
+        "fused_bytes": 2 * n * itemsize,
+        "operations": 9 * n,
+    }
 
 
 def compiled(f):

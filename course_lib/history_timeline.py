@@ -76,8 +76,10 @@ def _field_problems(entry, required: dict, optional: dict) -> list[str]:
     for key, value in entry.items():
         kind = {**required, **optional}.get(key)
         if kind is None:
-            problems.append(f"has an unknown field {key!r} (fields: {', '.join(required)}, "
-                            f"optional {', '.join(optional)})")  # fmt: skip
+            problems.append(
+                f"has an unknown field {key!r} (fields: {', '.join(required)}, "
+                f"optional {', '.join(optional)})"
+            )
         elif not isinstance(value, kind) or isinstance(value, bool):
             problems.append(f"{key!r} must be a {kind.__name__}, not {value!r}")
         elif kind is str and not value.strip():
@@ -95,11 +97,18 @@ def _entries(raw: dict, key: str, required: dict, optional: dict) -> tuple[list,
         return [], [f"[[{key}]] must be an array of tables"]
     problems = []
     for i, entry in enumerate(entries, start=1):
-        label = f"{key} {i}" + (f" ({entry['name']})" if isinstance(entry, dict) and
-                                isinstance(entry.get("name"), str) else "")  # fmt: skip
+        label = f"{key} {i}" + (
+            f" ({entry['name']})"
+            if isinstance(entry, dict) and isinstance(entry.get("name"), str)
+            else ""
+        )
         problems += [f"{label} {p}" for p in _field_problems(entry, required, optional)]
-        if isinstance(entry, dict) and isinstance(entry.get("end"), int) and \
-                isinstance(entry.get("start"), int) and entry["end"] <= entry["start"]:  # fmt: skip
+        if (
+            isinstance(entry, dict)
+            and isinstance(entry.get("end"), int)
+            and isinstance(entry.get("start"), int)
+            and entry["end"] <= entry["start"]
+        ):
             problems.append(f"{label} ends ({entry['end']}) before it starts ({entry['start']})")
     return entries, problems
 

@@ -33,8 +33,9 @@ class TrainingMetrics:
         self.registry = CollectorRegistry()
         self.steps = Counter("course_training_steps", "Minibatches trained", registry=self.registry)
         self.loss = Gauge("course_training_loss", "Last minibatch loss", registry=self.registry)
-        self.epoch = Gauge("course_epoch_metric", "The last epoch's numbers", ["name"],
-                           registry=self.registry)  # fmt: skip
+        self.epoch = Gauge(
+            "course_epoch_metric", "The last epoch's numbers", ["name"], registry=self.registry
+        )
         self.server, self.thread = start_http_server(port, addr=addr, registry=self.registry)
         self.published_steps = 0
 
@@ -48,9 +49,11 @@ class TrainingMetrics:
         trained since the last call, the last loss, and every number of the last epoch's row."""
         steps = list(history.steps)
         if len(steps) < self.published_steps:
-            raise ValueError(f"the history has {len(steps)} steps, fewer than the "
-                             f"{self.published_steps} already published: a new training needs "
-                             "a new TrainingMetrics")  # fmt: skip
+            raise ValueError(
+                f"the history has {len(steps)} steps, fewer than the "
+                f"{self.published_steps} already published: a new training needs "
+                "a new TrainingMetrics"
+            )
         self.steps.inc(len(steps) - self.published_steps)
         self.published_steps = len(steps)
         if steps:

@@ -37,8 +37,9 @@ def read_scalars(logdir) -> dict:
 
     logdir = Path(logdir)
     if not logdir.is_dir() or not any(logdir.glob("events.out.tfevents.*")):
-        raise FileNotFoundError(f"{logdir}: no TensorBoard event files (write some with "
-                                "write_history)")  # fmt: skip
+        raise FileNotFoundError(
+            f"{logdir}: no TensorBoard event files (write some with write_history)"
+        )
     acc = EventAccumulator(str(logdir), size_guidance={"scalars": 0})  # 0: keep every point
     acc.Reload()
     return {tag: [(e.step, e.value) for e in acc.Scalars(tag)] for tag in acc.Tags()["scalars"]}

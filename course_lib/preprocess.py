@@ -115,9 +115,14 @@ class Standardize:
         return (x - mean) / std
 
     def to_dict(self) -> dict:
-        return {"format": FORMAT, "type": "Standardize", "schema": asdict(self.schema),
-                "per_feature": self.per_feature, "mean": np.asarray(self.mean).tolist(),
-                "std": np.asarray(self.std).tolist()}  # fmt: skip
+        return {
+            "format": FORMAT,
+            "type": "Standardize",
+            "schema": asdict(self.schema),
+            "per_feature": self.per_feature,
+            "mean": np.asarray(self.mean).tolist(),
+            "std": np.asarray(self.std).tolist(),
+        }
 
     def save(self, path) -> Path:
         """Write the fitted preprocessing to ``path`` as JSON, atomically; returns the path."""

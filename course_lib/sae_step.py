@@ -17,12 +17,13 @@ in-place ``-=``, ``.sum(0)``; only the sigmoid and softplus come from the backen
 
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
 
 import numpy as np
 
-from course_lib import intensity, speed
-from course_lib.backend import gpu_available
+from course_lib import intensity
+from course_lib.backend import gpu_available, synchronize
 
 BACKENDS = ("numpy", "torch-cpu", "cupy", "torch-cuda")
 
@@ -146,17 +147,39 @@ def run_step(s: State) -> State:
     return s
 
 
+def fastest_seconds(f, device, *, repeats: int = 7, min_time: float = 5e-3) -> float:
+    """Seconds of one call of ``f()``: the fastest of ``repeats`` samples, each looping ``f`` for
+    at least ``min_time`` seconds and synchronised with ``device`` (after one untimed call).
+
+    The fastest sample, not the median, is the one the machine's other jobs disturbed least (the
+    advice of Python's timeit): on a shared CPU the median can be several times slower."""
+    f()
+    synchronize(device)
+    number, samples = 1, []
+    while len(samples) < repeats:
+        t = time.perf_counter()
+        for _ in range(number):
+            f()
+        synchronize(device)
+        elapsed = time.perf_counter() - t
+        if elapsed < min_time and number < 1 << 20:
+            number *= 2  # too short to time well: more calls a sample (this one is dropped)
+        else:
+            samples.append(elapsed / number)
+    return min(samples)
+
+
 def time_parts(s: State, *, repeats: int = 7, min_time: float = 5e-3) -> list[dict]:
-    """Median seconds of each part (:func:`course_lib.speed.median_seconds`, the device
-    synchronised), with its FLOPs and bytes; the weights are put back after the update is timed."""
+    """Seconds of each part (:func:`fastest_seconds`, the device synchronised), with its FLOPs and
+    bytes; the weights are put back as they were when it was called."""
     W, c, b = s.W * 1, s.c * 1, s.b * 1  # copies, to put back
     run_step(s)  # every intermediate exists
     m, k = s.x.shape
     counts = intensity.tied_ae_step(m, k, s.W.shape[1], s.x.dtype.itemsize)
     rows = []
     for count, (name, part) in zip(counts, PARTS.items()):
-        seconds = speed.median_seconds(
-            lambda part=part: part(s), device=s.ops.device, repeats=repeats, min_time=min_time
+        seconds = fastest_seconds(
+            lambda part=part: part(s), s.ops.device, repeats=repeats, min_time=min_time
         )
         rows.append(
             {"backend": s.backend, "phase": count.phase, "part": name, "seconds": seconds,
@@ -167,7 +190,5 @@ def time_parts(s: State, *, repeats: int = 7, min_time: float = 5e-3) -> list[di
 
 
 def time_step(s: State, *, repeats: int = 7, min_time: float = 5e-3) -> float:
-    """Median seconds of a whole step (every part in a row), the device synchronised."""
-    return speed.median_seconds(
-        lambda: run_step(s), device=s.ops.device, repeats=repeats, min_time=min_time
-    )
+    """Seconds of a whole step (every part in a row; :func:`fastest_seconds`)."""
+    return fastest_seconds(lambda: run_step(s), s.ops.device, repeats=repeats, min_time=min_time)

@@ -129,8 +129,13 @@ def gemm(n: int, dtype: str = "float32", device="cpu", repeats: int = 5) -> dict
     finally:
         torch.backends.cuda.matmul.allow_tf32 = previous
     itemsize = a.element_size()
-    return {"n": n, "dtype": dtype, "seconds": seconds, "gflops": 2 * n**3 / seconds / 1e9,
-            "intensity": gemm_intensity(n, itemsize)}  # fmt: skip
+    return {
+        "n": n,
+        "dtype": dtype,
+        "seconds": seconds,
+        "gflops": 2 * n**3 / seconds / 1e9,
+        "intensity": gemm_intensity(n, itemsize),
+    }
 
 
 def triad(n: int, device="cpu", repeats: int = 5) -> dict:
@@ -139,10 +144,16 @@ def triad(n: int, device="cpu", repeats: int = 5) -> dict:
     torch = _torch()
     b, c = torch.rand(n, device=device), torch.rand(n, device=device)
     a = torch.empty_like(b)
-    seconds = median_seconds(lambda: torch.add(b, c, alpha=3.0, out=a), device=device,
-                             repeats=repeats)  # fmt: skip
-    return {"n": n, "seconds": seconds, "gb_per_s": 12 * n / seconds / 1e9,
-            "gflops": 2 * n / seconds / 1e9, "intensity": 1 / 6}  # fmt: skip
+    seconds = median_seconds(
+        lambda: torch.add(b, c, alpha=3.0, out=a), device=device, repeats=repeats
+    )
+    return {
+        "n": n,
+        "seconds": seconds,
+        "gb_per_s": 12 * n / seconds / 1e9,
+        "gflops": 2 * n / seconds / 1e9,
+        "intensity": 1 / 6,
+    }
 
 
 def roofline(intensity, peak_gflops: float, gb_per_s: float):
@@ -214,8 +225,9 @@ def conv_algorithms(batch: int, device="cpu", repeats: int = 3) -> dict:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
                 with flags, torch.no_grad():
-                    out[name][variant] = median_seconds(partial(conv, x), device=device,
-                                                        repeats=repeats)  # fmt: skip
+                    out[name][variant] = median_seconds(
+                        partial(conv, x), device=device, repeats=repeats
+                    )
     return out
 
 

@@ -276,9 +276,12 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=None, help="torch and BLAS threads")
     p.add_argument("--settle", type=float, default=1.0, help="seconds of pause before each run")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--compile-backend", default="inductor",
-                   help="torch.compile's backend for the compile variant (aot_eager: no code "
-                        "generation, for smoke tests)")  # fmt: skip
+    p.add_argument(
+        "--compile-backend",
+        default="inductor",
+        help="torch.compile's backend for the compile variant (aot_eager: no code "
+        "generation, for smoke tests)",
+    )
     p.add_argument("--note", default="", help="free text stored in the JSON")
     p.add_argument("--out", default=None, help="JSON path to write (default: print only)")
     return p.parse_args(argv)

@@ -34,15 +34,34 @@ from course_lib.repro import write_json
 from experiments.benchkit import RESULTS, blas_threads, limit_threads, newest_result
 
 SCALES = {  # sizes per measurement; "full" is the committed setting
-    "tiny": dict(gemm=[64, 128], triad=[2**10, 2**14], op=[1, 2**12], fusion=[2**14],
-                 conv_batch=1, train=[1, 8], repeats=2),
-    "quick": dict(gemm=[64, 128, 256, 512, 1024], triad=[2**k for k in range(10, 26, 3)],
-                  op=[4**k for k in range(0, 12, 2)], fusion=[2**16, 2**20, 2**23],
-                  conv_batch=4, train=[1, 4, 16, 64, 256, 1024], repeats=5),
-    "full": dict(gemm=[2**k for k in range(5, 14)], triad=[2**k for k in range(10, 28)],
-                 op=[4**k for k in range(0, 14)], fusion=[2**k for k in range(12, 27, 2)],
-                 conv_batch=64, train=[2**k for k in range(0, 14)], repeats=11),
-}  # fmt: skip
+    "tiny": dict(
+        gemm=[64, 128],
+        triad=[2**10, 2**14],
+        op=[1, 2**12],
+        fusion=[2**14],
+        conv_batch=1,
+        train=[1, 8],
+        repeats=2,
+    ),
+    "quick": dict(
+        gemm=[64, 128, 256, 512, 1024],
+        triad=[2**k for k in range(10, 26, 3)],
+        op=[4**k for k in range(0, 12, 2)],
+        fusion=[2**16, 2**20, 2**23],
+        conv_batch=4,
+        train=[1, 4, 16, 64, 256, 1024],
+        repeats=5,
+    ),
+    "full": dict(
+        gemm=[2**k for k in range(5, 14)],
+        triad=[2**k for k in range(10, 28)],
+        op=[4**k for k in range(0, 14)],
+        fusion=[2**k for k in range(12, 27, 2)],
+        conv_batch=64,
+        train=[2**k for k in range(0, 14)],
+        repeats=11,
+    ),
+}
 
 
 def gemm_dtypes(device: str) -> list[str]:
@@ -114,8 +133,9 @@ def fusion_row(n: int, device: str, repeats: int, fused) -> dict:
     x = torch.randn(n, device=device)
     error = float((fused(x) - fusion.gelu_steps(x)).abs().max())
     row = {"n": n, "max_abs_difference": error, **fusion.bytes_moved(n, 4)}
-    row["eager_s"] = speed.median_seconds(lambda: fusion.gelu_steps(x), device=device,
-                                          repeats=repeats)  # fmt: skip
+    row["eager_s"] = speed.median_seconds(
+        lambda: fusion.gelu_steps(x), device=device, repeats=repeats
+    )
     row["fused_s"] = speed.median_seconds(lambda: fused(x), device=device, repeats=repeats)
     return row
 
@@ -128,8 +148,11 @@ def load(device_kind: str = "cuda", results=RESULTS) -> dict | None:
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(prog="python -m experiments bench speed", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = argparse.ArgumentParser(
+        prog="python -m experiments bench speed",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     p.add_argument("--scale", default="full", choices=sorted(SCALES))
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="torch and BLAS threads")
@@ -146,11 +169,20 @@ def main(argv=None) -> dict:
         raise SystemExit("--device cuda: torch sees no CUDA GPU here; use --device cpu")
     threads_before = torch.get_num_threads()
     limiter = limit_threads(args.threads, torch_too=True)
-    out = {"benchmark": "speed", "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
-           "machine": describe_machine(), "device": args.device, "note": args.note,
-           "load_before": list(os.getloadavg()),
-           "settings": {"scale": args.scale, **SCALES[args.scale], "threads": args.threads,
-                        "blas_threads": blas_threads()}}  # fmt: skip
+    out = {
+        "benchmark": "speed",
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "machine": describe_machine(),
+        "device": args.device,
+        "note": args.note,
+        "load_before": list(os.getloadavg()),
+        "settings": {
+            "scale": args.scale,
+            **SCALES[args.scale],
+            "threads": args.threads,
+            "blas_threads": blas_threads(),
+        },
+    }
     try:
 
         def partial(measured):  # as it goes: a run killed at a time limit keeps what it measured

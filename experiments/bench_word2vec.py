@@ -64,9 +64,16 @@ def run_ours(sentences, model, s, questions) -> dict:
 
     vocab = Vocab.build(sentences, min_count=s["min_count"])
     w2v = Word2Vec(
-        vocab, s["dim"], sg=model == "sg", window=s["window"], negative=s["negative"],
-        sample=s["sample"], batch=s["batch"], workers=s["threads"], seed=s["seed"],
-    )  # fmt: skip
+        vocab,
+        s["dim"],
+        sg=model == "sg",
+        window=s["window"],
+        negative=s["negative"],
+        sample=s["sample"],
+        batch=s["batch"],
+        workers=s["threads"],
+        seed=s["seed"],
+    )
     hist = w2v.train(sentences, epochs=s["epochs"])
     n_tokens = sum(len(x) for x in sentences)
     return {
@@ -89,9 +96,16 @@ def run_gensim(sentences, model, s, questions, data_dir=None) -> dict:
     from course_lib.nlp import WordVectors
 
     g = GensimWord2Vec(
-        vector_size=s["dim"], sg=int(model == "sg"), window=s["window"], negative=s["negative"],
-        hs=0, min_count=s["min_count"], sample=s["sample"], workers=s["threads"], seed=s["seed"],
-    )  # fmt: skip
+        vector_size=s["dim"],
+        sg=int(model == "sg"),
+        window=s["window"],
+        negative=s["negative"],
+        hs=0,
+        min_count=s["min_count"],
+        sample=s["sample"],
+        workers=s["threads"],
+        seed=s["seed"],
+    )
     g.build_vocab(sentences)
     n_tokens = sum(len(x) for x in sentences)
     t0 = time.perf_counter()

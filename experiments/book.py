@@ -67,8 +67,10 @@ def stage(run: Path, src: Path) -> list[str]:
     """Lay out the site's sources in ``src``; returns the lessons included."""
     executed = run / "executed"
     if not executed.is_dir():
-        raise UserError(f"{run} has no executed notebooks: run `make reproduce` first (or pass "
-                        "--run with a run folder of `python -m experiments run`)")  # fmt: skip
+        raise UserError(
+            f"{run} has no executed notebooks: run `make reproduce` first (or pass "
+            "--run with a run folder of `python -m experiments run`)"
+        )
     if src.exists():
         shutil.rmtree(src)
     (src / "lessons").mkdir(parents=True)
@@ -121,8 +123,14 @@ def _index(run: Path, lessons: list[str], missing: list[str], report: bool) -> s
     intro = (REPO / "README.md").read_text(encoding="utf-8").split("\n## ")[0]
     intro = intro.split("\n", 1)[1].strip() if intro.startswith("# ") else intro
     toc = "\n".join(f"lessons/{name}" for name in lessons)
-    lines = ["# Deep learning, re-measured", "", intro, "",
-             f"These pages show the outputs of the batch run in `{run.name}`.", ""]  # fmt: skip
+    lines = [
+        "# Deep learning, re-measured",
+        "",
+        intro,
+        "",
+        f"These pages show the outputs of the batch run in `{run.name}`.",
+        "",
+    ]
     if missing:
         lines += [f"Not in this run (not finished): {', '.join(missing)}.", ""]
     lines += ["```{toctree}", ":caption: Lessons", ":maxdepth: 1", "", toc, "```", ""]

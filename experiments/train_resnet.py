@@ -38,8 +38,12 @@ def augment(x, generator):
     rows = offsets[0] + span  # (n, 32): the rows each crop takes
     cols = offsets[1] + torch.where(flip, 31 - span, span)  # flipped crops read right to left
     i, ch = torch.arange(n, device=x.device), torch.arange(c, device=x.device)
-    return padded[i[:, None, None, None], ch[None, :, None, None], rows[:, None, :, None],
-                  cols[:, None, None, :]]  # fmt: skip
+    return padded[
+        i[:, None, None, None],
+        ch[None, :, None, None],
+        rows[:, None, :, None],
+        cols[:, None, None, :],
+    ]
 
 
 def load(synthetic: int, seed: int):
@@ -88,8 +92,11 @@ def train(args) -> dict:
         model = model.to(memory_format=torch.channels_last)
     decay = [p for p in model.parameters() if p.ndim > 1]  # weights; not biases or BN
     rest = [p for p in model.parameters() if p.ndim <= 1]
-    opt = torch.optim.SGD([dict(params=decay, weight_decay=args.weight_decay), dict(params=rest)],
-                          lr=args.lr, momentum=0.9)  # fmt: skip
+    opt = torch.optim.SGD(
+        [dict(params=decay, weight_decay=args.weight_decay), dict(params=rest)],
+        lr=args.lr,
+        momentum=0.9,
+    )
     milestones = [args.iterations // 2, args.iterations * 3 // 4]
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones, gamma=0.1)
     xt, yt = torch.as_tensor(x_train, device=device), torch.as_tensor(y_train, device=device)
@@ -122,14 +129,23 @@ def train(args) -> dict:
             break
     seconds = time.perf_counter() - t0
     return dict(
-        model=f"ResNet-{6 * args.n + 2}", n=args.n,
+        model=f"ResNet-{6 * args.n + 2}",
+        n=args.n,
         data="synthetic" if args.synthetic else "cifar10",
-        iterations=done, iterations_planned=args.iterations, batch=args.batch, lr=args.lr,
-        milestones=milestones, weight_decay=args.weight_decay, seed=args.seed,
-        test_error=error_rate(model, x_test, y_test, device), curve=curve, stopped=stopped,
-        seconds=round(seconds, 1), images_per_s=round(done * args.batch / seconds, 1),
+        iterations=done,
+        iterations_planned=args.iterations,
+        batch=args.batch,
+        lr=args.lr,
+        milestones=milestones,
+        weight_decay=args.weight_decay,
+        seed=args.seed,
+        test_error=error_rate(model, x_test, y_test, device),
+        curve=curve,
+        stopped=stopped,
+        seconds=round(seconds, 1),
+        images_per_s=round(done * args.batch / seconds, 1),
         parameters=sum(p.numel() for p in model.parameters()),
-    )  # fmt: skip
+    )
 
 
 def main(argv=None) -> dict:
@@ -148,8 +164,10 @@ def main(argv=None) -> dict:
     args = p.parse_args(argv)
     result = dict(machine=describe_machine(), **train(args))
     write_json(args.out, result)
-    print(f"{result['model']}: test error {result['test_error']:.2f}% after "
-          f"{result['iterations']} iterations, {result['seconds']:.0f} s")  # fmt: skip
+    print(
+        f"{result['model']}: test error {result['test_error']:.2f}% after "
+        f"{result['iterations']} iterations, {result['seconds']:.0f} s"
+    )
     return result
 
 

@@ -76,9 +76,16 @@ def test_the_cost_models_and_their_fit():
 
 def test_hand_ring_on_gloo_equals_all_reduce_and_is_timed():
     result = launch.run(
-        None, 3, module="course_lib.distributed.collectives", sizes="5,1000", repeats=1,
-        batches="8,16", samples=8, progress=False, timeout_s=180,
-    )  # fmt: skip
+        None,
+        3,
+        module="course_lib.distributed.collectives",
+        sizes="5,1000",
+        repeats=1,
+        batches="8,16",
+        samples=8,
+        progress=False,
+        timeout_s=180,
+    )
     assert set(result["check"]) == {"2", "3"} and max(result["check"].values()) < 1e-5
     assert [row[:2] for row in result["timings"]] == [[2, 20], [2, 4000], [3, 20], [3, 4000]]
     assert all(row[2] > 0 and row[3] > 0 for row in result["timings"])

@@ -52,8 +52,10 @@ def test_bad_sizes_exit_with_a_message(bad):
 def test_parse_sizes_and_windows():
     cfgs = bench_lstm.parse_sizes(bench_lstm.DEFAULT_SIZES, 32, 50)
     assert [(c["vocab"], c["hidden"], c["layers"]) for c in cfgs] == [
-        (65, 128, 2), (65, 512, 2), (10000, 200, 2)
-    ]  # fmt: skip
+        (65, 128, 2),
+        (65, 512, 2),
+        (10000, 200, 2),
+    ]
     assert [(c["batch"], c["steps"]) for c in cfgs] == [(32, 50), (32, 50), (20, 20)]
     windows = bench_lstm.token_windows(7, 3, 4, 2, seed=0)
     assert len(windows) == 2 and all(x.shape == y.shape == (3, 4) for x, y in windows)

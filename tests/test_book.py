@@ -39,11 +39,26 @@ def _parameter_cells():
     own.metadata["tags"] = ["parameters"]
     injected = nbformat.v4.new_code_cell(f'# Parameters\nresults_path = "{BUILD_PATH}"\n')
     injected.metadata["tags"] = ["injected-parameters"]
-    settings = nbformat.v4.new_code_cell("cfg", outputs=[nbformat.v4.new_output(
-        "execute_result", data={"text/plain": LONG_SETTINGS}, execution_count=1)])  # fmt: skip
-    table = nbformat.v4.new_code_cell("display(Markdown(rows))", outputs=[nbformat.v4.new_output(
-        "display_data", data={"text/markdown": "| year | name |\n|---|---|\n| 1986 | backprop |",
-                              "text/plain": "<Markdown>"})])  # fmt: skip
+    settings = nbformat.v4.new_code_cell(
+        "cfg",
+        outputs=[
+            nbformat.v4.new_output(
+                "execute_result", data={"text/plain": LONG_SETTINGS}, execution_count=1
+            )
+        ],
+    )
+    table = nbformat.v4.new_code_cell(
+        "display(Markdown(rows))",
+        outputs=[
+            nbformat.v4.new_output(
+                "display_data",
+                data={
+                    "text/markdown": "| year | name |\n|---|---|\n| 1986 | backprop |",
+                    "text/plain": "<Markdown>",
+                },
+            )
+        ],
+    )
     return [own, injected, settings, table]
 
 
@@ -58,9 +73,15 @@ def _fake_run(folder):
     nb.cells = [
         nbformat.v4.new_markdown_cell("# 00 · A lesson\n\nThe loss $L = \\frac{1}{2}(y - t)^2$."),
         *_parameter_cells(),
-        nbformat.v4.new_code_cell("plot()", outputs=[nbformat.v4.new_output(
-            "display_data", data={"image/png": _png(), "text/plain": "<Figure>"})]),
-    ]  # fmt: skip
+        nbformat.v4.new_code_cell(
+            "plot()",
+            outputs=[
+                nbformat.v4.new_output(
+                    "display_data", data={"image/png": _png(), "text/plain": "<Figure>"}
+                )
+            ],
+        ),
+    ]
     nbformat.write(nb, folder / "executed" / "00_history.ipynb")
     nbformat.write(nb, folder / "executed" / "01_perceptron.ipynb")
     (folder / "meta" / "00_history.json").write_text(json.dumps({"status": "ok"}))

@@ -59,21 +59,32 @@ def test_server_log_tracebacks_report_their_exception_and_the_socket_race_is_a_n
     assert problems == [] and notes == [
         "server: traceback ending 'tornado.websocket.WebSocketClosedError'"
     ]
-    other = ["[I 2026-11-29 10:00:00.000 ServerApp] ok", "Traceback (most recent call last):",
-             '  File "x.py", line 1, in f', "ZeroDivisionError: division by zero",
-             "[W 2026-11-29 10:00:01.000 ServerApp] 404 GET /missing"]  # fmt: skip
+    other = [
+        "[I 2026-11-29 10:00:00.000 ServerApp] ok",
+        "Traceback (most recent call last):",
+        '  File "x.py", line 1, in f',
+        "ZeroDivisionError: division by zero",
+        "[W 2026-11-29 10:00:01.000 ServerApp] 404 GET /missing",
+    ]
     problems, notes = browser.server_problems(other + RACE.splitlines())
     assert notes == ["server: traceback ending 'tornado.websocket.WebSocketClosedError'"]
-    assert problems == ["server: traceback ending 'ZeroDivisionError: division by zero'",
-                        f"server: {other[-1]}"]  # fmt: skip
+    assert problems == [
+        "server: traceback ending 'ZeroDivisionError: division by zero'",
+        f"server: {other[-1]}",
+    ]
 
 
 def test_silences_are_the_gaps_between_a_cells_start_changes_and_end():
     events = [  # Run All queues both cells at t=0; cell 0 ends at 2, cell 1 runs 2..14
-        [0, "prompt", 0.0, "[*]:"], [1, "prompt", 0.0, "[*]:"], [1, "output", 0.0, ""],
-        [0, "output", 1.0, ""], [0, "prompt", 2.0, "[1]:"],
-        [1, "output", 3.0, ""], [1, "output", 4.0, ""], [1, "prompt", 14.0, "[2]:"],
-    ]  # fmt: skip
+        [0, "prompt", 0.0, "[*]:"],
+        [1, "prompt", 0.0, "[*]:"],
+        [1, "output", 0.0, ""],
+        [0, "output", 1.0, ""],
+        [0, "prompt", 2.0, "[1]:"],
+        [1, "output", 3.0, ""],
+        [1, "output", 4.0, ""],
+        [1, "prompt", 14.0, "[2]:"],
+    ]
     assert browser.silences(events) == [
         dict(cell=1, seconds=2.0, silent_s=1.0),
         dict(cell=2, seconds=12.0, silent_s=10.0),  # 4 -> 14: the clearing at 0 does not count

@@ -97,8 +97,15 @@ def test_seed_net_is_c_p_n_c_p_n_f_f():
 def test_convnet_weight_init_and_layer_costs_of_a_small_net():
     from course_lib.models.alexnet import ConvNet, layer_costs
 
-    net = ConvNet([(4, 5, 1, 2, True), (6, 3, 1, 0, "pool")], [7], in_channels=1, in_size=12,
-                  n_classes=3, weight_init=0.5, rng=0)  # fmt: skip
+    net = ConvNet(
+        [(4, 5, 1, 2, True), (6, 3, 1, 0, "pool")],
+        [7],
+        in_channels=1,
+        in_size=12,
+        n_classes=3,
+        weight_init=0.5,
+        rng=0,
+    )
     assert abs(float(net.convs[0].W.std()) - 0.5) < 0.15  # a sigma, not He's sqrt(2/25)
     rows = layer_costs(net)
     conv1, conv2 = (r for r in rows if r["layer"] == "Conv2d")

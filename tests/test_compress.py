@@ -58,9 +58,12 @@ def test_schedule_falls_geometrically_to_the_target():
 
 
 @pytest.mark.parametrize(
-    "make", [lambda p, g: optim.Adam(p, g, lr=0.01, weight_decay=1e-3),
-             lambda p, g: optim.Momentum(p, g, lr=0.05, weight_decay=1e-3)],
-)  # fmt: skip
+    "make",
+    [
+        lambda p, g: optim.Adam(p, g, lr=0.01, weight_decay=1e-3),
+        lambda p, g: optim.Momentum(p, g, lr=0.05, weight_decay=1e-3),
+    ],
+)
 def test_pruned_weights_stay_zero_through_training(make):
     model, weights, masks = pruned_mlp()
     before = {n: w.copy() for n, w in weights.items()}

@@ -43,8 +43,9 @@ def test_what_is_sent_plus_the_residual_is_what_was_owed_exactly():
     total_sent = torch.zeros(17, dtype=torch.float64)
     for _ in range(6):
         grads = [dyadic(rng, (3, 4)), dyadic(rng, (5,))]
-        before = torch.cat([state.residual.get(p, torch.zeros_like(g)).flatten()
-                            for p, g in zip(params, grads)])  # fmt: skip
+        before = torch.cat(
+            [state.residual.get(p, torch.zeros_like(g)).flatten() for p, g in zip(params, grads)]
+        )
         sent = state.step(params, grads)
         after = torch.cat([state.residual[p].flatten() for p in params])
         assert torch.equal(sent + after, before + torch.cat([g.flatten() for g in grads]))

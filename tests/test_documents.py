@@ -88,7 +88,7 @@ def test_tag_genome_parser(tmp_path, monkeypatch):
             f"{m},{t},{v}\n"
             for m, row in ((1, (0.1, 0.9, 0.2)), (5, (0.95, 0.0, 0.8)))
             for t, v in enumerate(row, 1)
-        ),  # fmt: skip
+        ),
     }
     path = tmp_path / "ml-20m.zip"
     path.write_bytes(_zip_with(files).getvalue())

@@ -20,8 +20,17 @@ def test_a_real_training_is_scraped_epoch_by_epoch():
     with metrics_endpoint.TrainingMetrics() as metrics:
         assert metrics.url.startswith("http://127.0.0.1:")
         for epoch in range(3):
-            h = fit(model, nn.SoftmaxCrossEntropy(), opt, x, y, epochs=1, batch_size=32,
-                    rng=epoch, progress=False)  # fmt: skip
+            h = fit(
+                model,
+                nn.SoftmaxCrossEntropy(),
+                opt,
+                x,
+                y,
+                epochs=1,
+                batch_size=32,
+                rng=epoch,
+                progress=False,
+            )
             history.steps += h.steps
             history.epochs.append({**h.epochs[-1], "epoch": epoch + 1})
             metrics.publish(history)

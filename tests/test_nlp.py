@@ -57,8 +57,17 @@ def test_sampler_follows_unigram_to_the_075_chi_square():
 def test_english_words_on_real_lines(data_dir):
     text = (data_dir / "text" / "tinyshakespeare.txt").read_text(encoding="utf-8")
     assert english_words(text[:60])[:10] == [
-        "first", "citizen", ":", "before", "we", "proceed", "any", "further", ",", "hear",
-    ]  # fmt: skip
+        "first",
+        "citizen",
+        ":",
+        "before",
+        "we",
+        "proceed",
+        "any",
+        "further",
+        ",",
+        "hear",
+    ]
     assert english_words("Don't panic, it's 3.14!") == ["don't", "panic", ",", "it's", "3.14", "!"]
     sents = english_sentences(text[:200])
     assert sents[0] == ["first", "citizen", ":"]
@@ -69,8 +78,18 @@ def test_japanese_words_on_the_novel(data_dir):
 
     text = load_text("wagahaiwa_nekodearu", data_dir)
     assert japanese_words("吾輩は猫である。名前はまだ無い。") == [
-        "吾輩", "は", "猫", "で", "ある", "。", "名前", "は", "まだ", "無い", "。",
-    ]  # fmt: skip
+        "吾輩",
+        "は",
+        "猫",
+        "で",
+        "ある",
+        "。",
+        "名前",
+        "は",
+        "まだ",
+        "無い",
+        "。",
+    ]
     sents = japanese_sentences(text[:300])
     assert ["吾輩", "は", "猫", "で", "ある", "。"] in sents
     assert all(w.strip() for s in sents for w in s)

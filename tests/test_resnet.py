@@ -18,8 +18,11 @@ def randn(*shape, seed=0):
 
 
 def dense_block(d, seed=1):
-    return nn.Residual(nn.Linear(d, d, rng=seed, dtype="float64"), nn.Tanh(),
-                       nn.Linear(d, d, rng=seed + 1, dtype="float64"))  # fmt: skip
+    return nn.Residual(
+        nn.Linear(d, d, rng=seed, dtype="float64"),
+        nn.Tanh(),
+        nn.Linear(d, d, rng=seed + 1, dtype="float64"),
+    )
 
 
 @pytest.mark.parametrize(("n", "d"), [(1, 1), (1, 5), (4, 3), (6, 7)])
@@ -42,10 +45,11 @@ def test_stacked_blocks_with_relu_between():
 def test_strided_projection_shortcut_against_torch(n, size):
     conv = dict(dtype="float64", weight_init="he")
     block = nn.Residual(
-        nn.Conv2d(2, 3, 3, stride=2, padding=1, rng=1, **conv), nn.ReLU(),
+        nn.Conv2d(2, 3, 3, stride=2, padding=1, rng=1, **conv),
+        nn.ReLU(),
         nn.Conv2d(3, 3, 3, padding=1, rng=2, **conv),
         shortcut=nn.Conv2d(2, 3, 1, stride=2, rng=3, **conv),
-    )  # fmt: skip
+    )
     x = randn(n, 2, size, size)
     assert max(check_layer(block, x).values()) < 1e-6
     assert list(block.named_params())[-2:] == ["shortcut.W", "shortcut.b"]
@@ -67,8 +71,13 @@ def test_batchnorm_inside_blocks_follows_train_and_eval():
     model = deep_mlp(8, residual=True, width=6, n_in=5, n_classes=3, rng=0, dtype="float64")
     model.eval()
     model.layers[0].input_grad = True  # (the first layer skips dx by default)
-    bns = [m for block in model.layers if isinstance(block, nn.Residual) for m in block.layers
-           if isinstance(m, nn.BatchNorm)]  # fmt: skip
+    bns = [
+        m
+        for block in model.layers
+        if isinstance(block, nn.Residual)
+        for m in block.layers
+        if isinstance(m, nn.BatchNorm)
+    ]
     assert len(bns) == 6 and not any(b.training for b in bns)
     assert max(check_layer(model, randn(4, 5)).values()) < 1e-6  # eval mode: deterministic
 
@@ -91,8 +100,11 @@ def test_plain_and_residual_mlps_share_their_layers(depth):
 @pytest.mark.parametrize(("n", "layers"), [(1, 8), (3, 20)])
 def test_cifar_resnet_depth_and_shapes(n, layers):
     model = cifar_resnet(n, rng=0)
-    weighted = [p for name, p in model.named_params().items()
-                if name.endswith("W") and "shortcut" not in name]  # fmt: skip
+    weighted = [
+        p
+        for name, p in model.named_params().items()
+        if name.endswith("W") and "shortcut" not in name
+    ]
     assert len(weighted) == layers == 6 * n + 2
     x = np.random.default_rng(0).random((2, 3, 32, 32)).astype(np.float32)
     scores = model.forward(x)
@@ -114,8 +126,11 @@ def test_concat_gradients_and_torch_with_a_pooling_branch():
     assert max(check_layer(block, x).values()) < 1e-6
 
     def torch_block(x, W1, b1, W2, b2, W3, b3):
-        branches = [F.conv2d(x, W1, b1), torch.tanh(F.conv2d(x, W2, b2, padding=1)),
-                    F.conv2d(F.max_pool2d(x, 3, 1, 1), W3, b3)]  # fmt: skip
+        branches = [
+            F.conv2d(x, W1, b1),
+            torch.tanh(F.conv2d(x, W2, b2, padding=1)),
+            F.conv2d(F.max_pool2d(x, 3, 1, 1), W3, b3),
+        ]
         return torch.cat(branches, dim=1)
 
     assert max(compare_with_torch(block, torch_block, x).values()) < 1e-10

@@ -53,6 +53,19 @@ def test_parts_follow_the_counted_order_and_the_timer_puts_the_weights_back():
     assert sae_step.time_step(st, repeats=2, min_time=1e-5) > 0
 
 
+def test_fastest_seconds_drops_short_samples_and_keeps_the_fastest(monkeypatch):
+    clock = {"t": 0.0}
+    monkeypatch.setattr(sae_step.time, "perf_counter", lambda: clock["t"])
+    durations = iter([1.0, 1e-4] + [2e-3] * 2 + [1e-3] * 2 + [3e-3] * 2)
+
+    def f():
+        clock["t"] += next(durations)
+
+    # a warm-up call; a 1-call sample too short to count (1e-4 s); then samples of 2 calls
+    # lasting 4e-3, 2e-3 and 6e-3 s: the fastest is 1e-3 s a call
+    assert sae_step.fastest_seconds(f, None, repeats=3, min_time=1e-3) == pytest.approx(1e-3)
+
+
 def test_unavailable_backends_say_why():
     assert "unknown backend" in sae_step.unavailable("tpu")
     assert sae_step.unavailable("numpy") is None

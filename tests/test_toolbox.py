@@ -29,10 +29,12 @@ def test_preprocessing_round_trips_through_json(tmp_path, per_feature):
 
 @pytest.mark.parametrize(
     ("bad", "words"),
-    [(np.zeros((3, 16), np.float32), "shape (1, 4, 4)"),
-     (np.zeros((3, 1, 4, 4), np.int64), "float numbers"),
-     (np.full((3, 1, 4, 4), 255.0, np.float32), "lie in [0.0, 1.0]")],
-)  # fmt: skip
+    [
+        (np.zeros((3, 16), np.float32), "shape (1, 4, 4)"),
+        (np.zeros((3, 1, 4, 4), np.int64), "float numbers"),
+        (np.full((3, 1, 4, 4), 255.0, np.float32), "lie in [0.0, 1.0]"),
+    ],
+)
 def test_the_schema_names_the_field_and_the_fix(bad, words):
     prep = preprocess.Standardize(SCHEMA).fit(images(10))
     with pytest.raises(ValueError, match="pixels") as err:
@@ -65,8 +67,17 @@ def run(epochs, *, model_seed=0, resume_from=None, stop_after=None, tmp_path=Non
     )
     losses = []
     for epoch in range(done, epochs):
-        h = fit(model, nn.SoftmaxCrossEntropy(), optimizer, x, y, epochs=1, batch_size=8, rng=rng,
-                progress=False)  # fmt: skip
+        h = fit(
+            model,
+            nn.SoftmaxCrossEntropy(),
+            optimizer,
+            x,
+            y,
+            epochs=1,
+            batch_size=8,
+            rng=rng,
+            progress=False,
+        )
         losses += h.steps
         if stop_after is not None and epoch + 1 == stop_after:
             checkpoint.save(tmp_path / "ckpt", model, optimizer, rng, epoch=epoch + 1)
@@ -118,9 +129,13 @@ def test_history_round_trips_through_tensorboard_event_files(tmp_path):
     from course_lib import monitor
     from course_lib.train import History
 
-    h = History(epochs=[{"epoch": 1, "loss": 0.5, "val": 0.25, "note": "x"},
-                        {"epoch": 2, "loss": 0.375, "val": 0.125}],
-                steps=[0.9, 0.7, 0.6, 0.4])  # fmt: skip
+    h = History(
+        epochs=[
+            {"epoch": 1, "loss": 0.5, "val": 0.25, "note": "x"},
+            {"epoch": 2, "loss": 0.375, "val": 0.125},
+        ],
+        steps=[0.9, 0.7, 0.6, 0.4],
+    )
     curves = monitor.read_scalars(monitor.write_history(tmp_path / "run", h))
     assert sorted(curves) == ["epoch/loss", "epoch/val", "train/loss"]
     assert [s for s, _ in curves["train/loss"]] == [1, 2, 3, 4]

@@ -81,8 +81,17 @@ def test_the_progress_bar_goes_to_stdout_not_stderr(capfd):
 
     model = nn.Sequential(nn.Linear(3, 2, rng=0))
     x, y = np.random.default_rng(0).random((8, 3)).astype("float32"), np.arange(8) % 2
-    fit(model, nn.SoftmaxCrossEntropy(), optim.SGD(model.params, model.grads, lr=0.1), x, y,
-        epochs=2, batch_size=4, desc="bar", progress=True)  # fmt: skip
+    fit(
+        model,
+        nn.SoftmaxCrossEntropy(),
+        optim.SGD(model.params, model.grads, lr=0.1),
+        x,
+        y,
+        epochs=2,
+        batch_size=4,
+        desc="bar",
+        progress=True,
+    )
     out, err = capfd.readouterr()
     assert "bar" in out and "4/4" in out
     assert err == ""

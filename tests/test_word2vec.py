@@ -123,8 +123,18 @@ def _clusters(seed=0, n_sent=600):
 def test_two_planted_clusters_are_recovered(sg, workers):
     sentences = _clusters()
     vocab = Vocab.build(sentences)
-    m = Word2Vec(vocab, 16, sg=sg, window=3, negative=3, sample=0, alpha=0.05, seed=0, batch=64,
-                 workers=workers)  # fmt: skip
+    m = Word2Vec(
+        vocab,
+        16,
+        sg=sg,
+        window=3,
+        negative=3,
+        sample=0,
+        alpha=0.05,
+        seed=0,
+        batch=64,
+        workers=workers,
+    )
     hist = m.train(sentences, epochs=5, chunk=500)  # several chunks, so two threads share them
     assert hist["loss"][-1] < hist["loss"][0]
     wv = m.wv

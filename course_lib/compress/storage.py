@@ -131,10 +131,17 @@ def save(path, model, shared: dict, index_bits: int = 5) -> dict:
     body = MAGIC + bytes([VERSION]) + struct.pack("<I", len(header)) + header + b"".join(blobs)
     path = write_bytes(path, body + struct.pack("<I", zlib.crc32(body)))
     dense = sum(4 * int(np.prod(e["shape"])) for e in entries_)
-    fixed = sum(e.get("fixed_bytes", 0) + sum(e["blobs"].get(p, 0) for p in ("centroids", "values"))
-                for e in entries_)  # fmt: skip
-    return {"path": str(path), "bytes": len(body) + 4, "dense_bytes": dense,
-            "fixed_bytes": fixed, "params": entries_}  # fmt: skip
+    fixed = sum(
+        e.get("fixed_bytes", 0) + sum(e["blobs"].get(p, 0) for p in ("centroids", "values"))
+        for e in entries_
+    )
+    return {
+        "path": str(path),
+        "bytes": len(body) + 4,
+        "dense_bytes": dense,
+        "fixed_bytes": fixed,
+        "params": entries_,
+    }
 
 
 def _is_count(value, low: int = 0, high: float = math.inf) -> bool:

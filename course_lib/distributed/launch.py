@@ -140,9 +140,14 @@ def run(
     with tempfile.TemporaryDirectory(prefix="course_launch_") as tmp:
         out, error_file = Path(tmp) / "result.json", Path(tmp) / "error.json"
         cmd = command(
-            mode, workers, **topology, rdzv_timeout_s=rdzv_timeout_s, module=module, out=out,
+            mode,
+            workers,
+            **topology,
+            rdzv_timeout_s=rdzv_timeout_s,
+            module=module,
+            out=out,
             **options,
-        )  # fmt: skip
+        )
         # TMPDIR: torchrun's torchelastic_* folder goes in ours, removed with it
         env = dict(os.environ, TMPDIR=tmp, TORCHELASTIC_ERROR_FILE=str(error_file))
         env.setdefault("OMP_NUM_THREADS", "1")

@@ -54,11 +54,13 @@ class StromState:
 
     def step(self, params, grads) -> torch.Tensor:
         """Add the gradients to the residuals, take out what reaches tau, and return it (flat)."""
-        r = torch.cat([
-            (self.residual[p] if p in self.residual else torch.zeros_like(g)).flatten()
-            + g.flatten()
-            for p, g in zip(params, grads)
-        ])  # fmt: skip
+        r = torch.cat(
+            [
+                (self.residual[p] if p in self.residual else torch.zeros_like(g)).flatten()
+                + g.flatten()
+                for p, g in zip(params, grads)
+            ]
+        )
         sent = quantise(r, self.tau)
         left, start = r - sent, 0
         for p, g in zip(params, grads):

@@ -172,10 +172,15 @@ def train(args) -> tuple[dict, torch.nn.Module]:
         sent += average_parameters(model)  # end on one model
         log["accuracy"][-1], log["bytes"][-1] = evaluate(model, x_test, y_test), sent
     result = {
-        "mode": args.mode, "world": world, "settings": vars(args), "parameters": n_params,
-        "seconds": time.perf_counter() - t0, "dense_bytes_per_step": 4 * n_params, **log,
+        "mode": args.mode,
+        "world": world,
+        "settings": vars(args),
+        "parameters": n_params,
+        "seconds": time.perf_counter() - t0,
+        "dense_bytes_per_step": 4 * n_params,
+        **log,
         "checksum": float(sum(p.detach().double().sum() for p in model.parameters())),
-    }  # fmt: skip
+    }
     if state is not None:
         result["fraction_sent"] = state.elements_sent / max(state.elements_total, 1)
     result["step_seconds"] = result["seconds"] / args.steps

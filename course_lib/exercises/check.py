@@ -62,8 +62,10 @@ def _solutions(ex: Exercise):
 
 
 def _describe(args, names) -> str:
-    parts = [f"{n}{tuple(a.shape)}" if isinstance(a, np.ndarray) else f"{n}={a!r}"
-             for n, a in zip(names, args)]  # fmt: skip
+    parts = [
+        f"{n}{tuple(a.shape)}" if isinstance(a, np.ndarray) else f"{n}={a!r}"
+        for n, a in zip(names, args)
+    ]
     return ", ".join(parts)
 
 
@@ -86,9 +88,11 @@ def _compare(ex: Exercise, got, expected, args, names) -> str | None:
         err = rel_error(g, e) if e.size else 0.0
         if err > ex.rtol:
             where = np.unravel_index(np.argmax(np.abs(g - e)), e.shape) if e.ndim else ()
-            return (f"{which} has wrong values: relative error {err:.1e} (allowed {ex.rtol:g}); "
-                    f"worst at index {tuple(int(i) for i in where)}: yours {g[where]:.6g}, "
-                    f"expected {e[where]:.6g}" + _gradient_note(ex, g, args))  # fmt: skip
+            return (
+                f"{which} has wrong values: relative error {err:.1e} (allowed {ex.rtol:g}); "
+                f"worst at index {tuple(int(i) for i in where)}: yours {g[where]:.6g}, "
+                f"expected {e[where]:.6g}" + _gradient_note(ex, g, args)
+            )
     return None
 
 
@@ -110,11 +114,16 @@ def _run_case(ex, fn, reference, args, names) -> str | None:
         return "not written yet (the function raises NotImplementedError)"
     except Exception as err:  # the learner's bug, reported rather than raised
         return f"raised {type(err).__name__}: {err}"
-    changed = [n for n, a, b in zip(names, args, given)
-               if isinstance(a, np.ndarray) and not np.array_equal(a, b)]  # fmt: skip
+    changed = [
+        n
+        for n, a, b in zip(names, args, given)
+        if isinstance(a, np.ndarray) and not np.array_equal(a, b)
+    ]
     if changed:
-        return (f"changed its input {', '.join(changed)} in place: work on a copy "
-                "(x.copy(), or out-of-place arithmetic such as x = x + 1)")  # fmt: skip
+        return (
+            f"changed its input {', '.join(changed)} in place: work on a copy "
+            "(x.copy(), or out-of-place arithmetic such as x = x + 1)"
+        )
     return _compare(ex, got, expected, args, names)
 
 
@@ -141,8 +150,10 @@ def check(exercise_id: str, fn, *, seed: int = 0, quiet: bool = False) -> Result
         if problem:
             shown = ex.hint and ("wrong values" in problem or "shape" in problem)
             hint = f"\n  hint: {ex.hint}" if shown else ""
-            message = (f"✗ {ex.id}: {problem}\n  on case {i} of {len(cases)}: "
-                       f"{_describe(args, names)}{hint}")  # fmt: skip
+            message = (
+                f"✗ {ex.id}: {problem}\n  on case {i} of {len(cases)}: "
+                f"{_describe(args, names)}{hint}"
+            )
             return _show(Result(ex.id, False, message), quiet)
     message = f"✓ {ex.id}: right on all {len(cases)} cases ({ex.title})"
     return _show(Result(ex.id, True, message), quiet)

@@ -296,8 +296,14 @@ def pretrain_stack(
             hidden = "linear" if (top and linear_top) else "binary"
             lr = None if lrs is None else lrs[i]
             r = RBM(n_vis, n_hid, hidden=hidden, lr=lr, seed=seed + 1000 * i, xp=xp, dtype=dtype)
-            r.fit(x, epochs=epochs, batch_size=batch_size, monitor=mon, verbose=verbose,
-                  progress=progress)  # fmt: skip
+            r.fit(
+                x,
+                epochs=epochs,
+                batch_size=batch_size,
+                monitor=mon,
+                verbose=verbose,
+                progress=progress,
+            )
         rbms.append(r)
         if not top:
             x = r.transform(x)

@@ -31,8 +31,18 @@ def _block(layers: list, residual: bool, shortcut=None) -> list:
     return [*layers, nn.ReLU()]
 
 
-def deep_mlp(depth: int, *, residual: bool, width=64, n_in=784, n_classes=10, batchnorm=True,
-             rng=None, dtype="float32", xp=np) -> Classifier:  # fmt: skip
+def deep_mlp(
+    depth: int,
+    *,
+    residual: bool,
+    width=64,
+    n_in=784,
+    n_classes=10,
+    batchnorm=True,
+    rng=None,
+    dtype="float32",
+    xp=np,
+) -> Classifier:
     """``depth`` Linear layers (even, at least 4): in -> width, (depth - 2) / 2 blocks of two
     width -> width layers, width -> classes."""
     if depth < 4 or depth % 2:
@@ -45,14 +55,20 @@ def deep_mlp(depth: int, *, residual: bool, width=64, n_in=784, n_classes=10, ba
 
     layers = [nn.Linear(n_in, width, input_grad=False, **kw), *norm(), nn.ReLU()]
     for _ in range((depth - 2) // 2):
-        pair = [nn.Linear(width, width, **kw), *norm(), nn.ReLU(),
-                nn.Linear(width, width, **kw), *norm()]  # fmt: skip
+        pair = [
+            nn.Linear(width, width, **kw),
+            *norm(),
+            nn.ReLU(),
+            nn.Linear(width, width, **kw),
+            *norm(),
+        ]
         layers += _block(pair, residual)
     return Classifier(*layers, nn.Linear(width, n_classes, **kw))
 
 
-def cifar_resnet(n: int, *, residual: bool = True, in_channels=3, n_classes=10, rng=None,
-                 dtype="float32", xp=np) -> Classifier:  # fmt: skip
+def cifar_resnet(
+    n: int, *, residual: bool = True, in_channels=3, n_classes=10, rng=None, dtype="float32", xp=np
+) -> Classifier:
     """The 6n + 2 layer network of He et al., section 4.2 (n = 3: ResNet-20; 9: 56; 18: 110),
     for 32x32 images; ``residual=False`` is the plain network of the same layers."""
     rng = np.random.default_rng(rng)
@@ -77,8 +93,9 @@ def cifar_resnet(n: int, *, residual: bool = True, in_channels=3, n_classes=10, 
     return Classifier(*layers, nn.AvgPool2d(8), nn.Flatten(), nn.Linear(64, n_classes, **kw))
 
 
-def inception(c_in, c1, c3_reduce, c3, c5_reduce, c5, pool_proj, *, rng=None, dtype="float32",
-              xp=np) -> nn.Concat:  # fmt: skip
+def inception(
+    c_in, c1, c3_reduce, c3, c5_reduce, c5, pool_proj, *, rng=None, dtype="float32", xp=np
+) -> nn.Concat:
     """GoogLeNet's Inception block: 1x1 | 1x1 -> 3x3 | 1x1 -> 5x5 | 3x3 max-pool -> 1x1, each
     convolution followed by a ReLU, the four outputs stacked (c1 + c3 + c5 + pool_proj channels).
     Block "3a" of the paper is inception(192, 64, 96, 128, 16, 32, 32)."""

@@ -241,8 +241,9 @@ class Word2Vec:
 
         seeds = rng.integers(0, 2**63, len(starts))
         with ThreadPoolExecutor(self.workers) as pool:
-            return list(pool.map(lambda a: run(a[0], np.random.default_rng(a[1])),
-                                 zip(starts, seeds)))  # fmt: skip
+            return list(
+                pool.map(lambda a: run(a[0], np.random.default_rng(a[1])), zip(starts, seeds))
+            )
 
     def _epoch_loss(self, loss_sum, n_pairs, epoch):
         """Mean loss per pair and per scored word; NaN, with a warning, for an epoch of no pairs."""

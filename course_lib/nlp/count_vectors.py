@@ -49,8 +49,9 @@ def distance_weights(window: int, weighting: str = "word2vec") -> np.ndarray:
 def _check_ids(ids, n_words, sentence):
     ids = np.asarray(ids)
     if ids.ndim != 1 or (ids.size and ids.dtype.kind not in "iu"):
-        raise ValueError(f"ids must be a 1-D array of integer word ids, got shape {ids.shape}, "
-                         f"dtype {ids.dtype}")  # fmt: skip
+        raise ValueError(
+            f"ids must be a 1-D array of integer word ids, got shape {ids.shape}, dtype {ids.dtype}"
+        )
     if ids.size and (ids.min() < 0 or ids.max() >= n_words):
         raise ValueError(f"word ids must lie in [0, {n_words}), got {ids.min()}..{ids.max()}")
     sentence = np.zeros(len(ids), np.int64) if sentence is None else np.asarray(sentence)

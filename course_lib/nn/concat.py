@@ -68,5 +68,6 @@ class Concat(Layer):
         }
 
     def named_buffers(self):
-        return {f"{i}.{k}": a for i, b in enumerate(self.branches)
-                for k, a in b.named_buffers().items()}  # fmt: skip
+        return {
+            f"{i}.{k}": a for i, b in enumerate(self.branches) for k, a in b.named_buffers().items()
+        }

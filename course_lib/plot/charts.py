@@ -192,8 +192,15 @@ def code_map(codes, labels, *, ax=None, title: str | None = None, size: float = 
     colours = plt_colours(len(names))
     for name, colour in zip(names, colours):
         pick = labels == name
-        ax.scatter(codes[pick, 0], codes[pick, 1], s=size, color=colour, label=str(name),
-                   alpha=0.8, linewidths=0)  # fmt: skip
+        ax.scatter(
+            codes[pick, 0],
+            codes[pick, 1],
+            s=size,
+            color=colour,
+            label=str(name),
+            alpha=0.8,
+            linewidths=0,
+        )
     ax.set_xticks([])
     ax.set_yticks([])
     if legend:

@@ -44,17 +44,35 @@ def timeline(data, *, ax=None, title="Neural networks: three booms, two winters"
     levels = label_levels(_label_spans(data.milestones, years_per_char=span / 150))
     for winter in data.winters:
         ax.axvspan(winter.start, winter.end, color="tab:blue", alpha=0.12)
-        ax.text((winter.start + winter.end) / 2, min(LEVELS) * 1.0 - 0.6, winter.label,
-                ha="center", color="tab:blue", fontsize=9)  # fmt: skip
+        ax.text(
+            (winter.start + winter.end) / 2,
+            min(LEVELS) * 1.0 - 0.6,
+            winter.label,
+            ha="center",
+            color="tab:blue",
+            fontsize=9,
+        )
     ax.axhline(0, color="black", lw=1)
     for m, level in zip(data.milestones, levels):
         ax.plot([m.year, m.year], [0, level], color="gray", lw=0.7)
         ax.plot(m.year, 0, "o", color="black", ms=3.5)
-        ax.text(m.year, level, f"{m.year}\n{m.name}", ha="center", fontsize=7.5,
-                va="bottom" if level > 0 else "top", linespacing=1.0)  # fmt: skip
+        ax.text(
+            m.year,
+            level,
+            f"{m.year}\n{m.name}",
+            ha="center",
+            fontsize=7.5,
+            va="bottom" if level > 0 else "top",
+            linespacing=1.0,
+        )
     used = max(abs(level) for level in levels) + 1
-    ax.set(xlim=(first - 6, last + 6), ylim=(-max(used, 5.5) - 0.5, used + 0.3), yticks=[],
-           xlabel="year", title=title)  # fmt: skip
+    ax.set(
+        xlim=(first - 6, last + 6),
+        ylim=(-max(used, 5.5) - 0.5, used + 0.3),
+        yticks=[],
+        xlabel="year",
+        title=title,
+    )
     for spine in ("left", "right", "top"):
         ax.spines[spine].set_visible(False)
     return fig, ax
