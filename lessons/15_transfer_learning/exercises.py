@@ -1,4 +1,4 @@
-"""Lesson 15's exercises (15.first_per_class, 15.nearest_mean):
+"""Lesson 15's exercises (15.first_per_class, 15.nearest_mean, 15.layer_rates):
 the reference answers, the inputs each answer is checked on, and a typical mistake the check
 must catch. A learner calls ``check("NN.name", fn)`` from :mod:`course_lib.exercises`."""
 
@@ -21,6 +21,10 @@ def nearest_mean(f, labels, g):
     return classes[((g[:, None] - means[None]) ** 2).sum(axis=-1).argmin(axis=1)]
 
 
+def layer_rates(lr, decay, n_layers):
+    return lr * decay ** np.arange(n_layers - 1, -1, -1, dtype=np.float64)
+
+
 # The inputs each answer is checked on: small and awkward ones first.
 
 
@@ -34,6 +38,10 @@ def _nearest_mean_cases(rng):
         labels = np.concatenate([np.arange(k), rng.integers(0, k, n - k)])
         out.append((normal(rng, n, d) + labels[:, None], labels, normal(rng, m, d)))
     return out
+
+
+def _layer_rates_cases(rng):
+    return [(0.01, 0.5, 1), (0.1, 0.3, 5), (1.0, 1.0, 3), (0.05, 0.0, 4), (rng.random(), 0.7, 6)]
 
 
 EXERCISES = [
@@ -61,5 +69,14 @@ EXERCISES = [
         mistake=(
             lambda f, labels, g: labels[((g[:, None] - f[None]) ** 2).sum(axis=-1).argmin(axis=1)]
         ),
+    ),
+    Exercise(
+        "15.layer_rates",
+        "Per-layer learning rates for fine-tuning: lr * decay**k, k counted from the head",
+        _layer_rates_cases,
+        hint="layer i of n (bottom first) is n - 1 - i layers below the head: "
+        "lr * decay ** np.arange(n - 1, -1, -1), as floats",
+        # a typical mistake: counts from the bottom, so the general first layer learns fastest
+        mistake=lambda lr, decay, n: lr * decay ** np.arange(n, dtype=np.float64),
     ),
 ]
