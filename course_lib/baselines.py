@@ -5,6 +5,8 @@
   that has learned nothing but the average reaches;
 * :func:`nearest_class_mean_error` -- a classifier that answers the class whose mean training
   image is nearest: what any trained digit classifier must beat;
+* :func:`bernoulli_pixels_nats` -- each pixel an independent Bernoulli with its training mean: the
+  negative log-likelihood a generative model with no code at all reaches (lesson 19's VAE);
 * :func:`char_unigram_nats` and :func:`word_unigram_perplexity` -- a language model that knows
   only how often each character (word) occurs in the training text: what a recurrent model that
   has learned nothing about context scores (lesson 09).
@@ -49,6 +51,18 @@ def nearest_class_mean_error(x_train, y_train, x_test, y_test) -> float:
     # ||x - mu||^2 = ||x||^2 - 2 x.mu + ||mu||^2; the first term is the same for every class
     distance = (means**2).sum(axis=1) - 2 * xt @ means.T
     return float(100 * np.mean(classes[distance.argmin(axis=1)] != asnumpy(y_test)))
+
+
+def bernoulli_pixels_nats(x_train, x_test, eps: float = 1e-3) -> float:
+    """Nats per test image of independent Bernoulli pixels with the training means ``p``:
+    ``-sum_j [x_j log p_j + (1 - x_j) log(1 - p_j)]`` averaged over test images, ``p`` clipped to
+    ``[eps, 1 - eps]`` so that a pixel never inked in training costs a finite amount. Pixels in
+    [0, 1]: binary ones give a log-likelihood, grey levels the cross-entropy a Bernoulli decoder
+    is trained on. Computed in the images' dtype."""
+    x_train, xt = asnumpy(x_train), asnumpy(x_test)
+    p = np.clip(x_train.reshape(len(x_train), -1).mean(axis=0), eps, 1 - eps)
+    xt = xt.reshape(len(xt), -1)
+    return float(-(xt * np.log(p) + (1 - xt) * np.log(1 - p)).sum(axis=1).mean())
 
 
 def char_unigram_nats(text: str, train_fraction: float = 0.9, eval_chars=None) -> float:

@@ -8,10 +8,12 @@ computed here from the data (a baseline needs no training), and the claim is ski
 reason, when neither is possible.
 """
 
+import functools
 import json
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from course_lib import baselines
@@ -36,11 +38,36 @@ def _mean_image(data_dir):
     return baselines.mean_image_squared_error(mnist.x_train, mnist.x_test)
 
 
-def _nearest_class_mean(data_dir):
+@functools.cache
+def _mnist(data_dir, validation_size=0):
     from course_lib.data import load_mnist
 
-    m = load_mnist(data_dir=data_dir)
-    return baselines.nearest_class_mean_error(m.x_train, m.y_train, m.x_test, m.y_test)
+    return load_mnist(data_dir=data_dir, validation_size=validation_size, seed=0)
+
+
+def _nearest_class_mean(data_dir, n_train=None, validation_size=0):
+    """On the first ``n_train`` training images (all: None) and all 10,000 test images."""
+    m = _mnist(data_dir, validation_size)
+    x, y = m.x_train[:n_train], m.y_train[:n_train]
+    return baselines.nearest_class_mean_error(x, y, m.x_test, m.y_test)
+
+
+def _lesson03_search_floor(data_dir):
+    """Lesson 03's model search, full profile, seed 0: n_sel = 2,000 training images picked from
+    a permutation of all 60,000 (n_val = 2,000 more held out for validation)."""
+    from course_lib import model_selection
+
+    m = _mnist(data_dir)
+    pick = np.random.default_rng(0).permutation(len(m.x_train))
+    fit_idx, _ = model_selection.holdout(2000 + 2000, 2000, rng=0)
+    x, y = m.x_train[pick][fit_idx], m.y_train[pick][fit_idx]
+    return baselines.nearest_class_mean_error(x, y, m.x_test, m.y_test)
+
+
+def _vae_pixels(data_dir):
+    """Lesson 19's VAE, full profile: all 60,000 training images, the first 2,000 test images."""
+    m = _mnist(data_dir)
+    return baselines.bernoulli_pixels_nats(m.x_train, m.x_test[:2000])
 
 
 def _chars_unigram(name):
@@ -60,6 +87,16 @@ COMPUTED = {
     "lesson09.neko_unigram_nats": _chars_unigram("wagahaiwa_nekodearu"),
     "lesson04.mean_image_test_sqerr": _mean_image,
     "lesson04.nearest_class_mean_test_error": _nearest_class_mean,
+    "lesson02.nearest_class_mean_test_error": _nearest_class_mean,
+    # every training image, the first n_eval = 10,000 (all) test images, as accuracy
+    "lesson03.nearest_class_mean_accuracy": lambda d: 1 - _nearest_class_mean(d) / 100,
+    "lesson03.nearest_class_mean_test_error": _lesson03_search_floor,
+    "lesson06.nearest_class_mean_test_error": _nearest_class_mean,
+    # the first 55,000 of the training images left after holding out 5,000 (seed 0)
+    "lesson12.nearest_class_mean_test_error": lambda d: _nearest_class_mean(d, 55_000, 5000),
+    "lesson12.lenet5_nearest_class_mean_test_error": lambda d: _nearest_class_mean(d, 55_000, 5000),
+    "lesson19.nearest_class_mean_test_error": _nearest_class_mean,
+    "lesson19.independent_pixels_nats": _vae_pixels,
 }
 
 REGISTRY = load_claims()
