@@ -51,6 +51,19 @@ def gpu_available() -> bool:
         return False
 
 
+def gpu_missing(backend: str) -> str | None:
+    """Why the GPU backend ``backend`` ("cupy", "torch-cuda...") cannot run here; ``None`` when
+    it can, or when ``backend`` is not a GPU one."""
+    if backend == "cupy" and not gpu_available():
+        return "CuPy with an NVIDIA GPU not found"
+    if backend.startswith("torch-cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            return f"torch {torch.__version__} sees no CUDA GPU"
+    return None
+
+
 def get_array_module(*arrays):
     """Return ``cupy`` if any argument is a CuPy array, else ``numpy``."""
     cp = cupy_module()

@@ -23,7 +23,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from course_lib import intensity
-from course_lib.backend import gpu_available, synchronize
+from course_lib.backend import gpu_missing, synchronize
 
 BACKENDS = ("numpy", "torch-cpu", "cupy", "torch-cuda")
 
@@ -32,14 +32,7 @@ def unavailable(backend: str) -> str | None:
     """Why ``backend`` cannot run here, or None when it can."""
     if backend not in BACKENDS:
         return f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})"
-    if backend == "cupy" and not gpu_available():
-        return "CuPy with an NVIDIA GPU not found"
-    if backend == "torch-cuda":
-        import torch
-
-        if not torch.cuda.is_available():
-            return f"torch {torch.__version__} sees no CUDA GPU"
-    return None
+    return gpu_missing(backend)
 
 
 def _ops(backend: str) -> SimpleNamespace:

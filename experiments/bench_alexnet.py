@@ -38,7 +38,7 @@ import time
 
 import numpy as np
 
-from course_lib.backend import describe_machine, gpu_available, synchronize
+from course_lib.backend import describe_machine, gpu_missing, synchronize
 from course_lib.models.alexnet import layer_costs
 from course_lib.repro import write_json
 from experiments.benchkit import attempt, blas_threads, choices, limit_threads
@@ -70,14 +70,7 @@ def unavailable_reason(backend: str) -> str | None:
         return f"unknown backend (choose from {', '.join(BACKENDS)})"
     if variants and (not backend.startswith("torch") or set(variants) - set(VARIANTS)):
         return f"variants {'+'.join(variants)}: torch backends only, from {', '.join(VARIANTS)}"
-    if backend == "cupy" and not gpu_available():
-        return "CuPy with an NVIDIA GPU not found"
-    if backend == "torch-cuda":
-        import torch
-
-        if not torch.cuda.is_available():
-            return f"torch {torch.__version__} sees no CUDA GPU"
-    return None
+    return gpu_missing(backend)
 
 
 def build_net(name: str, *, in_size=227, width=1.0, dtype="float32", seed=0, xp=np):

@@ -30,7 +30,7 @@ import time
 
 import numpy as np
 
-from course_lib.backend import describe_machine, gpu_available
+from course_lib.backend import describe_machine, gpu_missing
 from course_lib.repro import write_json
 from experiments.bench_sae_options import (  # noqa: F401 (GPU_BACKENDS: for the lessons)
     ALL_BACKENDS,
@@ -45,14 +45,7 @@ def unavailable_reason(backend: str) -> str | None:
     """Why ``backend`` cannot run here, or ``None`` when it can."""
     if backend not in ALL_BACKENDS:
         return f"unknown backend (choose from {', '.join(ALL_BACKENDS)})"
-    if backend == "cupy" and not gpu_available():
-        return "CuPy with an NVIDIA GPU not found"
-    if backend.startswith("torch-cuda"):
-        import torch
-
-        if not torch.cuda.is_available():
-            return f"torch {torch.__version__} sees no CUDA GPU"
-    return None
+    return gpu_missing(backend)
 
 
 def _load_images(n: int, data_dir=None) -> np.ndarray:
