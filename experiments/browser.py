@@ -56,8 +56,11 @@ SERVER_PROBLEM = re.compile(r"\[(E|C) |\[W (?!.*is not trusted)|Traceback|withou
 # (tornado's and voila's trackers; a learner who closes a tab meets it too).  The browser test
 # shuts each kernel down before it closes the page, which makes it rare; when it still happens it
 # is recorded under ``server_notes``, not counted as a failure.
-CLOSED_WEBSOCKET_RACE = ("Task exception was never retrieved", "WebSocketProtocol13.write_message",
-                         "tornado.websocket.WebSocketClosedError")  # fmt: skip
+CLOSED_WEBSOCKET_RACE = (
+    "Task exception was never retrieved",
+    "WebSocketProtocol13.write_message",
+    "tornado.websocket.WebSocketClosedError",
+)
 
 LAB_SETTINGS = {  # JupyterLab user settings: nothing is ever written back to the notebooks
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
@@ -125,18 +128,22 @@ class Lab:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self):
-        env = dict(os.environ, **self.extra_env, JUPYTERLAB_SETTINGS_DIR=str(self.settings),
-                   JUPYTER_CONFIG_DIR=str(self.scratch / "config"),
-                   JUPYTER_RUNTIME_DIR=str(self.scratch / "runtime"))  # fmt: skip
+        dirs = {
+            "JUPYTERLAB_SETTINGS_DIR": str(self.settings),
+            "JUPYTER_CONFIG_DIR": str(self.scratch / "config"),
+            "JUPYTER_RUNTIME_DIR": str(self.scratch / "runtime"),
+        }
+        env = dict(os.environ, **self.extra_env, **dirs)
         env.pop("MPLBACKEND", None)  # the inline backend, as in a learner's JupyterLab
-        argv = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={self.port}",
-                "--ip=127.0.0.1", f"--IdentityProvider.token={self.token}",
-                f"--ServerApp.root_dir={self.root}", *LAB_ARGS]  # fmt: skip
+        lab = ["jupyterlab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1"]
+        access = [f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}"]
+        argv = [sys.executable, "-m", *lab, *access, *LAB_ARGS]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             argv.append("--allow-root")  # CI containers run as root
         self._log_file = open(self.log, "w")  # noqa: SIM115 - closed in __exit__
-        self.proc = subprocess.Popen(argv, stdout=self._log_file, stderr=subprocess.STDOUT,
-                                     env=env, cwd=self.root)  # fmt: skip
+        self.proc = subprocess.Popen(
+            argv, stdout=self._log_file, stderr=subprocess.STDOUT, env=env, cwd=self.root
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -172,8 +179,8 @@ class Lab:
     def _call(self, method: str, path: str) -> bytes:
         import urllib.request
 
-        req = urllib.request.Request(f"{self.url}{path}", method=method,
-                                     headers={"Authorization": f"token {self.token}"})  # fmt: skip
+        headers = {"Authorization": f"token {self.token}"}
+        req = urllib.request.Request(f"{self.url}{path}", method=method, headers=headers)
         with urllib.request.urlopen(req, timeout=30) as response:
             return response.read()
 
@@ -246,11 +253,11 @@ def silences(events: list) -> list[dict]:
     rows, previous_end = [], None
     for cell in sorted(ended, key=ended.get):
         start = max(queued.get(cell, ended[cell]), previous_end or -1e18)
-        marks = [start, *sorted(t for t in changes.get(cell, []) if start < t < ended[cell]),
-                 ended[cell]]  # fmt: skip
+        shown = sorted(t for t in changes.get(cell, []) if start < t < ended[cell])
+        marks = [start, *shown, ended[cell]]
         gap = max(b - a for a, b in zip(marks, marks[1:]))
-        rows.append(dict(cell=cell + 1, seconds=round(ended[cell] - start, 1),
-                         silent_s=round(gap, 1)))  # fmt: skip
+        seconds = round(ended[cell] - start, 1)
+        rows.append(dict(cell=cell + 1, seconds=seconds, silent_s=round(gap, 1)))
         previous_end = ended[cell]
     return rows
 
@@ -275,8 +282,9 @@ def start_all_cells(page, tries: int = 3) -> None:
                 return
 
 
-def run_lesson(browser, lab: Lab, nb: Path, out: Path, timeout_s: float,
-               max_silent_s: float) -> dict:  # fmt: skip
+def run_lesson(
+    browser, lab: Lab, nb: Path, out: Path, timeout_s: float, max_silent_s: float
+) -> dict:
     """Open ``nb`` in JupyterLab, run all cells, wait, and return what the learner saw."""
     page = browser.new_page(viewport={"width": 1440, "height": 900})  # a laptop screen
     t0, n_log = time.monotonic(), len(lab.log_lines())
@@ -296,14 +304,20 @@ def run_lesson(browser, lab: Lab, nb: Path, out: Path, timeout_s: float,
     problems = [f"stderr/error output: {e!r}" for e in state.get("errors", [])]
     if state.get("timed_out"):
         problems.append(f"did not finish within {timeout_s:.0f} s")
-    problems += [f"figure {k} did not load" for k, im in enumerate(state["images"]) if not im["ok"]]
-    problems += [f"figure {k} is {im['w']} px wide, shown at {im['shown']:.0f} px (make it "
-                 "narrower)" for k, im in enumerate(state["images"])
-                 if im["ok"] and im["shown"] < 0.75 * im["w"]]  # fmt: skip
+    images = list(enumerate(state["images"]))
+    problems += [f"figure {k} did not load" for k, im in images if not im["ok"]]
+    shrunk = [(k, im) for k, im in images if im["ok"] and im["shown"] < 0.75 * im["w"]]
+    problems += [
+        f"figure {k} is {im['w']} px wide, shown at {im['shown']:.0f} px (make it narrower)"
+        for k, im in shrunk
+    ]
     timing = silences(page.evaluate("() => window.__cellEvents"))
-    problems += [f"cell {r['cell']} ran {r['seconds']:.0f} s and showed nothing for "
-                 f"{r['silent_s']:.0f} s (give it a progress bar)" for r in timing
-                 if r["silent_s"] > max_silent_s]  # fmt: skip
+    silent = [r for r in timing if r["silent_s"] > max_silent_s]
+    problems += [
+        f"cell {r['cell']} ran {r['seconds']:.0f} s and showed nothing for {r['silent_s']:.0f} s "
+        "(give it a progress bar)"
+        for r in silent
+    ]
     figures = page.locator(".jp-OutputArea-output img")
     if figures.count():  # the screenshot shows the lesson's last figure
         figures.last.scroll_into_view_if_needed()
@@ -326,8 +340,14 @@ def run_lesson(browser, lab: Lab, nb: Path, out: Path, timeout_s: float,
     )
 
 
-def run(only=None, out="runs/browser", jobs: int = 1, timeout_s: float = 300,
-        notebooks=None, max_silent_s: float = 10) -> dict:  # fmt: skip
+def run(
+    only=None,
+    out="runs/browser",
+    jobs: int = 1,
+    timeout_s: float = 300,
+    notebooks=None,
+    max_silent_s: float = 10,
+) -> dict:
     """Run the lessons (``only``: lesson numbers; ``notebooks``: other notebook files instead) in
     JupyterLab; write ``out/browser.json`` (per lesson: problems, and the cells with the longest
     silences)."""
@@ -350,8 +370,8 @@ def run(only=None, out="runs/browser", jobs: int = 1, timeout_s: float = 300,
         with lab, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
             try:
-                done = [run_lesson(browser, lab, lab.root / nb.name, out, timeout_s,
-                                   max_silent_s) for nb in batch]  # fmt: skip
+                paths = [lab.root / nb.name for nb in batch]
+                done = [run_lesson(browser, lab, p, out, timeout_s, max_silent_s) for p in paths]
             finally:
                 browser.close()
             return done, len(lab.kernels())

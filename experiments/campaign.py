@@ -54,15 +54,18 @@ class Item:
     extra: dict = field(default_factory=dict)
 
 
-def _bench(name, *args):
-    return lambda out, slug: ["-m", f"experiments.bench_{name}", *args]
+def _bench(name: str, args: str, output: str, note: str = ""):
+    """``-m experiments.bench_<name> <args> [--note <note>] --out <out>/<output>``: ``args`` split
+    at spaces (no argument in it holds one), ``note`` one argument."""
+    argv = ["-m", f"experiments.bench_{name}", *args.split(), *(["--note", note] if note else [])]
+    return lambda out, slug: [*argv, "--out", str(out / output.format(slug=slug))]
 
 
 def _parity(out, slug):
-    files = sorted(str(p.relative_to(REPO)) for p in (REPO / "tests").glob("test_*.py")
-                   if "mark.gpu" in p.read_text(encoding="utf-8"))  # fmt: skip
-    return ["-m", "pytest", "-m", "gpu", "-q", "-p", "no:cacheprovider", *files,
-            f"--junitxml={out / f'parity_{slug}.xml'}"]  # fmt: skip
+    tests = sorted(str(p.relative_to(REPO)) for p in (REPO / "tests").glob("test_*.py"))
+    files = [t for t in tests if "mark.gpu" in (REPO / t).read_text(encoding="utf-8")]
+    junit = f"--junitxml={out / f'parity_{slug}.xml'}"
+    return ["-m", "pytest", "-m", "gpu", "-q", "-p", "no:cacheprovider", *files, junit]
 
 
 def _resnet(n):
@@ -71,86 +74,171 @@ def _resnet(n):
     return lambda out, slug: [*args, str(out / f"{name}_{slug}.json")]
 
 
-_CIFAR_MISSING = "" if available("cifar-10") else (
+_NO_CIFAR = (
     "CIFAR-10 is not on this machine: put cifar-10/cifar-10-python.tar.gz in COURSE_DATA "
-    "(course_lib.data.load_cifar10() downloads it where there is a network)")  # fmt: skip
+    "(course_lib.data.load_cifar10() downloads it where there is a network)"
+)
+_CIFAR_MISSING = "" if available("cifar-10") else _NO_CIFAR
 
-SAE_SMOKE = ("--backends", "numpy,torch-cpu", "--images", "300", "--pretrain-epochs", "1",
-             "--finetune-epochs", "1", "--batch-sizes", "100", "--no-warmup")  # fmt: skip
-ALEXNET_SMOKE = ("--dtypes", "float32", "--in-size", "67", "--width", "0.25", "--batch", "2",
-                 "--steps", "1", "--warmup", "0", "--settle", "0", "--threads", "2")  # fmt: skip
+_SAE_TINY = "--images 300 --pretrain-epochs 1 --finetune-epochs 1 --batch-sizes 100 --no-warmup"
+SAE_SMOKE = ("--backends", "numpy,torch-cpu", *_SAE_TINY.split())
+_ALEXNET_TINY = "--in-size 67 --width 0.25 --batch 2 --steps 1 --warmup 0 --settle 0 --threads 2"
+ALEXNET_SMOKE = ("--dtypes", "float32", *_ALEXNET_TINY.split())
 ALEXNET_TORCH = "torch-cuda,torch-cuda:tf32,torch-cuda:bf16,torch-cuda:bf16+cl"
 
 # In priority order: what turns into the course's verdicts first.  estimate_s: seconds on an
 # H100/H200 (the SAE items from the 2-core CPU times and the GPU's launch-bound steps; refined
 # by the first measured run, campaign.json's "seconds").
 ITEMS = [
-    Item("parity", "all", 120, _parity, "parity_{slug}.json",
-         "pytest -m gpu: NumPy vs CuPy and torch CPU vs CUDA, every from-scratch layer "
-         "(fails when no test ran)", smoke=("--collect-only",)),
-    Item("sae_seed", "05", 150,
-         lambda out, slug: _bench("sae", "--backends", GPU_BACKENDS_SAE, "--batch-sizes", "100",
-                                  "--out", str(out / f"sae_speed_{slug}.json"))(out, slug),
-         "sae_speed_{slug}.json", "seed 000's protocol (50,000 images, 15x4 + 5 epochs), batch "
-         "100: CuPy, torch CUDA, CUDA graphs", smoke=SAE_SMOKE),
-    Item("sae_cpu", "05", 120,
-         lambda out, slug: _bench("sae", "--backends", "numpy", "--batch-sizes", "100",
-                                  "--note", "the CPU cores of the GPU machine: the speed-up's "
-                                  "denominator", "--out",
-                                  str(out / f"sae_speed_{slug}_cpu.json"))(out, slug),
-         "sae_speed_{slug}_cpu.json", "the same protocol in NumPy on the GPU machine's CPU "
-         "cores (seed000.sae_gpu_speedup's denominator)", needs_gpu=False, smoke=SAE_SMOKE),
-    Item("alexnet", "07", 120,
-         lambda out, slug: _bench("alexnet", "--backends", "cupy," + ALEXNET_TORCH,
-                                  "--dtypes", "float32,float64", "--threads", "16",
-                                  "--out", str(out / f"alexnet_speed_{slug}.json"))(out, slug),
-         "alexnet_speed_{slug}.json", "lesson 07: AlexNet and the seed's net, training images/s, "
-         "CuPy vs torch (float32, float64; TF32, bf16, channels-last)",
-         smoke=("--backends", "numpy,torch-cpu,torch-cpu:bf16+cl", *ALEXNET_SMOKE)),
-    Item("speed", "11", 120,
-         lambda out, slug: _bench("speed", "--device", "cuda", "--scale", "full", "--out",
-                                  str(out / f"speed_{slug}.json"))(out, slug),
-         "speed_{slug}.json", "lesson 11: MLP training rate by batch (seed 002's 10x), products "
-         "by dtype (TF32, bf16, fp16), triad, launch cost, fusion (Triton), cudnn.benchmark",
-         smoke=("--device", "cpu", "--scale", "tiny")),
-    Item("kernels", "11", 60,
-         lambda out, slug: _bench("kernels", "--out", str(out / f"kernels_{slug}.json"))(out, slug),
-         "kernels_{slug}.json", "lesson 11: the hand-written numba.cuda kernels (naive and tiled "
-         "product, grid-stride add, block sum) against cuBLAS/CuPy",
-         smoke=("--simulator", "--repeats", "1")),
-    Item("alexnet_b128", "07", 90,
-         lambda out, slug: _bench("alexnet", "--backends", "cupy," + ALEXNET_TORCH,
-                                  "--dtypes", "float32", "--batch", "128", "--threads", "16",
-                                  "--out", str(out / f"alexnet_speed_b128_{slug}.json"))(out, slug),
-         "alexnet_speed_b128_{slug}.json", "lesson 07: the same at the paper's batch of 128 "
-         "(a GPU's batch: less launch-bound)",
-         smoke=("--backends", "numpy", *ALEXNET_SMOKE)),
-    Item("sae_sweep", "05", 60,
-         lambda out, slug: _bench("sae", "--backends", GPU_BACKENDS_SAE, "--batch-sizes",
-                                  "20,500,2000", "--images", "10000", "--pretrain-epochs", "1",
-                                  "--finetune-epochs", "1", "--note",
-                                  "reduced protocol (10,000 images, 1+1 epochs) for the sweep",
-                                  "--out", str(out / f"sae_sweep_{slug}.json"))(out, slug),
-         "sae_sweep_{slug}.json", "batch sizes 20, 500, 2000 on a reduced protocol",
-         smoke=SAE_SMOKE),
-    Item("alexnet_compile", "07", 90,
-         lambda out, slug: _bench("alexnet", "--backends", "torch-cuda:bf16+cl+compile",
-                                  "--dtypes", "float32", "--threads", "16", "--out",
-                                  str(out / f"alexnet_compile_{slug}.json"))(out, slug),
-         "alexnet_compile_{slug}.json", "lesson 07: the same with torch.compile (bf16, "
-         "channels-last)",  # smoke: dynamo and AOT autograd trace the step, no code generated
-         smoke=("--backends", "torch-cpu:compile", "--compile-backend", "aot_eager",
-                *ALEXNET_SMOKE)),
-    Item("resnet20", "14", 420, _resnet(3), "resnet20_cifar10_{slug}.json",
-         "lesson 14: ResNet-20 on CIFAR-10, the paper's 64k-iteration recipe (torch twin, bf16)",
-         unavailable=_CIFAR_MISSING),
-    Item("resnet56", "14", 1000, _resnet(9), "resnet56_cifar10_{slug}.json",
-         "lesson 14: ResNet-56 on CIFAR-10, the same recipe", unavailable=_CIFAR_MISSING),
-    Item("lstm", "09", 120, None, "", "LSTM tokens/s, from-scratch CuPy against cuDNN",
-         unavailable="bench lstm has no GPU path yet (CPU only)"),
-    Item("cg04", "04", 3600, None, "", "lesson 04's conjugate-gradient route at full scale",
-         unavailable="runs as a notebook, and papermill is not on the GPU image"),
-]  # fmt: skip
+    Item(
+        "parity",
+        "all",
+        120,
+        _parity,
+        "parity_{slug}.json",
+        "pytest -m gpu: NumPy vs CuPy and torch CPU vs CUDA, every from-scratch layer "
+        "(fails when no test ran)",
+        smoke=("--collect-only",),
+    ),
+    Item(
+        "sae_seed",
+        "05",
+        150,
+        _bench("sae", f"--backends {GPU_BACKENDS_SAE} --batch-sizes 100", "sae_speed_{slug}.json"),
+        "sae_speed_{slug}.json",
+        "seed 000's protocol (50,000 images, 15x4 + 5 epochs), batch 100: CuPy, torch CUDA, "
+        "CUDA graphs",
+        smoke=SAE_SMOKE,
+    ),
+    Item(
+        "sae_cpu",
+        "05",
+        120,
+        _bench(
+            "sae",
+            "--backends numpy --batch-sizes 100",
+            "sae_speed_{slug}_cpu.json",
+            note="the CPU cores of the GPU machine: the speed-up's denominator",
+        ),
+        "sae_speed_{slug}_cpu.json",
+        "the same protocol in NumPy on the GPU machine's CPU cores "
+        "(seed000.sae_gpu_speedup's denominator)",
+        needs_gpu=False,
+        smoke=SAE_SMOKE,
+    ),
+    Item(
+        "alexnet",
+        "07",
+        120,
+        _bench(
+            "alexnet",
+            f"--backends cupy,{ALEXNET_TORCH} --dtypes float32,float64 --threads 16",
+            "alexnet_speed_{slug}.json",
+        ),
+        "alexnet_speed_{slug}.json",
+        "lesson 07: AlexNet and the seed's net, training images/s, "
+        "CuPy vs torch (float32, float64; TF32, bf16, channels-last)",
+        smoke=("--backends", "numpy,torch-cpu,torch-cpu:bf16+cl", *ALEXNET_SMOKE),
+    ),
+    Item(
+        "speed",
+        "11",
+        120,
+        _bench("speed", "--device cuda --scale full", "speed_{slug}.json"),
+        "speed_{slug}.json",
+        "lesson 11: MLP training rate by batch (seed 002's 10x), products by dtype (TF32, bf16, "
+        "fp16), triad, launch cost, fusion (Triton), cudnn.benchmark",
+        smoke=("--device", "cpu", "--scale", "tiny"),
+    ),
+    Item(
+        "kernels",
+        "11",
+        60,
+        _bench("kernels", "", "kernels_{slug}.json"),
+        "kernels_{slug}.json",
+        "lesson 11: the hand-written numba.cuda kernels (naive and tiled product, grid-stride "
+        "add, block sum) against cuBLAS/CuPy",
+        smoke=("--simulator", "--repeats", "1"),
+    ),
+    Item(
+        "alexnet_b128",
+        "07",
+        90,
+        _bench(
+            "alexnet",
+            f"--backends cupy,{ALEXNET_TORCH} --dtypes float32 --batch 128 --threads 16",
+            "alexnet_speed_b128_{slug}.json",
+        ),
+        "alexnet_speed_b128_{slug}.json",
+        "lesson 07: the same at the paper's batch of 128 (a GPU's batch: less launch-bound)",
+        smoke=("--backends", "numpy", *ALEXNET_SMOKE),
+    ),
+    Item(
+        "sae_sweep",
+        "05",
+        60,
+        _bench(
+            "sae",
+            f"--backends {GPU_BACKENDS_SAE} --batch-sizes 20,500,2000 --images 10000 "
+            "--pretrain-epochs 1 --finetune-epochs 1",
+            "sae_sweep_{slug}.json",
+            note="reduced protocol (10,000 images, 1+1 epochs) for the sweep",
+        ),
+        "sae_sweep_{slug}.json",
+        "batch sizes 20, 500, 2000 on a reduced protocol",
+        smoke=SAE_SMOKE,
+    ),
+    Item(
+        "alexnet_compile",
+        "07",
+        90,
+        _bench(
+            "alexnet",
+            "--backends torch-cuda:bf16+cl+compile --dtypes float32 --threads 16",
+            "alexnet_compile_{slug}.json",
+        ),
+        "alexnet_compile_{slug}.json",
+        "lesson 07: the same with torch.compile (bf16, channels-last)",
+        # smoke: dynamo and AOT autograd trace the step, no code generated
+        smoke=("--backends", "torch-cpu:compile", "--compile-backend", "aot_eager", *ALEXNET_SMOKE),
+    ),
+    Item(
+        "resnet20",
+        "14",
+        420,
+        _resnet(3),
+        "resnet20_cifar10_{slug}.json",
+        "lesson 14: ResNet-20 on CIFAR-10, the paper's 64k-iteration recipe (torch twin, bf16)",
+        unavailable=_CIFAR_MISSING,
+    ),
+    Item(
+        "resnet56",
+        "14",
+        1000,
+        _resnet(9),
+        "resnet56_cifar10_{slug}.json",
+        "lesson 14: ResNet-56 on CIFAR-10, the same recipe",
+        unavailable=_CIFAR_MISSING,
+    ),
+    Item(
+        "lstm",
+        "09",
+        120,
+        None,
+        "",
+        "LSTM tokens/s, from-scratch CuPy against cuDNN",
+        unavailable="bench lstm has no GPU path yet (CPU only)",
+    ),
+    Item(
+        "cg04",
+        "04",
+        3600,
+        None,
+        "",
+        "lesson 04's conjugate-gradient route at full scale",
+        unavailable="runs as a notebook, and papermill is not on the GPU image",
+    ),
+]
 
 
 def gpu_slug(machine: dict) -> str:
@@ -163,12 +251,13 @@ def parity_json(xml_path: Path, json_path: Path) -> dict:
     """The junit XML of the parity tests as counts and the names of the failures."""
     suite = ET.parse(xml_path).getroot()
     suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
-    failed = [f"{c.get('classname')}.{c.get('name')}" for c in suite.iter("testcase")
-              if c.find("failure") is not None or c.find("error") is not None]  # fmt: skip
+    cases = suite.iter("testcase")
+    bad = [c for c in cases if c.find("failure") is not None or c.find("error") is not None]
+    failed = [f"{c.get('classname')}.{c.get('name')}" for c in bad]
     counts = {k: int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped")}
-    result = {"benchmark": "gpu_parity", "machine": describe_machine(), **counts,
-              "passed": counts["tests"] - counts["failures"] - counts["errors"]
-              - counts["skipped"], "failed": failed}  # fmt: skip
+    passed = counts["tests"] - counts["failures"] - counts["errors"] - counts["skipped"]
+    head = {"benchmark": "gpu_parity", "machine": describe_machine()}
+    result = {**head, **counts, "passed": passed, "failed": failed}
     write_json(json_path, result)
     return result
 
@@ -181,8 +270,9 @@ def measured(path: Path) -> dict:
     except (OSError, ValueError):
         return {"output_written": False}
     runs = data.get("runs")
-    return {"output_written": True, "output_finished": bool(data.get("finished", True)),
-            **({"configurations": len(runs)} if isinstance(runs, list) else {})}  # fmt: skip
+    configurations = {"configurations": len(runs)} if isinstance(runs, list) else {}
+    finished = bool(data.get("finished", True))
+    return {"output_written": True, "output_finished": finished, **configurations}
 
 
 def _parity_verdict(xml_path: Path, json_path: Path, status: str) -> str:
@@ -233,19 +323,18 @@ def run(out: Path, budget_s: float, items=None, *, has_gpu=None, only=None, smok
     done_before = {i["name"] for i in earlier.get("items", []) if i["status"] == "done"}
     machine = describe_machine()
     slug = gpu_slug(machine)
-    record = {"benchmark": "gpu_campaign", "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
-              "machine": machine, "budget_s": budget_s, "smoke": smoke, "items": []}  # fmt: skip
+    head = {"benchmark": "gpu_campaign", "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    record = {**head, "machine": machine, "budget_s": budget_s, "smoke": smoke, "items": []}
     t_start, spent, estimated = time.perf_counter(), 0.0, 0.0
     for item in items:
-        entry = {"name": item.name, "lesson": item.lesson, "what": item.what,
-                 "estimate_s": item.estimate_s}  # fmt: skip
+        entry = dict(name=item.name, lesson=item.lesson, what=item.what, estimate_s=item.estimate_s)
         entry["output"] = item.output.format(slug=slug)
         left = budget_s - (time.perf_counter() - t_start)
         scale = min(max(spent / estimated, 0.5), 3.0) if estimated else 1.0
         reason = _skip_reason(item, has_gpu, only, done_before, left, scale)
         if reason:
-            entry.update(status="done earlier" if item.name in done_before else "skipped",
-                         reason=reason)  # fmt: skip
+            status = "done earlier" if item.name in done_before else "skipped"
+            entry.update(status=status, reason=reason)
         else:
             log = out / f"{item.name}.log"
             argv = [*item.command(out, slug), *(item.smoke if smoke else ())]
@@ -253,14 +342,14 @@ def run(out: Path, budget_s: float, items=None, *, has_gpu=None, only=None, smok
             entry.update(status=status, seconds=round(seconds, 1), log=log.name)
             entry.update(measured(out / entry["output"]))
             if item.name == "parity" and not smoke:
-                status = _parity_verdict(out / f"parity_{slug}.xml", out / entry["output"],
-                                         status)  # fmt: skip
+                xml_path = out / f"parity_{slug}.xml"
+                status = _parity_verdict(xml_path, out / entry["output"], status)
                 entry["status"] = status
             if status == "done":
                 spent, estimated = spent + seconds, estimated + item.estimate_s
         record["items"].append(entry)
-        print(f"[gpu-campaign] {item.name:10} {entry['status']:12} {entry.get('reason', '')}"
-              f"{entry.get('seconds', '')}", flush=True)  # fmt: skip
+        why = f"{entry.get('reason', '')}{entry.get('seconds', '')}"
+        print(f"[gpu-campaign] {item.name:10} {entry['status']:12} {why}", flush=True)
         write_json(record_path, {**record, "finished": None})
     record["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     write_json(record_path, record)
@@ -309,8 +398,8 @@ def merge(run_dir: Path, results_dir: Path = REPO / "experiments" / "results") -
             continue
         data = json.loads(path.read_text(encoding="utf-8"))
         if name == "sae_seed" and outputs.get("sae_cpu", Path()).is_file():
-            data = _merge_sae(data, json.loads(outputs["sae_cpu"].read_text(encoding="utf-8")),
-                              [path.name, outputs["sae_cpu"].name])  # fmt: skip
+            cpu = json.loads(outputs["sae_cpu"].read_text(encoding="utf-8"))
+            data = _merge_sae(data, cpu, [path.name, outputs["sae_cpu"].name])
         write_json(results_dir / path.name, data)
         written.append(results_dir / path.name)
     stamp = record["started"].replace("-", "").replace(":", "").replace("T", "-")
@@ -329,9 +418,10 @@ def _merge_sae(gpu: dict, cpu: dict, names: list[str]) -> dict:
     runs = [dict(r) for r in cpu["runs"] + gpu["runs"]]
     agreement(runs)
     notes = "; ".join(filter(None, [gpu.get("note"), cpu.get("note")]))
-    return {**gpu, "note": notes, "runs": runs, "merged_from": names,
-            "skipped": gpu.get("skipped", []) + cpu.get("skipped", []),
-            "failed": gpu.get("failed", []) + cpu.get("failed", [])}  # fmt: skip
+    skipped = gpu.get("skipped", []) + cpu.get("skipped", [])
+    failed = gpu.get("failed", []) + cpu.get("failed", [])
+    merged = {"note": notes, "runs": runs, "merged_from": names}
+    return {**gpu, **merged, "skipped": skipped, "failed": failed}
 
 
 DEVICE_SCRIPT = "experiments/gpu_image/on_device.sh"
@@ -344,29 +434,30 @@ def plan(budget_s: float = 470) -> str:
         if item.unavailable:
             rows.append(f"  -  {item.name:16s} not run: {item.unavailable}")
         else:
-            rows.append(f"  {item.estimate_s:4.0f} s {item.name:16s} -> "
-                        f"{item.output.format(slug='<gpu>'):30s} {item.what}")  # fmt: skip
+            output = item.output.format(slug="<gpu>")
+            rows.append(f"  {item.estimate_s:4.0f} s {item.name:16s} -> {output:30s} {item.what}")
     runnable = sum(i.estimate_s for i in ITEMS if not i.unavailable)
-    return "\n".join([
+    lines = [
         "The GPU campaign in one device call (about 15 minutes of device time per session):",
         "",
         "1. Here, carry MNIST in a git-ignored folder (12 MB of the 64 MiB that travels):",
-        "     mkdir -p .gpu-data && cp -r \"$COURSE_DATA/mnist\" .gpu-data/",
+        '     mkdir -p .gpu-data && cp -r "$COURSE_DATA/mnist" .gpu-data/',
         "   The campaign imports only what the GPU image has (checked by",
         "   python -m experiments.gpu_image -m experiments gpu-campaign --smoke, part of",
         "   make test); a package it ever lacks travels as a wheel in .whl/ (see the device",
         "   tool's README), which the script installs.",
         "2. One device call, from the repository root, then give the machine back:",
         f"     command: bash {DEVICE_SCRIPT} {budget_s:.0f}",
-        f"     carry: [\".gpu-data\"] (and \".whl\" if used); timeout_s: {budget_s + 90:.0f}",
+        f'     carry: [".gpu-data"] (and ".whl" if used); timeout_s: {budget_s + 90:.0f}',
         "   It writes $OUT/gpu-run.tar.gz and $OUT/campaign.json.",
         "3. Merge: tar xzf gpu-run.tar.gz, then python -m experiments gpu-campaign --merge",
         "   gpu-run copies each item's JSON into experiments/results/ (partial ones say",
-        "   \"finished\": null; campaign.json says which configurations ran); add a row to",
+        '   "finished": null; campaign.json says which configurations ran); add a row to',
         "   experiments/results/README.md and commit. Lessons 05, 07 and 11 read them there.",
         "",
         f"Items, in order (estimates on an H100/H200; {runnable:.0f} s if all run, budget "
         f"{budget_s:.0f} s: what does not fit is skipped and done by the next call into the "
         "same --out):",
         *rows,
-    ])  # fmt: skip
+    ]
+    return "\n".join(lines)
