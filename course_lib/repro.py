@@ -30,6 +30,10 @@ from pathlib import Path
 from course_lib.backend import describe_machine, devices_used
 from course_lib.claims import CLAIM_ID, ID_FORM, Registry, check_profile, claims_dir, load_claims
 
+# JupyterLab on a 1440-px laptop screen shows a cell's output about 1008 px wide; a PNG wider than
+# this is scaled below 75 % and its labels become hard to read (the claims gate says so)
+WIDEST_FIGURE_PX = 1344
+
 
 class Settings(dict):
     """A lesson's settings: a dict whose keys are also attributes (``cfg.n_train ==
@@ -225,7 +229,7 @@ class Recorder:
         fig.savefig(out, dpi=100, bbox_inches="tight")
         rel = f"{self.figure_dir.name}/{out.name}"
         self.data["figures"] = [f for f in self.data["figures"] if f["path"] != rel]
-        self.data["figures"].append({"path": rel, "caption": caption})
+        self.data["figures"].append({"path": rel, "caption": caption, "width_px": png_width(out)})
         self._write()
         return out
 
@@ -249,6 +253,15 @@ class Recorder:
             self.data["files"].setdefault(
                 name, {"path": str(path), "checksum": e.checksum, "note": checksum_note(e)}
             )
+
+
+def png_width(path) -> int:
+    """Width in pixels of the PNG at ``path``, read from its header (bytes 16-20 of the IHDR)."""
+    with open(path, "rb") as f:
+        head = f.read(24)
+    if head[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError(f"{path} is not a PNG file")
+    return int.from_bytes(head[16:20], "big")
 
 
 def write_json(path, data: dict) -> None:

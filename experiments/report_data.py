@@ -103,7 +103,11 @@ def notebook_entry(name, lesson, title, meta, results, claims, profile) -> dict:
         if cid not in known
     ]
     figures = [
-        {"path": f"results/{f['path']}", "caption": f.get("caption", "")}
+        {
+            "path": f"results/{f['path']}",
+            "caption": f.get("caption", ""),
+            "width_px": f.get("width_px"),
+        }
         for f in ((results or {}).get("figures", []) if use else [])
     ]
     error = (meta or {}).get("error")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from course_lib.claims import AWAIT_DATA, AWAIT_GPU, FAIL, NOT_RUN, PASS
+from course_lib.repro import WIDEST_FIGURE_PX
 from experiments.report_data import UNCONFIRMED
 
 
@@ -22,7 +23,8 @@ def gate(data: dict, names=None) -> list[str]:
     """Why ``data`` fails the claims gate, one line each; an empty list when it passes.
 
     It fails on a notebook in scope (see :func:`in_scope`) that is not ``ok``, on a claim of such a
-    notebook that has a bound for the profile and is judged ``fail`` or ``unconfirmed``, and, when
+    notebook that has a bound for the profile and is judged ``fail`` or ``unconfirmed``, on a figure
+    too wide for JupyterLab to show legibly (``WIDEST_FIGURE_PX``), and, when
     no ``names`` are given, on a run folder whose run did not finish.  Claims without a bound,
     claims awaiting a GPU run or a dataset, context and lessons not yet written never fail it.
     """
@@ -42,6 +44,13 @@ def gate(data: dict, names=None) -> list[str]:
             f"bound {row['bound']} ({data['profile']}): {row['status']}"
             for row in nb["rows"]
             if row["has_bound"] and row["status"] in (FAIL, UNCONFIRMED)
+        ]
+        problems += [
+            f"figure {f['path']} ({nb['name']}) is {f['width_px']} px wide; JupyterLab shows about "
+            f"1000 px, so its labels shrink: make its figsize narrower (at most "
+            f"{WIDEST_FIGURE_PX} px, about {WIDEST_FIGURE_PX / 100:.1f} inches at 100 dpi)"
+            for f in nb["figures"]
+            if (f.get("width_px") or 0) > WIDEST_FIGURE_PX
         ]
     return problems
 

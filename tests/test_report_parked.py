@@ -1,11 +1,14 @@
 """The report on claims a run could not record (awaiting a GPU run, a dataset; context), its first
 figure (every claim's ratio to the published number, coloured by status)."""
 
+import json
+
 import pytest
 from test_report import run_dir  # noqa: F401  (the fixture)
 
 from course_lib.claims import AWAIT_DATA, AWAIT_GPU, CONTEXT, FAIL, NO_BOUND, NOT_RUN, PASS
 from course_lib.plot import status_colour
+from course_lib.repro import WIDEST_FIGURE_PX
 from experiments.report import FIGURE, build, figure_points, gate, gate_passed, write_report
 
 PARKED = """
@@ -129,3 +132,14 @@ def test_the_website_shows_the_figure_on_its_report_page(parked, tmp_path):
     book.stage(parked, tmp_path / "src")
     assert (tmp_path / "src" / FIGURE).is_file()
     assert f"]({FIGURE})" in (tmp_path / "src" / "report.md").read_text()
+
+
+def test_a_figure_too_wide_for_jupyterlab_fails_the_gate(run_dir):  # noqa: F811
+    results = run_dir / "results/01_alpha.json"
+    data = json.loads(results.read_text())
+    for width, fails in ((WIDEST_FIGURE_PX, False), (WIDEST_FIGURE_PX + 44, True)):
+        data["figures"] = [{"path": "01_alpha_figures/curve.png", "caption": "", "width_px": width}]
+        results.write_text(json.dumps(data))
+        wide = [p for p in gate(build(run_dir)) if "figsize narrower" in p]
+        assert bool(wide) == fails, (width, wide)
+    assert f"curve.png (01_alpha) is {WIDEST_FIGURE_PX + 44} px wide" in wide[0]

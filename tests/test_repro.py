@@ -42,9 +42,22 @@ def test_figures_are_saved_beside_the_results(tmp_path):
     out = rec.save_figure(fig, "curve", caption="a line")
     plt.close(fig)
     assert out.exists() and out.parent.name == "01_x_figures"
-    assert json.loads((tmp_path / "01_x.json").read_text())["figures"] == [
-        {"path": "01_x_figures/curve.png", "caption": "a line"}
-    ]
+    (saved,) = json.loads((tmp_path / "01_x.json").read_text())["figures"]
+    assert saved["path"] == "01_x_figures/curve.png" and saved["caption"] == "a line"
+    assert 400 < saved["width_px"] <= 640  # 6.4 inches at 100 dpi, trimmed to its contents
+
+
+def test_a_figure_records_its_width_in_pixels(tmp_path):
+    rec = repro.Recorder(tmp_path / "01_x.json")
+    for name, inches in (("narrow", 3.0), ("wide", 20.0)):
+        fig, ax = plt.subplots(figsize=(inches, 2))
+        ax.plot([0, 1])
+        rec.save_figure(fig, name)
+        plt.close(fig)
+    widths = [f["width_px"] for f in json.loads((tmp_path / "01_x.json").read_text())["figures"]]
+    assert widths[0] < 300 < repro.WIDEST_FIGURE_PX < widths[1]
+    with pytest.raises(ValueError, match="not a PNG"):
+        repro.png_width(tmp_path / "01_x.json")
 
 
 def test_interactive_use_records_to_nothing(tmp_path, capsys, monkeypatch):
