@@ -61,6 +61,11 @@ def _bench(name: str, args: str, output: str, note: str = ""):
     return lambda out, slug: [*argv, "--out", str(out / output.format(slug=slug))]
 
 
+def _bench_item(name, lesson, estimate_s, bench, args, output, what, note="", **kw) -> Item:
+    """An :class:`Item` that runs ``experiments.bench_<bench> <args>`` into ``output``."""
+    return Item(name, lesson, estimate_s, _bench(bench, args, output, note), output, what, **kw)
+
+
 def _parity(out, slug):
     tests = sorted(str(p.relative_to(REPO)) for p in (REPO / "tests").glob("test_*.py"))
     files = [t for t in tests if "mark.gpu" in (REPO / t).read_text(encoding="utf-8")]
@@ -100,103 +105,91 @@ ITEMS = [
         "(fails when no test ran)",
         smoke=("--collect-only",),
     ),
-    Item(
+    _bench_item(
         "sae_seed",
         "05",
         150,
-        _bench("sae", f"--backends {GPU_BACKENDS_SAE} --batch-sizes 100", "sae_speed_{slug}.json"),
+        "sae",
+        f"--backends {GPU_BACKENDS_SAE} --batch-sizes 100",
         "sae_speed_{slug}.json",
         "seed 000's protocol (50,000 images, 15x4 + 5 epochs), batch 100: CuPy, torch CUDA, "
         "CUDA graphs",
         smoke=SAE_SMOKE,
     ),
-    Item(
+    _bench_item(
         "sae_cpu",
         "05",
         120,
-        _bench(
-            "sae",
-            "--backends numpy --batch-sizes 100",
-            "sae_speed_{slug}_cpu.json",
-            note="the CPU cores of the GPU machine: the speed-up's denominator",
-        ),
+        "sae",
+        "--backends numpy --batch-sizes 100",
         "sae_speed_{slug}_cpu.json",
         "the same protocol in NumPy on the GPU machine's CPU cores "
         "(seed000.sae_gpu_speedup's denominator)",
+        note="the CPU cores of the GPU machine: the speed-up's denominator",
         needs_gpu=False,
         smoke=SAE_SMOKE,
     ),
-    Item(
+    _bench_item(
         "alexnet",
         "07",
         120,
-        _bench(
-            "alexnet",
-            f"--backends cupy,{ALEXNET_TORCH} --dtypes float32,float64 --threads 16",
-            "alexnet_speed_{slug}.json",
-        ),
+        "alexnet",
+        f"--backends cupy,{ALEXNET_TORCH} --dtypes float32,float64 --threads 16",
         "alexnet_speed_{slug}.json",
         "lesson 07: AlexNet and the seed's net, training images/s, "
         "CuPy vs torch (float32, float64; TF32, bf16, channels-last)",
         smoke=("--backends", "numpy,torch-cpu,torch-cpu:bf16+cl", *ALEXNET_SMOKE),
     ),
-    Item(
+    _bench_item(
         "speed",
         "11",
         120,
-        _bench("speed", "--device cuda --scale full", "speed_{slug}.json"),
+        "speed",
+        "--device cuda --scale full",
         "speed_{slug}.json",
         "lesson 11: MLP training rate by batch (seed 002's 10x), products by dtype (TF32, bf16, "
         "fp16), triad, launch cost, fusion (Triton), cudnn.benchmark",
         smoke=("--device", "cpu", "--scale", "tiny"),
     ),
-    Item(
+    _bench_item(
         "kernels",
         "11",
         60,
-        _bench("kernels", "", "kernels_{slug}.json"),
+        "kernels",
+        "",
         "kernels_{slug}.json",
         "lesson 11: the hand-written numba.cuda kernels (naive and tiled product, grid-stride "
         "add, block sum) against cuBLAS/CuPy",
         smoke=("--simulator", "--repeats", "1"),
     ),
-    Item(
+    _bench_item(
         "alexnet_b128",
         "07",
         90,
-        _bench(
-            "alexnet",
-            f"--backends cupy,{ALEXNET_TORCH} --dtypes float32 --batch 128 --threads 16",
-            "alexnet_speed_b128_{slug}.json",
-        ),
+        "alexnet",
+        f"--backends cupy,{ALEXNET_TORCH} --dtypes float32 --batch 128 --threads 16",
         "alexnet_speed_b128_{slug}.json",
         "lesson 07: the same at the paper's batch of 128 (a GPU's batch: less launch-bound)",
         smoke=("--backends", "numpy", *ALEXNET_SMOKE),
     ),
-    Item(
+    _bench_item(
         "sae_sweep",
         "05",
         60,
-        _bench(
-            "sae",
-            f"--backends {GPU_BACKENDS_SAE} --batch-sizes 20,500,2000 --images 10000 "
-            "--pretrain-epochs 1 --finetune-epochs 1",
-            "sae_sweep_{slug}.json",
-            note="reduced protocol (10,000 images, 1+1 epochs) for the sweep",
-        ),
+        "sae",
+        f"--backends {GPU_BACKENDS_SAE} --batch-sizes 20,500,2000 --images 10000 "
+        "--pretrain-epochs 1 --finetune-epochs 1",
         "sae_sweep_{slug}.json",
         "batch sizes 20, 500, 2000 on a reduced protocol",
+        note="reduced protocol (10,000 images, 1+1 epochs) for the sweep",
         smoke=SAE_SMOKE,
     ),
-    Item(
+    _bench_item(
         "alexnet_compile",
         "07",
         90,
-        _bench(
-            "alexnet",
-            "--backends torch-cuda:bf16+cl+compile --dtypes float32 --threads 16",
-            "alexnet_compile_{slug}.json",
-        ),
+        "alexnet",
+        "--backends torch-cuda:bf16+cl+compile --dtypes float32 --threads 16",
         "alexnet_compile_{slug}.json",
         "lesson 07: the same with torch.compile (bf16, channels-last)",
         # smoke: dynamo and AOT autograd trace the step, no code generated
