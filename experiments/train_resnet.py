@@ -78,7 +78,31 @@ def error_rate(model, x, y, device, batch=1000) -> float:
     return 100.0 * wrong / len(x)
 
 
+def sgd_with_steps(model, args):
+    """SGD with momentum 0.9, weight decay on the weights only (not biases or BN), the learning
+    rate divided by 10 at 1/2 and 3/4 of the iterations: (optimizer, scheduler, milestones)."""
+    import torch
+
+    decay = [p for p in model.parameters() if p.ndim > 1]
+    rest = [p for p in model.parameters() if p.ndim <= 1]
+    groups = [dict(params=decay, weight_decay=args.weight_decay), dict(params=rest)]
+    opt = torch.optim.SGD(groups, lr=args.lr, momentum=0.9)
+    milestones = [args.iterations // 2, args.iterations * 3 // 4]
+    return opt, torch.optim.lr_scheduler.MultiStepLR(opt, milestones, gamma=0.1), milestones
+
+
+def shuffled_batches(n: int, batch: int, gen, device):
+    """Index batches without end: each epoch a new permutation of ``n``, its short tail dropped."""
+    import torch
+
+    while True:
+        order = torch.randperm(n, generator=gen).to(device)
+        for pos in range(0, n - batch + 1, batch):
+            yield order[pos : pos + batch]
+
+
 def train(args) -> dict:
+    """Train ResNet-(6n+2) on CIFAR-10 (or synthetic images) as ``args`` say; the result's dict."""
     import torch
 
     from course_lib.models.resnet import cifar_resnet
@@ -90,23 +114,13 @@ def train(args) -> dict:
     model = to_torch(cifar_resnet(args.n, rng=args.seed)).to(device)
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
-    decay = [p for p in model.parameters() if p.ndim > 1]  # weights; not biases or BN
-    rest = [p for p in model.parameters() if p.ndim <= 1]
-    opt = torch.optim.SGD(
-        [dict(params=decay, weight_decay=args.weight_decay), dict(params=rest)],
-        lr=args.lr,
-        momentum=0.9,
-    )
-    milestones = [args.iterations // 2, args.iterations * 3 // 4]
-    sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones, gamma=0.1)
+    opt, sched, milestones = sgd_with_steps(model, args)
     xt, yt = torch.as_tensor(x_train, device=device), torch.as_tensor(y_train, device=device)
-    gen, order, pos = torch.Generator().manual_seed(args.seed), None, len(x_train)
+    gen = torch.Generator().manual_seed(args.seed)
+    batches = shuffled_batches(len(x_train), args.batch, gen, device)
     curve, t0, done, stopped = [], time.perf_counter(), 0, ""
     for it in range(1, args.iterations + 1):
-        if pos + args.batch > len(x_train):  # a new epoch: reshuffle, drop the short tail
-            order, pos = torch.randperm(len(x_train), generator=gen).to(device), 0
-        idx = order[pos : pos + args.batch]
-        pos += args.batch
+        idx = next(batches)
         xb = augment(xt[idx], gen)
         with torch.autocast(device.type, torch.bfloat16, enabled=device.type == "cuda"):
             loss = torch.nn.functional.cross_entropy(model(xb), yt[idx])

@@ -125,7 +125,22 @@ def device_of(args) -> torch.device:
     return torch.device("cpu")
 
 
+def wrap_for_mode(model, mode: str, tau: float, device):
+    """(the module to call, the Strom state or None): DDP's all-reduce of every gradient for
+    "allreduce", DDP with :func:`strom_hook` (send only |g| >= tau) for "strom", else ``model``."""
+    if mode not in ("allreduce", "strom"):
+        return model, None
+    ids = [device.index] if device.type == "cuda" else None
+    net = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
+    state = None
+    if mode == "strom":
+        state = StromState(tau)
+        net.register_comm_hook(state, strom_hook)
+    return net, state
+
+
 def train(args) -> tuple[dict, torch.nn.Module]:
+    """One worker's run of ``args.steps`` SGD steps in ``args.mode``: its log and its model."""
     distributed = args.mode != "single"
     rank, world = (dist.get_rank(), dist.get_world_size()) if distributed else (0, 1)
     if args.batch % world:
@@ -138,13 +153,7 @@ def train(args) -> tuple[dict, torch.nn.Module]:
     order = np.random.default_rng(args.seed).permutation(len(x))
     model = make_model(args.hidden, args.seed).to(device)
     n_params = sum(p.numel() for p in model.parameters())
-    net, state = model, None
-    if args.mode in ("allreduce", "strom"):
-        ids = [device.index] if device.type == "cuda" else None
-        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
-        if args.mode == "strom":
-            state = StromState(args.tau)
-            net.register_comm_hook(state, strom_hook)
+    net, state = wrap_for_mode(model, args.mode, args.tau, device)
     log = {"step": [], "loss": [], "accuracy": [], "bytes": []}
     sent, t0 = 0, time.perf_counter()
     for step in range(args.steps):
