@@ -207,13 +207,13 @@ def cmd_browser(args) -> int:
 
 
 def cmd_lab(args) -> int:
-    """Start JupyterLab in notebooks/ with :data:`experiments.browser.LAB_ARGS`."""
+    """Start JupyterLab in notebooks/ with :data:`experiments.lab_server.LAB_ARGS`."""
     import subprocess
 
-    from experiments import browser
+    from experiments import lab_server
 
-    argv = [sys.executable, "-m", "jupyterlab", *browser.LAB_ARGS]
-    return subprocess.call(argv, cwd=browser.REPO / "notebooks")
+    argv = [sys.executable, "-m", "jupyterlab", *lab_server.LAB_ARGS]
+    return subprocess.call(argv, cwd=REPO / "notebooks")
 
 
 def cmd_new_lesson(args) -> int:

@@ -2,10 +2,14 @@
 box, a figure too wide for the page) fails with a message naming it, and a clean one passes.
 Needs Debian's chromium and playwright; skipped with the reason otherwise."""
 
+import json
+from collections import deque
+from pathlib import Path
+
 import nbformat
 import pytest
 
-from experiments import browser
+from experiments import browser, lab_server
 
 SETUP = "import matplotlib.pyplot as plt\nimport numpy as np"
 CHATTY = (
@@ -28,7 +32,7 @@ def _notebook(path, *cells, setup=SETUP):
 
 
 def test_server_log_lines_that_count_as_problems():
-    problem = browser.SERVER_PROBLEM.search
+    problem = lab_server.SERVER_PROBLEM.search
     assert problem("[E 2026-11-29 10:01:43.485 ServerApp] Uncaught exception GET /api/kernels")
     assert problem("[W 2026-11-29 10:01:40.651 LabApp] Failed validating settings")
     assert problem("Kernel is running over TCP without encryption.")
@@ -55,7 +59,7 @@ tornado.websocket.WebSocketClosedError
 
 
 def test_server_log_tracebacks_report_their_exception_and_the_socket_race_is_a_note():
-    problems, notes = browser.server_problems(RACE.splitlines())
+    problems, notes = lab_server.server_problems(RACE.splitlines())
     assert problems == [] and notes == [
         "server: traceback ending 'tornado.websocket.WebSocketClosedError'"
     ]
@@ -66,7 +70,7 @@ def test_server_log_tracebacks_report_their_exception_and_the_socket_race_is_a_n
         "ZeroDivisionError: division by zero",
         "[W 2026-11-29 10:00:01.000 ServerApp] 404 GET /missing",
     ]
-    problems, notes = browser.server_problems(other + RACE.splitlines())
+    problems, notes = lab_server.server_problems(other + RACE.splitlines())
     assert notes == ["server: traceback ending 'tornado.websocket.WebSocketClosedError'"]
     assert problems == [
         "server: traceback ending 'ZeroDivisionError: division by zero'",
@@ -128,3 +132,16 @@ def test_a_long_cell_that_shows_nothing_fails_and_one_with_a_bar_passes(tmp_path
     assert verdicts["silent"]["slowest"][0]["silent_s"] >= 12
     assert verdicts["chatty"]["ok"], verdicts["chatty"]["problems"]  # 12 s, with a bar
     assert verdicts["chatty"]["slowest"][0]["seconds"] >= 12
+
+
+def test_lessons_go_to_the_browser_slowest_first(tmp_path):
+    """The last quick run's wall times order the queue; a lesson without one keeps its place
+    after the rest, and an unreadable meta file counts as none."""
+    names = ["00_a", "01_b", "02_c", "03_d"]
+    for name, wall in (("01_b", 5.0), ("02_c", 50.0)):
+        (tmp_path / f"{name}.json").write_text(json.dumps({"wall_s": wall}))
+    (tmp_path / "03_d.json").write_text("{not json")
+    ordered = browser.slowest_first([Path(f"{n}.ipynb") for n in names], meta=tmp_path)
+    assert [p.stem for p in ordered] == ["02_c", "01_b", "00_a", "03_d"]
+    queue = deque(ordered)
+    assert [browser.next_of(queue) for _ in range(5)][-1] is None
