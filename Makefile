@@ -56,7 +56,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 test: lint
-	$(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider tests
+	$(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider --durations=15 tests
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env $(CHECKED_NOTEBOOKS)
 	$(BIN)/python -m experiments run --profile quick --jobs $(JOBS) --strict
 	$(BIN)/python -m experiments browser --jobs $(JOBS) --timeout-s 900 --max-silent-s 20 --if-chromium
