@@ -128,7 +128,7 @@ PARTS = dict(
             _dw_encoder,
             _bias_grads,
             _update,
-        ],  # fmt: skip
+        ],
     )
 )
 
@@ -174,10 +174,10 @@ def time_parts(s: State, *, repeats: int = 7, min_time: float = 5e-3) -> list[di
         seconds = fastest_seconds(
             lambda part=part: part(s), s.ops.device, repeats=repeats, min_time=min_time
         )
+        where = {"backend": s.backend, "phase": count.phase, "part": name}
         rows.append(
-            {"backend": s.backend, "phase": count.phase, "part": name, "seconds": seconds,
-             "flops": count.flops, "bytes": count.bytes, "matmul": count.matmul}
-        )  # fmt: skip
+            dict(where, seconds=seconds, flops=count.flops, bytes=count.bytes, matmul=count.matmul)
+        )
     s.W[...], s.c[...], s.b[...] = W, c, b
     return rows
 

@@ -53,8 +53,11 @@ def new_head(model, n_classes: int, *, upto: int = -1, start: int = 0, rng=None)
     body = copy.deepcopy(model.layers[start:upto])
     last = model.layers[upto] if upto != 0 else None
     if not isinstance(last, nn.Linear):
-        raise ValueError(f"layer {upto} of the model is {type(last).__name__}, not the Linear "
-                         "head to replace: pass upto= the head's index")  # fmt: skip
+        kind = type(last).__name__
+        raise ValueError(
+            f"layer {upto} of the model is {kind}, not the Linear head to replace: "
+            "pass upto= the head's index"
+        )
     n_in = last.W.shape[0]
     xp = get_array_module(last.W)
     head = nn.Linear(n_in, n_classes, rng=rng, dtype=last.W.dtype, xp=xp)
@@ -82,8 +85,8 @@ class ScaledMomentum(Momentum):
         super().__init__(params, grads, lr, momentum, weight_decay)
         self.scales = [float(s) for s in scales]
         if len(self.scales) != len(self.params) or min(self.scales, default=0) < 0:
-            raise ValueError(f"give one factor >= 0 per parameter ({len(self.params)}), got "
-                             f"{len(self.scales)}: {self.scales}")  # fmt: skip
+            n, got = len(self.params), len(self.scales)
+            raise ValueError(f"give one factor >= 0 per parameter ({n}), got {got}: {self.scales}")
 
     def update(self, i, w, g):
         if self.scales[i]:

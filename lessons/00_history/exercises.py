@@ -53,8 +53,8 @@ def _flops_cases(rng):
 
 def _chain_cases(rng):
     def case(depth, batch, width):
-        return (rng.standard_normal((depth, width, width)), rng.standard_normal((batch, width)),
-                rng.standard_normal((batch, width)))  # fmt: skip
+        weights = rng.standard_normal((depth, width, width))
+        return weights, rng.standard_normal((batch, width)), rng.standard_normal((batch, width))
 
     return [case(1, 1, 1), case(3, 2, 5), case(6, 7, 4)]
 
