@@ -9,8 +9,9 @@ instead of one per N; the ranks outside a group wait at a barrier).  Rank 0 writ
     check     N -> largest |hand ring - dist.all_reduce| on random float32 vectors
     timings   rows (workers, bytes, gloo seconds, hand-ring seconds): medians of --repeats
     scaling   rows (workers, batch, samples/s): a 784-H-10 network, each of --batches examples
-              per worker and step (about --samples timed per worker), its flattened gradient
-              all-reduced every step (N = 1: no communication)
+              per worker and step (about --samples timed per worker, at least 8 steps), its
+              flattened gradient all-reduced every step (N = 1: no communication); the rate
+              of the fastest step, the one other work on the machine disturbed least
 """
 
 from __future__ import annotations
@@ -83,15 +84,18 @@ def measure_group(group, sizes, repeats: int, seed: int) -> tuple[float, list]:
 
 
 def throughput(group, batch: int, hidden: int, steps: int, seed: int) -> float:
-    """Samples per second of data-parallel SGD in ``group`` (None: one process alone)."""
+    """Samples per second of data-parallel SGD in ``group`` (None: one process alone), at its
+    fastest of ``steps`` timed steps: ``batch x world / min(step seconds)``.  Other work on the
+    machine only ever slows a step down, so the fastest step is the least disturbed one (the mean
+    of a few steps on a shared 2-core machine can be off by 2x)."""
     world = dist.get_world_size(group) if group is not None else 1
     model = make_model(hidden, seed)
     gen = torch.Generator().manual_seed(seed)
     x, y = torch.randn(batch, 784, generator=gen), torch.randint(0, 10, (batch,), generator=gen)
     params = list(model.parameters())
+    seconds = []
     for step in range(steps + 2):  # two steps to warm up
-        if step == 2:
-            t0 = time.perf_counter()
+        t0 = time.perf_counter()
         model.zero_grad()
         torch.nn.functional.cross_entropy(model(x), y).backward()
         flat = torch.cat([p.grad.flatten() for p in params])
@@ -100,7 +104,9 @@ def throughput(group, batch: int, hidden: int, steps: int, seed: int) -> float:
         with torch.no_grad():
             for p, g in zip(params, flat.split([p.numel() for p in params])):
                 p.sub_(g.view_as(p), alpha=0.1 / world)
-    return steps * batch * world / (time.perf_counter() - t0)
+        if step >= 2:  # rank 0's step: the all-reduce keeps the workers in step
+            seconds.append(time.perf_counter() - t0)
+    return batch * world / min(seconds)
 
 
 def parse_args(argv=None):
@@ -144,8 +150,8 @@ def main(argv=None) -> None:
             print(f"step {done}/{stages}", flush=True)
     for n, group in scaled.items():
         if rank < n:
-            for batch in args.batches:  # at least 3 timed steps
-                steps = max(3, args.samples // batch)
+            for batch in args.batches:  # at least 8 timed steps
+                steps = max(8, args.samples // batch)
                 rate = throughput(group, batch, args.hidden, steps, args.seed)
                 result["scaling"].append((n, batch, rate))
         dist.barrier()
