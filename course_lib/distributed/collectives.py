@@ -9,7 +9,7 @@ instead of one per N; the ranks outside a group wait at a barrier).  Rank 0 writ
     check     N -> largest |hand ring - dist.all_reduce| on random float32 vectors
     timings   rows (workers, bytes, gloo seconds, hand-ring seconds): medians of --repeats
     scaling   rows (workers, batch, samples/s): a 784-H-10 network, each of --batches examples
-              per worker and step (about --samples timed per worker, at least 8 steps), its
+              per worker and step (about --samples timed per worker, at least 16 steps), its
               flattened gradient all-reduced every step (N = 1: no communication); the rate
               of the fastest step, the one other work on the machine disturbed least
 """
@@ -150,8 +150,8 @@ def main(argv=None) -> None:
             print(f"step {done}/{stages}", flush=True)
     for n, group in scaled.items():
         if rank < n:
-            for batch in args.batches:  # at least 8 timed steps
-                steps = max(8, args.samples // batch)
+            for batch in args.batches:  # at least 16 timed steps
+                steps = max(16, args.samples // batch)
                 rate = throughput(group, batch, args.hidden, steps, args.seed)
                 result["scaling"].append((n, batch, rate))
         dist.barrier()
