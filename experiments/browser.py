@@ -30,6 +30,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from course_lib.repro import read_json
 from experiments import UserError
 from experiments.catalog import find_notebooks
 from experiments.lab_server import Lab, server_problems
@@ -196,10 +197,8 @@ def slowest_first(notebooks: list[Path], meta=REPO / "runs" / "quick" / "meta") 
     without one keep their order, after the rest), so that parallel workers finish together."""
 
     def wall_s(nb: Path) -> float:
-        try:
-            return float(json.loads((meta / f"{nb.stem}.json").read_text())["wall_s"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return -1.0
+        wall = (read_json(meta / f"{nb.stem}.json") or {}).get("wall_s")
+        return float(wall) if isinstance(wall, (int, float)) else -1.0
 
     return sorted(notebooks, key=wall_s, reverse=True)  # a stable sort: ties keep their order
 

@@ -34,6 +34,8 @@ from course_lib.backend import describe_machine
 from course_lib.repro import write_json
 from experiments.campaign_items import ITEMS, REPO
 
+OVER_BUDGET = "needs about"  # how a skip for time begins; the entry also says over_budget
+
 
 def gpu_slug(machine: dict) -> str:
     """'NVIDIA H200' -> 'h200': the GPU's name as a file-name part."""
@@ -129,6 +131,8 @@ def run(out: Path, budget_s: float, items=None, *, has_gpu=None, only=None, smok
         if reason:
             status = "done earlier" if item.name in done_before else "skipped"
             entry.update(status=status, reason=reason)
+            if reason.startswith(OVER_BUDGET):
+                entry["over_budget"] = True
         else:
             log = out / f"{item.name}.log"
             argv = [*item.command(out, slug), *(item.smoke if smoke else ())]
@@ -171,7 +175,7 @@ def _skip_reason(item, has_gpu, only, done_before, left, scale) -> str:
     if not has_gpu:
         return "measures the CPU of a GPU machine: pointless without a GPU"
     if item.estimate_s * scale > left:
-        return f"needs about {item.estimate_s * scale:.0f} s, {left:.0f} s of the budget left"
+        return f"{OVER_BUDGET} {item.estimate_s * scale:.0f} s, {left:.0f} s of the budget left"
     return ""
 
 
