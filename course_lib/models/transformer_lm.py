@@ -30,10 +30,11 @@ from course_lib.backend import asnumpy, get_array_module
 from course_lib.nlp.lm import sample_next
 
 
-class TransformerLM:
+class TransformerLM(nn.Composite):
     """Embedding + learned positions -> ``n_layers`` causal pre-norm blocks -> LayerNorm ->
     Linear to the vocabulary.  ``dropout`` applies to the embeddings and to each block's
-    branches."""
+    branches.  ``params``: embed.W, pos.P, then each block's 12 (see
+    :class:`~course_lib.nn.TransformerBlock`), ln.gamma, ln.beta, head.W, head.b."""
 
     def __init__(
         self,
@@ -68,19 +69,6 @@ class TransformerLM:
         """Every layer in forward order."""
         return [self.embed, self.pos, self.drop, *self.blocks, self.ln, self.head]
 
-    @property
-    def params(self) -> list:
-        """embed.W, pos.P, then each block's 12 (see :class:`~course_lib.nn.TransformerBlock`),
-        ln.gamma, ln.beta, head.W, head.b."""
-        return [p for layer in self.layers for p in layer.params]
-
-    @property
-    def grads(self) -> list:
-        return [g for layer in self.layers for g in layer.grads]
-
-    def slots(self):
-        return [s for layer in self.layers for s in layer.slots()]
-
     def named_params(self) -> dict:
         named = {"embed.W": self.embed.W, "pos.P": self.pos.P}
         for k, block in enumerate(self.blocks):
@@ -94,15 +82,6 @@ class TransformerLM:
 
     def count_params(self) -> int:
         return int(sum(p.size for p in self.params))
-
-    def train(self, mode=True):
-        self.training = mode
-        for layer in self.layers:
-            layer.train(mode)
-        return self
-
-    def eval(self):
-        return self.train(False)
 
     def reset_state(self):
         """Nothing to reset: no state crosses windows (here for ``fit_lm``)."""

@@ -30,7 +30,7 @@ from course_lib import nn
 from course_lib.backend import asnumpy, get_array_module
 
 
-class TransformerSeq2Seq:
+class TransformerSeq2Seq(nn.Composite):
     """Embeddings + learned positions -> ``n_layers`` encoder blocks and ``n_layers`` decoder
     blocks -> LayerNorm -> Linear to the target vocabulary."""
 
@@ -92,17 +92,6 @@ class TransformerSeq2Seq:
             self.head,
         ]
 
-    @property
-    def params(self) -> list:
-        return [p for layer in self.layers for p in layer.params]
-
-    @property
-    def grads(self) -> list:
-        return [g for layer in self.layers for g in layer.grads]
-
-    def slots(self):
-        return [s for layer in self.layers for s in layer.slots()]
-
     def named_params(self) -> dict:
         named = {"src_embed.W": self.src_embed.W, "src_pos.P": self.src_pos.P}
         for k, block in enumerate(self.encoder):
@@ -116,15 +105,6 @@ class TransformerSeq2Seq:
 
     def count_params(self) -> int:
         return int(sum(p.size for p in self.params))
-
-    def train(self, mode=True):
-        self.training = mode
-        for layer in self.layers:
-            layer.train(mode)
-        return self
-
-    def eval(self):
-        return self.train(False)
 
     def encode(self, src):
         """The encoder's output m (N, S, d) and the source mask (N, S) (None without ``pad``)."""

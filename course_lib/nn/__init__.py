@@ -16,7 +16,7 @@ from course_lib.nn.cross_attention import MultiHeadCrossAttention
 from course_lib.nn.dropout import Dropout
 from course_lib.nn.embedding import Embedding, scatter_add
 from course_lib.nn.flat import FlatParams
-from course_lib.nn.layer import Layer
+from course_lib.nn.layer import Composite, Layer
 from course_lib.nn.layernorm import LayerNorm
 from course_lib.nn.linear import Linear, TiedLinear
 from course_lib.nn.losses import (
@@ -38,6 +38,7 @@ from course_lib.nn.transformer import TransformerBlock, TransformerDecoderBlock
 
 __all__ = [
     "Layer",
+    "Composite",
     "Residual",
     "Concat",
     "Linear",

@@ -27,7 +27,12 @@ import numpy as np
 from course_lib import init
 from course_lib.backend import get_array_module
 from course_lib.nn.layer import Layer
-from course_lib.nn.self_attention import attention_backward, scaled_dot_product_attention
+from course_lib.nn.self_attention import (
+    attention_backward,
+    merge_heads,
+    scaled_dot_product_attention,
+    split_heads,
+)
 
 
 class MultiHeadCrossAttention(Layer):
@@ -58,16 +63,6 @@ class MultiHeadCrossAttention(Layer):
         for name in self.param_names:
             setattr(self, "d" + name, xp.zeros_like(getattr(self, name)))
 
-    def _split(self, a):
-        """(N, T, d) -> (N, heads, T, d_k)."""
-        N, T, _ = a.shape
-        return a.reshape(N, T, self.h, self.d // self.h).transpose(0, 2, 1, 3)
-
-    def _merge(self, a):
-        """(N, heads, T, d_k) -> (N, T, d)."""
-        N, _, T, _ = a.shape
-        return a.transpose(0, 2, 1, 3).reshape(N, T, self.d)
-
     def forward(self, x, m, mask=None):
         xp = get_array_module(x)
         if x.ndim != 3 or m.ndim != 3 or x.shape[-1] != self.d or m.shape[-1] != self.d:
@@ -88,11 +83,11 @@ class MultiHeadCrossAttention(Layer):
                 )
             allowed = mask[:, None, None, :]
         self.x, self.m = x.reshape(N * T, d), m.reshape(N * S, d)
-        self.q = self._split((self.x @ self.Wq + self.bq).reshape(N, T, d))
+        self.q = split_heads(self.h, (self.x @ self.Wq + self.bq).reshape(N, T, d))
         kv = (self.m @ self.Wkv + self.bkv).reshape(N, S, 2 * d)
-        self.k, self.v = self._split(kv[..., :d]), self._split(kv[..., d:])
+        self.k, self.v = split_heads(self.h, kv[..., :d]), split_heads(self.h, kv[..., d:])
         o, self.weights = scaled_dot_product_attention(self.q, self.k, self.v, allowed)
-        self.o = self._merge(o).reshape(N * T, d)
+        self.o = merge_heads(o).reshape(N * T, d)
         return (self.o @ self.Wo + self.bo).reshape(N, T, d)
 
     def backward(self, dout):
@@ -102,10 +97,10 @@ class MultiHeadCrossAttention(Layer):
         dy = dout.reshape(N * T, d)
         xp.matmul(self.o.T, dy, out=self.dWo)
         self.dbo[...] = dy.sum(axis=0)
-        do = self._split((dy @ self.Wo.T).reshape(N, T, d))
+        do = split_heads(self.h, (dy @ self.Wo.T).reshape(N, T, d))
         dq, dk, dv = attention_backward(do, self.q, self.k, self.v, self.weights)
-        dq = self._merge(dq).reshape(N * T, d)
-        dkv = xp.concatenate([self._merge(dk), self._merge(dv)], axis=-1).reshape(N * S, 2 * d)
+        dq = merge_heads(dq).reshape(N * T, d)
+        dkv = xp.concatenate([merge_heads(dk), merge_heads(dv)], axis=-1).reshape(N * S, 2 * d)
         xp.matmul(self.x.T, dq, out=self.dWq)
         self.dbq[...] = dq.sum(axis=0)
         xp.matmul(self.m.T, dkv, out=self.dWkv)

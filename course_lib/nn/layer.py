@@ -52,3 +52,40 @@ class Layer:
 
     def eval(self):
         return self.train(False)
+
+
+class Composite(Layer):
+    """A layer made of other layers.  ``layers`` lists them in forward order (those without
+    parameters too, so ``train()`` reaches Dropout); ``params``, ``grads`` and ``slots`` are
+    theirs, concatenated in that order.  ``PARTS`` names the attributes that hold parameters, for
+    ``named_params`` (``"attn.Wo"``)."""
+
+    PARTS: tuple[str, ...] = ()
+
+    @property
+    def layers(self) -> list:
+        return [getattr(self, part) for part in self.PARTS]
+
+    @property
+    def params(self) -> list:
+        return [p for layer in self.layers for p in layer.params]
+
+    @property
+    def grads(self) -> list:
+        return [g for layer in self.layers for g in layer.grads]
+
+    def slots(self):
+        return [s for layer in self.layers for s in layer.slots()]
+
+    def named_params(self) -> dict:
+        return {
+            f"{part}.{name}": p
+            for part in self.PARTS
+            for name, p in getattr(self, part).named_params().items()
+        }
+
+    def train(self, mode: bool = True):
+        self.training = mode
+        for layer in self.layers:
+            layer.train(mode)
+        return self

@@ -61,6 +61,18 @@ def attention_backward(dout, q, k, v, weights):
     return ds @ k, xp.swapaxes(ds, -1, -2) @ q, dv
 
 
+def split_heads(heads, a):
+    """(N, T, d) -> (N, heads, T, d / heads): each head gets its own slice of the features."""
+    N, T, d = a.shape
+    return a.reshape(N, T, heads, d // heads).transpose(0, 2, 1, 3)
+
+
+def merge_heads(a):
+    """(N, heads, T, d_k) -> (N, T, heads * d_k), the inverse of :func:`split_heads`."""
+    N, h, T, dk = a.shape
+    return a.transpose(0, 2, 1, 3).reshape(N, T, h * dk)
+
+
 def causal_mask(T, xp=np):
     """(T, T) boolean, True on and below the diagonal: query t sees keys 0..t."""
     return xp.tril(xp.ones((T, T), dtype=bool))
@@ -92,16 +104,6 @@ class MultiHeadSelfAttention(Layer):
         for name in self.param_names:
             setattr(self, "d" + name, xp.zeros_like(getattr(self, name)))
 
-    def _split(self, a):
-        """(N, T, d) -> (N, heads, T, d_k)."""
-        N, T, _ = a.shape
-        return a.reshape(N, T, self.h, self.d // self.h).transpose(0, 2, 1, 3)
-
-    def _merge(self, a):
-        """(N, heads, T, d_k) -> (N, T, d)."""
-        N, _, T, _ = a.shape
-        return a.transpose(0, 2, 1, 3).reshape(N, T, self.d)
-
     def _mask(self, x, mask):
         """The boolean mask, broadcastable to (N, heads, T, T), or None for no mask."""
         xp = get_array_module(x)
@@ -127,9 +129,11 @@ class MultiHeadSelfAttention(Layer):
         N, T, d = x.shape
         self.x = x.reshape(N * T, d)
         qkv = (self.x @ self.Wqkv + self.bqkv).reshape(N, T, 3 * d)
-        self.q, self.k, self.v = (self._split(qkv[..., i * d : (i + 1) * d]) for i in range(3))
+        self.q, self.k, self.v = (
+            split_heads(self.h, qkv[..., i * d : (i + 1) * d]) for i in range(3)
+        )
         o, self.weights = scaled_dot_product_attention(self.q, self.k, self.v, self._mask(x, mask))
-        self.o = self._merge(o).reshape(N * T, d)
+        self.o = merge_heads(o).reshape(N * T, d)
         return (self.o @ self.Wo + self.bo).reshape(N, T, d)
 
     def backward(self, dout):
@@ -138,9 +142,9 @@ class MultiHeadSelfAttention(Layer):
         dy = dout.reshape(N * T, d)
         xp.matmul(self.o.T, dy, out=self.dWo)
         self.dbo[...] = dy.sum(axis=0)
-        do = self._split((dy @ self.Wo.T).reshape(N, T, d))
+        do = split_heads(self.h, (dy @ self.Wo.T).reshape(N, T, d))
         dq, dk, dv = attention_backward(do, self.q, self.k, self.v, self.weights)
-        dqkv = xp.concatenate([self._merge(g) for g in (dq, dk, dv)], axis=-1).reshape(N * T, -1)
+        dqkv = xp.concatenate([merge_heads(g) for g in (dq, dk, dv)], axis=-1).reshape(N * T, -1)
         xp.matmul(self.x.T, dqkv, out=self.dWqkv)
         self.dbqkv[...] = dqkv.sum(axis=0)
         return (dqkv @ self.Wqkv.T).reshape(N, T, d)

@@ -26,14 +26,14 @@ import numpy as np
 from course_lib.nn.activations import GELU
 from course_lib.nn.cross_attention import MultiHeadCrossAttention
 from course_lib.nn.dropout import Dropout
-from course_lib.nn.layer import Layer
+from course_lib.nn.layer import Composite
 from course_lib.nn.layernorm import LayerNorm
 from course_lib.nn.linear import Linear
 from course_lib.nn.recurrent import TimeDistributed
 from course_lib.nn.self_attention import MultiHeadSelfAttention
 
 
-class TransformerBlock(Layer):
+class TransformerBlock(Composite):
     """x (N, T, d_model) -> (N, T, d_model); ``forward(x, mask=None)`` passes the key padding
     mask (N, T) to the attention (True for real tokens)."""
 
@@ -66,30 +66,6 @@ class TransformerBlock(Layer):
     def layers(self) -> list:
         return [self.ln1, self.attn, self.drop1, self.ln2, self.ff1, self.act, self.ff2, self.drop2]
 
-    @property
-    def params(self) -> list:
-        return [p for part in self.PARTS for p in getattr(self, part).params]
-
-    @property
-    def grads(self) -> list:
-        return [g for part in self.PARTS for g in getattr(self, part).grads]
-
-    def slots(self):
-        return [s for part in self.PARTS for s in getattr(self, part).slots()]
-
-    def named_params(self) -> dict:
-        return {
-            f"{part}.{name}": p
-            for part in self.PARTS
-            for name, p in getattr(self, part).named_params().items()
-        }
-
-    def train(self, mode=True):
-        self.training = mode
-        for layer in self.layers:
-            layer.train(mode)
-        return self
-
     def forward(self, x, mask=None):
         h = x + self.drop1.forward(self.attn.forward(self.ln1.forward(x), mask))
         z = self.act.forward(self.ff1.forward(self.ln2.forward(h)))
@@ -101,7 +77,7 @@ class TransformerBlock(Layer):
         return dh + self.ln1.backward(self.attn.backward(self.drop1.backward(dh)))
 
 
-class TransformerDecoderBlock(Layer):
+class TransformerDecoderBlock(Composite):
     """The decoder's block, pre-norm: causal self-attention, cross-attention to the encoder's
     output ``m`` (N, S, d), then the FFN, each a residual branch::
 
@@ -144,30 +120,6 @@ class TransformerDecoderBlock(Layer):
     @property
     def layers(self) -> list:
         return [getattr(self, part) for part in self.PARTS] + [self.act, *self.drops]
-
-    @property
-    def params(self) -> list:
-        return [p for part in self.PARTS for p in getattr(self, part).params]
-
-    @property
-    def grads(self) -> list:
-        return [g for part in self.PARTS for g in getattr(self, part).grads]
-
-    def slots(self):
-        return [s for part in self.PARTS for s in getattr(self, part).slots()]
-
-    def named_params(self) -> dict:
-        return {
-            f"{part}.{name}": p
-            for part in self.PARTS
-            for name, p in getattr(self, part).named_params().items()
-        }
-
-    def train(self, mode=True):
-        self.training = mode
-        for layer in self.layers:
-            layer.train(mode)
-        return self
 
     def forward(self, x, m, mask=None):
         d1, d2, d3 = self.drops
