@@ -186,6 +186,24 @@ def projected_minutes(res: dict, run: dict) -> tuple[float, float, bool]:
     return run["pretrain_s"] * kp / 60, run["finetune_s"] * kf / 60, (kp != 1 or kf != 1)
 
 
+def gpu_headline(res: dict) -> dict | None:
+    """The seed's headline from a benchmark with GPU runs: the fastest GPU backend at batch 100,
+    its minutes, and its speed-up ``numpy total_s / GPU total_s`` over NumPy on the same machine;
+    ``None`` without both a NumPy and a GPU run at batch 100."""
+    at100 = [r for r in res["runs"] if r["batch_size"] == 100]
+    cpu = next((r for r in at100 if r["backend"] == "numpy"), None)
+    gpus = [r for r in at100 if r["backend"] in GPU_BACKENDS]
+    if cpu is None or not gpus:
+        return None
+    best = min(gpus, key=lambda r: r["total_s"])
+    return dict(
+        backend=best["backend"],
+        minutes=best["total_s"] / 60,
+        numpy_minutes=cpu["total_s"] / 60,
+        speedup=cpu["total_s"] / best["total_s"],
+    )
+
+
 def format_table(res: dict, title: str) -> str:
     """A benchmark result as text: the machine, the protocol, then minutes and error per run."""
     m, p = res["machine"], res["protocol"]
