@@ -6,8 +6,10 @@
 
 A JupyterLab server starts on 127.0.0.1 with a random token, on a *copy* of the notebooks (the
 course's files are never touched, and autosave is off), with kernels over IPC.  Chromium (Debian's
-``/usr/bin/chromium``, driven by playwright) opens each lesson, runs all cells (quick profile: the
-notebooks' default), and waits, with a bounded wait, until the kernel is idle.  A lesson fails on:
+``/usr/bin/chromium``, driven by playwright) loads JupyterLab once per worker and opens each lesson
+in it, as a learner opens the next notebook (the previous one's kernel shut down and its tab
+closed), runs all cells (quick profile: the notebooks' default), and waits, with a bounded wait,
+until the kernel is idle.  A lesson fails on:
 
 * an error output, or a red stderr box (a warning printed while the cells ran);
 * a figure that did not load, or one shrunk to fit the page (too wide for a notebook);
@@ -51,10 +53,12 @@ def chromium_missing() -> str:
     return ""
 
 
-_STATE_JS = """() => {
+# What the page shows; with ``polling`` true, without the figures' sizes (reading them lays the
+# page out, which a big notebook pays at every poll while it runs).
+_STATE_JS = """(polling = false) => {
   const cells = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')];
   const prompts = cells.map(c => (c.querySelector('.jp-InputPrompt') || {}).textContent || '');
-  const imgs = [...document.querySelectorAll('.jp-OutputArea-output img')];
+  const imgs = polling ? [] : [...document.querySelectorAll('.jp-OutputArea-output img')];
   return {
     cells: cells.length,
     running: prompts.filter(p => p.includes('*')).length,
@@ -76,7 +80,8 @@ _STATE_JS = """() => {
 _WATCH_JS = """() => {
   const notebook = document.querySelector('.jp-Notebook');
   const events = window.__cellEvents = [];
-  new MutationObserver(mutations => {
+  if (window.__cellWatcher) window.__cellWatcher.disconnect();  // the previous lesson's
+  window.__cellWatcher = new MutationObserver(mutations => {
     const cells = [...notebook.querySelectorAll('.jp-CodeCell')], now = performance.now() / 1000;
     for (const m of mutations) {
       const el = m.target.nodeType === 1 ? m.target : m.target.parentElement;
@@ -87,7 +92,17 @@ _WATCH_JS = """() => {
         events.push([cells.indexOf(cell), prompt ? 'prompt' : 'output', now,
                      prompt ? prompt.textContent : '']);
     }
-  }).observe(notebook, {subtree: true, childList: true, characterData: true});
+  });
+  window.__cellWatcher.observe(notebook, {subtree: true, childList: true, characterData: true});
+}"""
+
+# Closes every tab in the main area (a finished lesson's notebook, marked clean so that
+# JupyterLab does not ask whether to save it).
+_CLOSE_TABS_JS = """() => {
+  for (const widget of [...window.jupyterapp.shell.widgets('main')]) {
+    if (widget.context) widget.context.model.dirty = false;
+    widget.dispose();
+  }
 }"""
 
 
@@ -125,34 +140,45 @@ def start_all_cells(page, tries: int = 3) -> None:
                 select.first.click()
             if page.locator("text=Python 3 (ipykernel) | Idle").count():
                 break
-            page.wait_for_timeout(500)
+            page.wait_for_timeout(200)
         page.click("li.lm-MenuBar-item:has-text('Run')")
         page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
-        for _ in range(20):
-            page.wait_for_timeout(500)
-            if page.evaluate(_STATE_JS)["unrun"] < page.evaluate(_STATE_JS)["cells"]:
+        for _ in range(50):
+            page.wait_for_timeout(200)
+            state = page.evaluate(_STATE_JS, True)
+            if state["unrun"] < state["cells"]:
                 return
 
 
-def run_lesson(
-    browser, lab: Lab, nb: Path, out: Path, timeout_s: float, max_silent_s: float
-) -> dict:
-    """Open ``nb`` in JupyterLab, run all cells, wait, and return what the learner saw."""
+def open_lab(browser, lab: Lab):
+    """A page with ``lab``'s JupyterLab loaded (an empty workspace of its own), kept open for the
+    worker's lessons: each is opened in the running app, as a learner opens the next notebook."""
     page = browser.new_page(viewport={"width": 1440, "height": 900})  # a laptop screen
+    workspace = f"lessons-{secrets.token_hex(4)}"
+    page.goto(f"{lab.url}/lab/workspaces/{workspace}?reset&token={lab.token}")
+    page.wait_for_function("() => window.jupyterapp !== undefined", timeout=60_000)
+    page.evaluate("async () => { await window.jupyterapp.restored; }")
+    return page
+
+
+def run_lesson(page, lab: Lab, nb: Path, out: Path, timeout_s: float, max_silent_s: float) -> dict:
+    """Open ``nb`` in the page's JupyterLab (the only tab), run all cells, wait, and return what
+    the learner saw."""
     t0, n_log = time.monotonic(), len(lab.log_lines())
-    workspace = f"{nb.stem}-{secrets.token_hex(4)}"  # only this notebook open, in its own tab
-    page.goto(f"{lab.url}/lab/workspaces/{workspace}/tree/{nb.name}?reset&token={lab.token}")
+    page.evaluate(_CLOSE_TABS_JS)
+    page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open', {path})", nb.name)
     page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
     page.evaluate(_WATCH_JS)
     start_all_cells(page)
     state = {}
     while time.monotonic() - t0 < timeout_s:
-        page.wait_for_timeout(1000)
-        state = page.evaluate(_STATE_JS)
+        page.wait_for_timeout(500)
+        state = page.evaluate(_STATE_JS, True)
         if state["idle"] and state["running"] == 0 and (state["unrun"] == 0 or state["errors"]):
             break  # all ran, or Run All stopped at an error
     else:
         state["timed_out"] = True
+    state = dict(page.evaluate(_STATE_JS), timed_out=state.get("timed_out", False))
     problems = [f"stderr/error output: {e!r}" for e in state.get("errors", [])]
     if state.get("timed_out"):
         problems.append(f"did not finish within {timeout_s:.0f} s")
@@ -174,9 +200,9 @@ def run_lesson(
     if figures.count():  # the screenshot shows the lesson's last figure
         figures.last.scroll_into_view_if_needed()
     page.screenshot(path=str(out / f"{nb.stem}.png"), full_page=False)
-    lab.shut_down_kernels(nb.name)  # before the page closes: no kernel message races its socket
+    lab.shut_down_kernels(nb.name)  # before its tab closes: no kernel message races its socket
     page.wait_for_timeout(500)
-    page.close()
+    page.evaluate(_CLOSE_TABS_JS)
     time.sleep(0.5)  # the server logs the closed connection
     found, notes = server_problems(lab.log_lines()[n_log:])  # this server runs one lesson at a time
     problems += found
@@ -244,9 +270,10 @@ def run(
         with lab, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
             try:
+                page = open_lab(browser, lab)
                 while (nb := next_of(queue)) is not None:
                     path = lab.root / nb.name
-                    done.append(run_lesson(browser, lab, path, out, timeout_s, max_silent_s))
+                    done.append(run_lesson(page, lab, path, out, timeout_s, max_silent_s))
             finally:
                 browser.close()
             return done, len(lab.kernels())

@@ -113,7 +113,9 @@ class Lab:
         env.pop("MPLBACKEND", None)  # the inline backend, as in a learner's JupyterLab
         lab = ["jupyterlab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1"]
         access = [f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}"]
-        argv = [sys.executable, "-m", *lab, *access, *LAB_ARGS]
+        # window.jupyterapp: the browser test opens each lesson in the page's running JupyterLab
+        expose = ["--LabApp.expose_app_in_browser=True"]
+        argv = [sys.executable, "-m", *lab, *access, *expose, *LAB_ARGS]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             argv.append("--allow-root")  # CI containers run as root
         self._log_file = open(self.log, "w")  # noqa: SIM115 - closed in __exit__
