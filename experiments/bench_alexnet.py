@@ -32,13 +32,12 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import statistics
 import time
 
 import numpy as np
 
-from course_lib.backend import describe_machine, synchronize
+from course_lib.backend import synchronize
 from course_lib.models.alexnet import layer_costs
 from course_lib.repro import write_json
 from experiments.alexnet_step import (
@@ -54,7 +53,14 @@ from experiments.alexnet_step import (
     torch_step,
     unavailable_reason,
 )
-from experiments.benchkit import attempt, blas_threads, choices, limit_threads
+from experiments.benchkit import (
+    attempt,
+    blas_threads,
+    choices,
+    limit_threads,
+    record_end,
+    record_start,
+)
 
 
 def time_run(
@@ -213,17 +219,14 @@ def new_record(args, nets: list[str], threads: int) -> dict:
         "timed": "one training step: forward, softmax cross-entropy, backward, momentum-SGD "
         f"update (lr {LR}, momentum {MOMENTUM}), dropout on, paper init",
     }
-    return {
-        "benchmark": "alexnet_speed",
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "machine": describe_machine(),
-        "note": args.note,
-        "load_before": list(os.getloadavg()),
-        "settings": settings,
-        "runs": [],
-        "skipped": [],
-        "failed": [],
-    }
+    return record_start(
+        "alexnet_speed",
+        note=args.note,
+        settings=settings,
+        runs=[],
+        skipped=[],
+        failed=[],
+    )
 
 
 def available(backends: list[str], skipped: list) -> list[str]:
@@ -285,13 +288,8 @@ def measure(out: dict, args, net: str, backend: str, dtype: str) -> None:
 def finish(out: dict, args) -> dict:
     """Add the load average after, the ratios and the end time; print the table, write the JSON
     (``--out``); exit with an error when a run failed."""
-    out["load_after"] = list(os.getloadavg())
     out["ratios"] = ratios(out["runs"])
-    out["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
-    print(format_table(out))
-    if args.out:
-        write_json(args.out, out)
-        print(f"[bench_alexnet] wrote {args.out}")
+    record_end(out, args.out, format_table, "bench_alexnet")
     if out["failed"]:
         raise SystemExit(f"[bench_alexnet] {len(out['failed'])} run(s) failed: see above")
     return out

@@ -21,15 +21,12 @@ result measured on a busy machine says so.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 
 import numpy as np
 
-from course_lib.backend import describe_machine
-from course_lib.repro import write_json
-from experiments.benchkit import blas_threads
+from experiments.benchkit import blas_threads, record_end, record_start
 
 TARGET_RATIO = 3.0
 
@@ -215,13 +212,10 @@ def main(argv=None) -> dict:
     specs = layer_specs(args.batch, args.scale, only)
     if not specs:
         raise SystemExit(f"--only {args.only!r} matches none of {[x[0] for x in LAYERS]}")
-    out = {
-        "benchmark": "conv_speed",
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "machine": describe_machine(),
-        "note": args.note,
-        "load_before": list(os.getloadavg()),
-        "settings": {
+    out = record_start(
+        "conv_speed",
+        note=args.note,
+        settings={
             "dtype": "float32",
             "repeats": args.repeats,
             "warmup": args.warmup,
@@ -233,9 +227,9 @@ def main(argv=None) -> dict:
             "blas_threads": blas_threads(),
             "timed": "one forward + one backward (dW, db and dx)",
         },
-        "target_ratio": TARGET_RATIO,
-        "layers": [],
-    }
+        target_ratio=TARGET_RATIO,
+        layers=[],
+    )
     for spec in specs:
         r = bench_layer(spec, args.repeats, args.warmup, args.seed, args.settle)
         out["layers"].append(r)
@@ -243,15 +237,9 @@ def main(argv=None) -> dict:
             f"[bench_conv] {r['name']:14s} ours {r['ours']['ms']:9.2f} ms  "
             f"torch {r['torch']['ms']:9.2f} ms  ratio {r['ratio']:5.2f}"
         )
-    out["load_after"] = list(os.getloadavg())
     out["worst_ratio"] = max(r["ratio"] for r in out["layers"])
     out["within_target"] = out["worst_ratio"] <= TARGET_RATIO
-    out["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
-    print(format_table(out))
-    if args.out:
-        write_json(args.out, out)
-        print(f"[bench_conv] wrote {args.out}")
-    return out
+    return record_end(out, args.out, format_table, "bench_conv")
 
 
 if __name__ == "__main__":

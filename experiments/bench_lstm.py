@@ -34,16 +34,13 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import re
 import statistics
 import time
 
 import numpy as np
 
-from course_lib.backend import describe_machine
-from course_lib.repro import write_json
-from experiments.benchkit import blas_threads, limit_threads
+from experiments.benchkit import blas_threads, limit_threads, record_end, record_start
 
 DEFAULT_SIZES = "65x128x2,65x512x2,10000x200x2@20x20"
 LR, CLIP, DTYPE = 1.0, 5.0, "float32"
@@ -246,16 +243,13 @@ def main(argv=None) -> dict:
         "one truncated-BPTT training step: forward, softmax cross-entropy (mean over tokens), "
         f"backward, clip global grad norm to {CLIP}, SGD (lr {LR}); state carried between steps"
     )
-    out = {
-        "benchmark": "lstm_speed",
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "machine": describe_machine(),
-        "note": args.note,
-        "load_before": list(os.getloadavg()),
-        "settings": settings,
-        "target": f"ours within {TARGET:g}x of torch CPU (torch_over_ours <= {TARGET:g})",
-        "configs": [],
-    }
+    out = record_start(
+        "lstm_speed",
+        note=args.note,
+        settings=settings,
+        target=f"ours within {TARGET:g}x of torch CPU (torch_over_ours <= {TARGET:g})",
+        configs=[],
+    )
     for cfg in configs:
         r = run_config(cfg, args.warmup, args.repeats, args.seed)
         out["configs"].append(r)
@@ -268,13 +262,7 @@ def main(argv=None) -> dict:
     if limiter is not None:  # first: it also resets torch's OpenMP threads
         limiter.restore_original_limits()
     torch.set_num_threads(threads_before)
-    out["load_after"] = list(os.getloadavg())
-    out["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
-    print(format_table(out))
-    if args.out:
-        write_json(args.out, out)
-        print(f"[bench_lstm] wrote {args.out}")
-    return out
+    return record_end(out, args.out, format_table, "bench_lstm")
 
 
 if __name__ == "__main__":

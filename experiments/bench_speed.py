@@ -25,13 +25,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 import traceback
 
 from course_lib import fusion, speed
-from course_lib.backend import describe_machine
 from course_lib.repro import write_json
-from experiments.benchkit import RESULTS, blas_threads, limit_threads, newest_result
+from experiments.benchkit import (
+    RESULTS,
+    blas_threads,
+    limit_threads,
+    newest_result,
+    record_end,
+    record_start,
+)
 
 SCALES = {  # sizes per measurement; "full" is the committed setting
     "tiny": dict(
@@ -169,20 +174,17 @@ def main(argv=None) -> dict:
         raise SystemExit("--device cuda: torch sees no CUDA GPU here; use --device cpu")
     threads_before = torch.get_num_threads()
     limiter = limit_threads(args.threads, torch_too=True)
-    out = {
-        "benchmark": "speed",
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "machine": describe_machine(),
-        "device": args.device,
-        "note": args.note,
-        "load_before": list(os.getloadavg()),
-        "settings": {
+    out = record_start(
+        "speed",
+        device=args.device,
+        note=args.note,
+        settings={
             "scale": args.scale,
             **SCALES[args.scale],
             "threads": args.threads,
             "blas_threads": blas_threads(),
         },
-    }
+    )
     try:
 
         def partial(measured):  # as it goes: a run killed at a time limit keeps what it measured
@@ -194,11 +196,7 @@ def main(argv=None) -> dict:
         if limiter is not None:
             limiter.restore_original_limits()
         torch.set_num_threads(threads_before)
-    out["load_after"] = list(os.getloadavg())
-    out["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
-    if args.out:
-        write_json(args.out, out)
-        print(f"[bench_speed] wrote {args.out}")
+    record_end(out, args.out, name="bench_speed")
     if out["errors"]:
         raise SystemExit(f"[bench_speed] sections failed: {', '.join(out['errors'])}")
     return out

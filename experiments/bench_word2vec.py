@@ -23,11 +23,9 @@ import argparse
 import os
 import time
 
-from course_lib.backend import describe_machine
 from course_lib.data.text import SENTENCE_CORPORA as CORPORA
 from course_lib.data.text import load_sentences
-from course_lib.repro import write_json
-from experiments.benchkit import choices, limit_threads
+from experiments.benchkit import choices, limit_threads, record_end, record_start
 
 MODELS = ("sg", "cbow")
 
@@ -206,17 +204,14 @@ def main(argv=None) -> dict:
     s.update(restrict=args.restrict, threads=args.threads, seed=args.seed)
     sentences = load_sentences(args.corpus, args.max_words)
     questions = load_analogies()
-    out = {
-        "benchmark": "word2vec_speed",
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "machine": describe_machine(),
-        "note": args.note,
-        "load_before": list(os.getloadavg()),
-        "settings": s,
-        "tokens": sum(len(x) for x in sentences),
-        "runs": [],
-        "skipped": [],
-    }
+    out = record_start(
+        "word2vec_speed",
+        note=args.note,
+        settings=s,
+        tokens=sum(len(x) for x in sentences),
+        runs=[],
+        skipped=[],
+    )
     if "gensim" in impls and (reason := gensim_reason()) is not None:
         impls.remove("gensim")
         out["skipped"].append({"impl": "gensim", "reason": reason})
@@ -233,14 +228,8 @@ def main(argv=None) -> dict:
             )
     if limiter is not None:
         limiter.restore_original_limits()
-    out["load_after"] = list(os.getloadavg())
     out["ratios"] = ratios(out["runs"])
-    out["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
-    print(format_table(out))
-    if args.out:
-        write_json(args.out, out)
-        print(f"[bench_word2vec] wrote {args.out}")
-    return out
+    return record_end(out, args.out, format_table, "bench_word2vec")
 
 
 if __name__ == "__main__":

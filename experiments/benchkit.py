@@ -1,17 +1,31 @@
 """What the benchmarks share: thread limits and the BLAS threads in use (from
 :mod:`course_lib.threads`, which the lessons use too), comma-separated choices, one configuration
-attempted without ending the benchmark (:func:`attempt`), and the committed results lessons read
+attempted without ending the benchmark (:func:`attempt`), the opening and closing fields of every
+result JSON (:func:`record_start`, :func:`record_end`), and the committed results lessons read
 (:func:`newest_result`)."""
 
 from __future__ import annotations
 
 import json
+import os
+import time
 import traceback
 from pathlib import Path
 
+from course_lib.backend import describe_machine
+from course_lib.repro import write_json
 from course_lib.threads import blas_threads, limit_threads
 
-__all__ = ["RESULTS", "attempt", "blas_threads", "choices", "limit_threads", "newest_result"]
+__all__ = [
+    "RESULTS",
+    "attempt",
+    "blas_threads",
+    "choices",
+    "limit_threads",
+    "newest_result",
+    "record_end",
+    "record_start",
+]
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -46,3 +60,27 @@ def newest_result(pattern: str, keep=None, results=RESULTS) -> dict | None:
         if keep is None or keep(data):
             found.append((data.get("started", ""), path.name, {**data, "file": path.name}))
     return max(found, key=lambda f: f[:2])[2] if found else None
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def record_start(benchmark: str, **fields) -> dict:
+    """A result's opening fields: its name, the start time, the machine (``describe_machine``)
+    and the load average before the runs (1, 5 and 15 minutes), then ``fields``."""
+    head = dict(benchmark=benchmark, started=_now(), machine=describe_machine())
+    return {**head, "load_before": list(os.getloadavg()), **fields}
+
+
+def record_end(out: dict, path=None, table=None, name: str = "bench") -> dict:
+    """Close ``out``: the load average after the runs and the end time; print ``table(out)``
+    when given; write the JSON to ``path`` when given."""
+    out["load_after"] = list(os.getloadavg())
+    out["finished"] = _now()
+    if table is not None:
+        print(table(out))
+    if path:
+        write_json(path, out)
+        print(f"[{name}] wrote {path}")
+    return out
