@@ -69,8 +69,13 @@ def _now() -> str:
 def record_start(benchmark: str, **fields) -> dict:
     """A result's opening fields: its name, the start time, the machine (``describe_machine``)
     and the load average before the runs (1, 5 and 15 minutes), then ``fields``."""
-    head = dict(benchmark=benchmark, started=_now(), machine=describe_machine())
-    return {**head, "load_before": list(os.getloadavg()), **fields}
+    return dict(
+        benchmark=benchmark,
+        started=_now(),
+        machine=describe_machine(),
+        load_before=list(os.getloadavg()),
+        **fields,
+    )
 
 
 def record_end(out: dict, path=None, table=None, name: str = "bench") -> dict:

@@ -162,10 +162,9 @@ def open_lab(browser, lab: Lab):
 
 
 def run_lesson(page, lab: Lab, nb: Path, out: Path, timeout_s: float, max_silent_s: float) -> dict:
-    """Open ``nb`` in the page's JupyterLab (the only tab), run all cells, wait, and return what
-    the learner saw."""
+    """Open ``nb`` in the page's JupyterLab (the only notebook open: each lesson closes its tab),
+    run all cells, wait, and return what the learner saw."""
     t0, n_log = time.monotonic(), len(lab.log_lines())
-    page.evaluate(_CLOSE_TABS_JS)
     page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open', {path})", nb.name)
     page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
     page.evaluate(_WATCH_JS)
