@@ -167,11 +167,14 @@ def _pgid(pid):
 
 
 def test_a_run_past_its_time_limit_leaves_no_worker_running(tmp_path, data_dir):
-    """torchrun puts each worker in a session of its own: killing torchrun's group is not enough."""
+    """torchrun puts each worker in a session of its own: killing torchrun's group is not enough.
+    Rank 1 hangs at step 2 (rank 0 then waits in the all-reduce, as a stuck run does, idle)."""
     psutil = pytest.importorskip("psutil", reason="psutil lists the processes")
     marker = str(tmp_path / "marker.npz")
     with Watcher(psutil, marker) as watcher, pytest.raises(RuntimeError, match="did not finish"):
-        launch.run("allreduce", 2, steps=10**6, hidden=8, timeout_s=25, save_params=marker)
+        launch.run(
+            "allreduce", 2, steps=10**6, hidden=8, hang_at_step=2, timeout_s=20, save_params=marker
+        )
     # >= 2: a worker's child (a fork before its exec) briefly carries the worker's command line
     assert len(watcher.workers) >= 2, "the workers never started: the test proves nothing"
     assert watcher.alive() == []

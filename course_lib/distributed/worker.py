@@ -60,6 +60,7 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=1, help="torch threads per worker")
     p.add_argument("--timeout-s", type=float, default=120, help="a collective waits this long")
     p.add_argument("--die-at-step", type=int, default=-1, help="(tests) rank 1 exits here")
+    p.add_argument("--hang-at-step", type=int, default=-1, help="(tests) rank 1 sleeps here")
     p.add_argument("--out", help="rank 0 writes the results JSON here")
     p.add_argument("--save-params", help="rank 0 writes the final parameters (.npz) here")
     args = p.parse_args(argv)
@@ -159,6 +160,8 @@ def train(args) -> tuple[dict, torch.nn.Module]:
     for step in range(args.steps):
         if step == args.die_at_step and rank == 1:
             os._exit(3)  # a crashed worker, for the launcher's test
+        if step == args.hang_at_step and rank == 1:
+            time.sleep(24 * 3600)  # a hung worker: rank 0 waits for it in the next all-reduce
         idx = torch.from_numpy(shard(step, order, args.batch, rank, world)).to(device)
         loss = torch.nn.functional.cross_entropy(net(x[idx]), y[idx])
         model.zero_grad()
