@@ -19,6 +19,7 @@ Everything here works when CuPy (or a GPU) is absent.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import platform
 import random
@@ -182,23 +183,65 @@ def asnumpy(x) -> np.ndarray:
 
 
 def seed_everything(seed: int) -> np.random.Generator:
-    """Seed Python, NumPy, CuPy and torch; return a fresh ``numpy.random.Generator(seed)``."""
+    """Seed Python, NumPy, CuPy and torch; return a fresh ``numpy.random.Generator(seed)``.
+
+    torch is not imported for this (that takes seconds, which a lesson without torch need not
+    pay): if it is not imported yet, it is seeded the moment it is, which draws the same numbers
+    as seeding it now, since nothing can draw from a torch that is not yet there."""
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 - the legacy global generator, for np.random.* in cells
     cp = cupy_module()
     if cp is not None and gpu_available():
         cp.random.seed(seed)
-    try:
-        import torch
-    except ImportError:
-        pass
+    _SeedTorchOnImport.cancel()
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)  # also seeds every CUDA device
     else:
-        torch.manual_seed(seed)  # also seeds every CUDA device
+        sys.meta_path.insert(0, _SeedTorchOnImport(seed))
     return np.random.default_rng(seed)
 
 
+class _SeedTorchOnImport:
+    """An import hook (``sys.meta_path``) that seeds torch once its import has run, then leaves."""
+
+    def __init__(self, seed: int):
+        self.seed = seed
+
+    @staticmethod
+    def cancel() -> None:
+        """Remove a waiting hook (a new seed replaces it)."""
+        sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _SeedTorchOnImport)]
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "torch":
+            return None
+        self.cancel()
+        spec = importlib.util.find_spec("torch")  # the usual finders' answer
+        if spec is None or spec.loader is None:
+            return spec
+        run_module, seed = spec.loader.exec_module, self.seed
+
+        def run_and_seed(module):
+            run_module(module)
+            module.manual_seed(seed)
+
+        spec.loader.exec_module = run_and_seed
+        return spec
+
+
+def _installed_version(package: str) -> str | None:
+    """``package``'s installed version, read from its metadata (without importing it)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def describe_machine() -> dict:
-    """Facts about this machine for run metadata and benchmark JSON."""
+    """Facts about this machine for run metadata and benchmark JSON.  torch's threads and GPU
+    are asked of torch only where it is already imported (its version is read without it)."""
     info = {
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -208,15 +251,12 @@ def describe_machine() -> dict:
         "cupy": getattr(cupy_module(), "__version__", None),
         "gpu": None,
     }
-    try:
-        import torch
-
-        info["torch"] = torch.__version__
+    torch = sys.modules.get("torch")  # not imported here: that costs seconds where unused
+    info["torch"] = _installed_version("torch") if torch is None else torch.__version__
+    if torch is not None:
         info["torch_threads"] = torch.get_num_threads()
         if torch.cuda.is_available():
             info["gpu"] = torch.cuda.get_device_name(0)
-    except ImportError:
-        info["torch"] = None
     if info["gpu"] is None and gpu_available():
         props = cupy_module().cuda.runtime.getDeviceProperties(0)
         info["gpu"] = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]

@@ -1,5 +1,7 @@
 """Backend selection with and without CuPy, torch devices, and seeding."""
 
+import subprocess
+import sys
 import types
 
 import numpy as np
@@ -87,6 +89,25 @@ def test_seeding_gives_identical_numbers_twice_and_different_ones_for_another_se
     for a, b, c in zip(first, second, other):
         np.testing.assert_array_equal(a, b)
         assert not np.array_equal(a, c)
+
+
+def test_torch_imported_after_seeding_draws_what_it_would_have_drawn_seeded_at_once():
+    code = (
+        "import sys\n"
+        "from course_lib import backend\n"
+        "backend.seed_everything(3)\n"
+        "backend.seed_everything(7)  # the later seed wins\n"
+        "info = backend.describe_machine()\n"
+        "assert 'torch' not in sys.modules, 'seeding or describing imported torch'\n"
+        "import torch\n"
+        "late = torch.rand(5)\n"
+        "torch.manual_seed(7)\n"
+        "assert torch.equal(late, torch.rand(5)), 'torch was not seeded on its import'\n"
+        "assert info['torch'] == torch.__version__, info\n"
+        "assert not [f for f in sys.meta_path if 'SeedTorch' in type(f).__name__]\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
 
 
 def test_describe_machine_has_the_facts_a_benchmark_needs():
