@@ -23,7 +23,9 @@ import importlib.util
 import os
 import platform
 import random
+import re
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -229,14 +231,21 @@ class _SeedTorchOnImport:
         return spec
 
 
-def _installed_version(package: str) -> str | None:
-    """``package``'s installed version, read from its metadata (without importing it)."""
+def _installed_torch_version() -> str | None:
+    """torch's version as ``torch.__version__`` gives it (with its build tag, ``+cpu`` or
+    ``+cu130``), read from its ``version.py`` without importing torch; None if not installed."""
     from importlib import metadata
 
     try:
-        return metadata.version(package)
+        dist = metadata.distribution("torch")
     except metadata.PackageNotFoundError:
         return None
+    try:
+        text = Path(dist.locate_file("torch/version.py")).read_text(encoding="utf-8")
+    except OSError:
+        return dist.version
+    found = re.search(r"^__version__\s*=\s*['\"]([^'\"]+)['\"]", text, re.MULTILINE)
+    return found.group(1) if found else dist.version
 
 
 def describe_machine() -> dict:
@@ -252,7 +261,7 @@ def describe_machine() -> dict:
         "gpu": None,
     }
     torch = sys.modules.get("torch")  # not imported here: that costs seconds where unused
-    info["torch"] = _installed_version("torch") if torch is None else torch.__version__
+    info["torch"] = _installed_torch_version() if torch is None else torch.__version__
     if torch is not None:
         info["torch_threads"] = torch.get_num_threads()
         if torch.cuda.is_available():
