@@ -1,8 +1,9 @@
 # The course's two commands:
 #   make reproduce   set up .venv if needed, then run every notebook (quick profile) and write the report
 #   make test        set up .venv if needed, then lint, run the unit tests, check the notebooks'
-#                    stored outputs, run every lesson once (quick) with its claims gated, run every
-#                    lesson in JupyterLab in Chromium (skipped without chromium), build the website
+#                    stored outputs, run every lesson once (quick) in JupyterLab in Chromium (with
+#                    papermill where chromium is missing, saying so) with its claims gated, build
+#                    the website
 # Offline, point COURSE_DATA at a folder holding the datasets, e.g. COURSE_DATA=../shared/data make test
 # Other targets: make book | make lab | make browser | make lint | make lock | make clean-venv
 
@@ -58,8 +59,8 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider --durations=15 tests
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env $(CHECKED_NOTEBOOKS)
-	$(BIN)/python -m experiments run --profile quick --jobs $(JOBS) --strict
-	$(BIN)/python -m experiments browser --jobs $(JOBS) --timeout-s 900 --max-silent-s 20 --if-chromium
+	$(BIN)/python -m experiments run --profile quick --jobs $(JOBS) --strict \
+		--in-browser --if-chromium --max-silent-s 20
 	$(BIN)/python -m experiments book --run runs/quick --out _build/book
 
 # The course as a website from the last run (make reproduce first): _build/book/index.html
@@ -70,9 +71,10 @@ book: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/python -m experiments lab
 
-# Every lesson run in JupyterLab in Chromium; screenshots in runs/browser
+# Every lesson run in JupyterLab in Chromium as a learner runs it, and checked; screenshots in
+# runs/browser/browser
 browser: $(STAMP)
-	$(BIN)/python -m experiments browser --jobs $(JOBS)
+	$(BIN)/python -m experiments run --profile $(PROFILE) --jobs $(JOBS) --in-browser --out runs/browser
 
 # constraints.txt: one lock for every supported Python (3.10-3.13), made by uv from pyproject.toml.
 lock:

@@ -4,6 +4,7 @@
 python -m experiments list
 python -m experiments run --profile quick [--only 04 06] [--out DIR] [--timeout S] [--fresh]
                           [--param NAME=VALUE ...] [--jobs N] [--shard I/N] [--strict]
+                          [--in-browser [--if-chromium] [--max-silent-s S]]
 python -m experiments report RUN [RUN ...] [--out DIR]
 python -m experiments check RUN [RUN ...]
 python -m experiments bench NAME [args...]
@@ -22,7 +23,6 @@ from experiments import PROFILES, UserError
 from experiments.commands import (
     cmd_bench,
     cmd_book,
-    cmd_browser,
     cmd_campaign,
     cmd_check,
     cmd_lab,
@@ -71,7 +71,6 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     _add_check_parser(sub)
     _add_bench_parser(sub)
     _add_campaign_parser(sub)
-    _add_browser_parser(sub)
     _add_book_parser(sub)
     _add_lab_parser(sub)
     _add_new_lesson_parser(sub)
@@ -134,7 +133,7 @@ def _add_run_parser(sub) -> None:
 
 
 def _add_run_batch_options(p: argparse.ArgumentParser) -> None:
-    """``run``'s ``--jobs``, ``--shard`` and ``--strict``."""
+    """``run``'s ``--jobs``, ``--shard``, ``--strict`` and how the notebooks execute."""
     p.add_argument(
         "--jobs",
         type=positive_int,
@@ -155,6 +154,24 @@ def _add_run_batch_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also exit 1 when a claim with a bound for the profile fails or is unconfirmed "
         "(the claims gate, as `check` applies it)",
+    )
+    p.add_argument(
+        "--in-browser",
+        action="store_true",
+        help="execute the notebooks in JupyterLab in Chromium (not papermill): each also fails on "
+        "what a learner would see wrong (a warning box, a figure that did not load or is shrunk, "
+        "a long silent cell, a server error); screenshots in the run folder's browser/",
+    )
+    p.add_argument(
+        "--if-chromium",
+        action="store_true",
+        help="with --in-browser: where chromium or playwright is missing, say so and use papermill",
+    )
+    p.add_argument(
+        "--max-silent-s",
+        type=seconds,
+        default=10.0,
+        help="with --in-browser: longest a cell may run showing nothing (default: 10)",
     )
 
 
@@ -242,30 +259,6 @@ def _add_campaign_parser(sub) -> None:
         help="print the one-call recipe for a session lent a GPU machine; run nothing",
     )
     p.set_defaults(func=cmd_campaign)
-
-
-def _add_browser_parser(sub) -> None:
-    p = sub.add_parser(
-        "browser",
-        help="run the lessons in JupyterLab in Chromium and check "
-        "what a learner sees (errors, warnings, figures); screenshots",
-    )
-    p.add_argument("--only", nargs="+", metavar="NN", help="lesson numbers (default: all)")
-    p.add_argument("--out", default="runs/browser", help="screenshots and browser.json")
-    p.add_argument("--jobs", type=int, default=1, help="lessons run at once (default: 1)")
-    p.add_argument("--timeout-s", type=seconds, default=300.0, help="per lesson (default: 300)")
-    p.add_argument(
-        "--max-silent-s",
-        type=seconds,
-        default=10.0,
-        help="longest a cell may run showing nothing (default: 10)",
-    )
-    p.add_argument(
-        "--if-chromium",
-        action="store_true",
-        help="skip, saying why, where chromium or playwright is missing",
-    )
-    p.set_defaults(func=cmd_browser)
 
 
 def _add_book_parser(sub) -> None:

@@ -1,15 +1,14 @@
-"""Run every lesson in JupyterLab in a real browser, as a learner does, and check what they see.
+"""What a learner sees when a lesson runs in JupyterLab in a real browser, and the checks on it.
 
-    python -m experiments browser                      # every lesson; screenshots in runs/browser
-    python -m experiments browser --only 01 17 --jobs 2
-    python -m experiments lab                          # JupyterLab with the same settings
+    python -m experiments run --in-browser               # every lesson, run as a learner runs it
+    python -m experiments run --in-browser --only 01 17 --jobs 2
+    python -m experiments lab                            # JupyterLab with the same settings
 
-A JupyterLab server starts on 127.0.0.1 with a random token, on a *copy* of the notebooks (the
-course's files are never touched, and autosave is off), with kernels over IPC.  Chromium (Debian's
-``/usr/bin/chromium``, driven by playwright) loads JupyterLab once per worker and opens each lesson
-in it, as a learner opens the next notebook (the previous one's kernel shut down and its tab
-closed), runs all cells (quick profile: the notebooks' default), and waits, with a bounded wait,
-until the kernel is idle.  A lesson fails on:
+:mod:`experiments.browser_run` starts the JupyterLab servers and Chromium pages (Debian's
+``/usr/bin/chromium``, driven by playwright); this module opens one lesson in a page, as a learner
+opens the next notebook (the previous one's kernel shut down and its tab closed), runs all cells,
+waits, with a bounded wait, until the kernel is idle, and judges what the page shows.  A lesson
+fails on:
 
 * an error output, or a red stderr box (a warning printed while the cells ran);
 * a figure that did not load, or one shrunk to fit the page (too wide for a notebook);
@@ -17,28 +16,20 @@ until the kernel is idle.  A lesson fails on:
 * a cell that showed nothing for longer than ``max_silent_s`` while it ran (a learner cannot
   tell a slow cell from a stuck one: long cells show a progress bar);
 * an error or warning in the server's log while the lesson ran (each worker has a server of its
-  own, which runs one lesson at a time, so a log line belongs to the lesson that was running).
+  own, which runs one lesson at a time, so a log line belongs to the lesson that was running);
+* its kernel still running once the lesson is closed.
 
-A screenshot of each lesson is saved; ``browser.json`` in the same folder records the verdicts,
-and ``server-K.log`` keeps worker K's server log.
+A screenshot of each lesson is saved next to the verdicts.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from course_lib.repro import read_json
-from experiments import UserError
-from experiments.catalog import find_notebooks
 from experiments.lab_server import Lab, server_problems
-from experiments.runner import thread_share
 
-REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -106,6 +97,10 @@ _CLOSE_TABS_JS = """() => {
 }"""
 
 
+# Saves the open notebook (the only tab) through the server, outputs included.
+_SAVE_JS = "async () => { await window.jupyterapp.commands.execute('docmanager:save'); }"
+
+
 def silences(events: list) -> list[dict]:
     """Each executed cell's run time and its longest stretch with no visible change, from the
     events that :data:`_WATCH_JS` records (in execution order)."""
@@ -161,9 +156,12 @@ def open_lab(browser, lab: Lab):
     return page
 
 
-def run_lesson(page, lab: Lab, nb: Path, out: Path, timeout_s: float, max_silent_s: float) -> dict:
+def run_lesson(
+    page, lab: Lab, nb: Path, out: Path, timeout_s: float, max_silent_s: float, save: bool = False
+) -> dict:
     """Open ``nb`` in the page's JupyterLab (the only notebook open: each lesson closes its tab),
-    run all cells, wait, and return what the learner saw."""
+    run all cells, wait, and return what the learner saw; with ``save``, save the executed
+    notebook over ``nb`` first (autosave is off)."""
     t0, n_log = time.monotonic(), len(lab.log_lines())
     page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open', {path})", nb.name)
     page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
@@ -178,6 +176,8 @@ def run_lesson(page, lab: Lab, nb: Path, out: Path, timeout_s: float, max_silent
     else:
         state["timed_out"] = True
     state = dict(page.evaluate(_STATE_JS), timed_out=state.get("timed_out", False))
+    if save:
+        page.evaluate(_SAVE_JS)
     problems = [f"stderr/error output: {e!r}" for e in state.get("errors", [])]
     if state.get("timed_out"):
         problems.append(f"did not finish within {timeout_s:.0f} s")
@@ -205,6 +205,8 @@ def run_lesson(page, lab: Lab, nb: Path, out: Path, timeout_s: float, max_silent
     time.sleep(0.5)  # the server logs the closed connection
     found, notes = server_problems(lab.log_lines()[n_log:])  # this server runs one lesson at a time
     problems += found
+    if lab.kernels():
+        problems.append("its kernel was still running after the lesson was closed")
     return dict(
         notebook=nb.stem,
         seconds=round(time.monotonic() - t0, 1),
@@ -215,75 +217,3 @@ def run_lesson(page, lab: Lab, nb: Path, out: Path, timeout_s: float, max_silent
         cells=state["cells"],
         slowest=sorted(timing, key=lambda r: -r["silent_s"])[:5],
     )
-
-
-def slowest_first(notebooks: list[Path], meta=REPO / "runs" / "quick" / "meta") -> list[Path]:
-    """``notebooks``, the slowest first by their wall time in the last quick run (``meta``; those
-    without one keep their order, after the rest), so that parallel workers finish together."""
-
-    def wall_s(nb: Path) -> float:
-        wall = (read_json(meta / f"{nb.stem}.json") or {}).get("wall_s")
-        return float(wall) if isinstance(wall, (int, float)) else -1.0
-
-    return sorted(notebooks, key=wall_s, reverse=True)  # a stable sort: ties keep their order
-
-
-def next_of(queue: deque):
-    """The queue's next item, or None once it is empty (safe when two workers ask at once)."""
-    try:
-        return queue.popleft()
-    except IndexError:
-        return None
-
-
-def run(
-    only=None,
-    out="runs/browser",
-    jobs: int = 1,
-    timeout_s: float = 300,
-    notebooks=None,
-    max_silent_s: float = 10,
-) -> dict:
-    """Run the lessons (``only``: lesson numbers; ``notebooks``: other notebook files instead) in
-    JupyterLab; write ``out/browser.json`` (per lesson: problems, and the cells with the longest
-    silences)."""
-    reason = chromium_missing()
-    if reason:
-        raise UserError(reason)
-    from playwright.sync_api import sync_playwright
-
-    if notebooks is None:
-        lessons = find_notebooks(REPO / "notebooks")
-        notebooks = [n.path for n in lessons if not only or n.lesson in only]
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    results, kernels_left = [], 0
-
-    queue = deque(slowest_first(notebooks))  # each worker takes the next lesson when it is free
-
-    def worker(k):
-        """One server and one browser per worker thread (playwright's sync API is per thread; a
-        server of its own makes each lesson's server log its own)."""
-        lab = Lab(notebooks, log=out / f"server-{k}.log", env=thread_env)
-        done = []
-        with lab, sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            try:
-                page = open_lab(browser, lab)
-                while (nb := next_of(queue)) is not None:
-                    path = lab.root / nb.name
-                    done.append(run_lesson(page, lab, path, out, timeout_s, max_silent_s))
-            finally:
-                browser.close()
-            return done, len(lab.kernels())
-
-    workers = max(1, min(jobs, len(notebooks)))
-    _, thread_env = thread_share(workers)  # as the batch runner: no oversubscribed BLAS
-    with ThreadPoolExecutor(workers) as pool:
-        for done, left in pool.map(worker, range(workers)):
-            results += done
-            kernels_left += left
-    results.sort(key=lambda r: r["notebook"])
-    summary = dict(ok=all(r["ok"] for r in results), kernels_left=kernels_left, lessons=results)
-    (out / "browser.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
-    return summary

@@ -7,7 +7,6 @@ import importlib
 import pkgutil
 import re
 import sys
-import time
 from pathlib import Path
 
 import experiments
@@ -62,6 +61,8 @@ def cmd_run(args) -> int:
     out = args.out or default_out(args.profile, shard)
     statuses = run_batch(
         args.profile,
+        in_browser=in_browser(args),
+        max_silent_s=args.max_silent_s,
         notebooks_dir=args.notebooks,
         out=out,
         only=args.only,
@@ -85,6 +86,19 @@ def cmd_run(args) -> int:
             build(out, claims_dir=args.claims, notebooks_dir=args.notebooks), list(statuses)
         )
     return 1 if failed else 0
+
+
+def in_browser(args) -> bool:
+    """Whether ``run`` executes in the browser: ``--in-browser``, unless ``--if-chromium`` finds no
+    chromium (said, and papermill runs instead)."""
+    if not args.in_browser or not args.if_chromium:
+        return args.in_browser
+    from experiments.browser import chromium_missing
+
+    if chromium_missing():
+        print(f"lessons run with papermill, not in the browser: {chromium_missing()}")
+        return False
+    return True
 
 
 def show_gate(data: dict, names=None) -> int:
@@ -179,31 +193,6 @@ def cmd_book(args) -> int:
     from experiments import book
 
     return book.main(args.run, args.out)
-
-
-def cmd_browser(args) -> int:
-    """Run :func:`experiments.browser.run` and print a line per lesson; exit 1 on a problem."""
-    from experiments import browser
-
-    if args.if_chromium and browser.chromium_missing():
-        print(f"browser test skipped: {browser.chromium_missing()}")
-        return 0
-    t0 = time.monotonic()
-    summary = browser.run(
-        args.only, args.out, args.jobs, args.timeout_s, max_silent_s=args.max_silent_s
-    )
-    print(
-        f"browser test: {len(summary['lessons'])} lessons in {time.monotonic() - t0:.0f} s "
-        f"({args.jobs} at a time)"
-    )
-    for r in summary["lessons"]:
-        print(f"{r['notebook']:28s} {'ok' if r['ok'] else 'FAILED':7s} {r['seconds']:6.1f} s")
-        for problem in r["problems"]:
-            print(f"    {problem}")
-        for note in r.get("server_notes", []):
-            print(f"    (not counted, a known server race) {note}")
-    print(f"screenshots, browser.json and the server logs: {args.out}")
-    return 0 if summary["ok"] else 1
 
 
 def cmd_lab(args) -> int:

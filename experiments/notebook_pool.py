@@ -41,15 +41,16 @@ def run_each(
     notebook_timeout: float | None,
     jobs: int = 1,
     kernel_env: dict[str, str] | None = None,
+    execute=run_notebook,
 ) -> dict[str, str]:
     """Execute each notebook unless its earlier run in ``out`` still holds, up to ``jobs`` at once;
     one line per notebook as it ends, and a table of wall times at the end (after Ctrl-C too).
 
     ``base`` holds the settings every notebook shares, ``shares`` each one's extra parameters.
     Ctrl-C stops every running kernel, waits for their notebooks to be marked ``interrupted`` and
-    re-raises.
+    re-raises. ``execute`` runs one notebook (:func:`run_notebook`'s signature).
     """
-    pool = NotebookPool(notebooks, out, context, jobs=jobs)
+    pool = NotebookPool(notebooks, out, context, jobs=jobs, execute=execute)
     todo, finished = plan_resume(notebooks, out, base, shares, fresh)
     pool.skip(finished)
     options = dict(timeout=timeout, notebook_timeout=notebook_timeout, kernel_env=kernel_env)
@@ -59,8 +60,9 @@ def run_each(
 class NotebookPool:
     """The notebooks of one run, executed on up to ``jobs`` worker threads, and how each ended."""
 
-    def __init__(self, notebooks: list[Notebook], out: Path, context: dict, *, jobs: int):
+    def __init__(self, notebooks: list[Notebook], out: Path, context: dict, *, jobs: int, execute):
         self.t0 = time.perf_counter()
+        self.execute = execute
         self.notebooks, self.out, self.context, self.jobs = notebooks, out, context, jobs
         self.kernels = Kernels()
         self.statuses: dict[str, str] = {}
@@ -125,7 +127,7 @@ class NotebookPool:
         if self.kernels.stopping.is_set():
             return None
         return with_own_event_loop(
-            run_notebook, nb, self.out, wanted, self.context, **options, kernels=self.kernels
+            self.execute, nb, self.out, wanted, self.context, **options, kernels=self.kernels
         )
 
     def wait_all(self, bar: tqdm) -> None:

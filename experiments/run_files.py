@@ -90,8 +90,9 @@ def git_info(folder: Path) -> dict | None:
 
 def run_context(batch: Batch) -> dict:
     """Where a run executes, recorded in ``run.json`` and in every notebook's meta: library
-    versions and machine, commit, host, jobs, the kernels' thread settings and the profile's time
-    budgets (:mod:`experiments.budgets`)."""
+    versions and machine, commit, host, what executes the notebooks (papermill, or JupyterLab in
+    Chromium), jobs, the kernels' thread settings and the profile's time budgets
+    (:mod:`experiments.budgets`)."""
     from course_lib.backend import describe_machine
 
     seen = {var: os.environ.get(var) or batch.thread_env.get(var) for var in THREAD_VARS}
@@ -99,6 +100,7 @@ def run_context(batch: Batch) -> dict:
         "versions": describe_machine(),
         "git": git_info(batch.notebooks_dir),
         "host": platform.node(),
+        "executor": "browser" if batch.in_browser else "papermill",
         "jobs": batch.jobs,
         "threads_per_kernel": batch.threads,
         "thread_env": {var: value for var, value in seen.items() if value},
@@ -123,6 +125,7 @@ def run_record(batch: Batch, context: dict) -> dict:
         "notebook_timeout_s": batch.notebook_timeout,
         "started": now(),
         "ended": None,
+        "executor": "browser" if batch.in_browser else "papermill",
         "jobs": batch.jobs,
         "threads_per_kernel": batch.threads,
         "thread_env": context["thread_env"],

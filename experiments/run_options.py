@@ -182,6 +182,8 @@ class Batch:
     claims: str | None  # the kernels' repro.published reads it
     threads: int | None
     thread_env: dict[str, str]
+    in_browser: bool = False  # executed in JupyterLab in Chromium (experiments.browser_run)
+    max_silent_s: float = 10.0  # in the browser: the longest a cell may run showing nothing
 
     @property
     def kernel_env(self) -> dict[str, str]:
@@ -204,11 +206,15 @@ def checked_batch(
     params: dict | None,
     jobs: int,
     shard: str | tuple[int, int] | None,
+    in_browser: bool = False,
+    max_silent_s: float = 10.0,
 ) -> Batch:
     """Check every option of :func:`experiments.runner.run_batch` (a :class:`UserError` for the
     first that is wrong) and make the :class:`Batch` they describe."""
     check_profile(profile)
     jobs = check_jobs(jobs)
+    if in_browser:
+        check_browser()
     timeout = check_limit(timeout, "timeout")
     notebook_timeout = check_limit(notebook_timeout, "notebook_timeout")
     shard = shard_option(shard)
@@ -238,4 +244,15 @@ def checked_batch(
         claims=str(Path(claims_dir).resolve()) if claims_dir else None,
         threads=threads,
         thread_env=thread_env,
+        in_browser=in_browser,
+        max_silent_s=check_limit(max_silent_s, "max_silent_s") or math.inf,
     )
+
+
+def check_browser() -> None:
+    """A :class:`UserError` naming what is missing when lessons cannot run in Chromium here."""
+    from experiments.browser import chromium_missing
+
+    reason = chromium_missing()
+    if reason:
+        raise UserError(f"--in-browser: {reason}")

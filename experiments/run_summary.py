@@ -14,6 +14,8 @@ def wall_table(
     the total: where a run's time went, and what is over budget."""
     jobs, threads = context.get("jobs", 1), context.get("threads_per_kernel")
     how = f"{jobs} at a time, {threads} thread(s) per kernel" if jobs > 1 else "one at a time"
+    if context.get("executor") == "browser":
+        how = f"in JupyterLab in Chromium, {how}"
     budget, run_budget = context.get("lesson_budget_s"), context.get("run_budget_s")
     lines = [
         f"wall time per notebook ({how}"

@@ -42,6 +42,7 @@ code imports from this module are re-exported here.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from course_lib.repro import read_json, write_json
@@ -105,6 +106,8 @@ def run_batch(
     params: dict | None = None,
     jobs: int = 1,
     shard: str | tuple[int, int] | None = None,
+    in_browser: bool = False,
+    max_silent_s: float = 10.0,
 ) -> dict[str, str]:
     """Run the selected notebooks into ``out`` (default :func:`default_out`); return ``{name:
     status}``.
@@ -113,8 +116,10 @@ def run_batch(
     ``params`` are extra notebook parameters, each passed to the notebooks that declare it.
     ``jobs`` notebooks run at once, each kernel with its share of the CPU threads (see
     :func:`thread_share`); ``shard`` (``"i/n"`` or ``(i, n)``) keeps the i-th of n slices of the
-    selection (see :func:`shard_of`). Everything is checked, and the run folder locked, before the
-    first notebook starts.
+    selection (see :func:`shard_of`). ``in_browser`` executes the notebooks in JupyterLab in
+    Chromium, each also failing on what a learner would see wrong (a warning box, a figure that did
+    not load, a cell silent for longer than ``max_silent_s``: :mod:`experiments.browser_run`).
+    Everything is checked, and the run folder locked, before the first notebook starts.
     """
     batch = checked_batch(
         profile,
@@ -130,6 +135,8 @@ def run_batch(
         params=params,
         jobs=jobs,
         shard=shard,
+        in_browser=in_browser,
+        max_silent_s=max_silent_s,
     )
     with interrupts_restored(), run_folder(batch.out):  # the lock is let go with Ctrl-C ignored
         statuses = run_locked(batch)
@@ -157,24 +164,42 @@ def run_locked(batch: Batch) -> dict[str, str]:
         "seed": batch.seed,
         "device": batch.device,
         "library_sha256": library_fingerprint(),
+        # a run in the browser checks more than papermill's: papermill's earlier runs do not hold
+        **({"executor": "browser"} if batch.in_browser else {}),
     }
     t0 = time.perf_counter()
     try:
-        statuses = run_each(
-            batch.notebooks,
-            batch.out,
-            base,
-            {nb.name: batch.shares[nb.name] for nb in batch.notebooks},
-            context,
-            fresh=batch.fresh,
-            timeout=batch.timeout,
-            notebook_timeout=batch.notebook_timeout,
-            jobs=batch.jobs,
-            kernel_env=batch.kernel_env,
-        )
+        with notebook_executor(batch) as execute:
+            statuses = run_each(
+                batch.notebooks,
+                batch.out,
+                base,
+                {nb.name: batch.shares[nb.name] for nb in batch.notebooks},
+                context,
+                fresh=batch.fresh,
+                timeout=batch.timeout,
+                notebook_timeout=batch.notebook_timeout,
+                jobs=batch.jobs,
+                kernel_env=batch.kernel_env,
+                execute=execute,
+            )
     except KeyboardInterrupt:
         hold_interrupts()  # held already by run_each; also when it came before run_each's try
         close_run(batch.out, run, t0, "interrupted")
         raise
     close_run(batch.out, run, t0, "done", statuses)
     return statuses
+
+
+@contextmanager
+def notebook_executor(batch: Batch):
+    """What executes one notebook of ``batch``: :func:`run_notebook` (papermill), or in the
+    browser a free worker's :meth:`~experiments.browser_run.BrowserWorkers.run_notebook`."""
+    if not batch.in_browser or not batch.notebooks:
+        yield run_notebook
+        return
+    from experiments.browser_run import BrowserWorkers
+
+    jobs = min(batch.jobs, len(batch.notebooks))
+    with BrowserWorkers(jobs, batch.out, batch.kernel_env, batch.max_silent_s) as workers:
+        yield workers.run_notebook

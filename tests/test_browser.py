@@ -1,9 +1,9 @@
-"""The browser test's own checks: a notebook with each defect a learner met (an error, a warning
-box, a figure too wide for the page) fails with a message naming it, and a clean one passes.
-Needs Debian's chromium and playwright; skipped with the reason otherwise."""
+"""Runs in the browser (``run --in-browser``) and their checks: a notebook with each defect a
+learner met (an error, a warning box, a figure too wide for the page, a long silent cell) fails
+with a message naming it, a clean one passes, and the run folder holds what papermill would have
+written.  Needs Debian's chromium and playwright; skipped with the reason otherwise."""
 
 import json
-from collections import deque
 from pathlib import Path
 
 import nbformat
@@ -95,47 +95,68 @@ def test_silences_are_the_gaps_between_a_cells_start_changes_and_end():
     ]
 
 
+PARAMETERS = 'profile = "quick"\nseed = 0\ndevice = "auto"\nresults_path = None'
+RECORDS = (
+    "from course_lib import repro\n"
+    "repro.start(results_path, notebook='01_records', profile=profile, seed=seed)\n"
+    "repro.record('demo.seed', seed)\nplt.plot([1, 2]); plt.show()\nprint('fine')"
+)
+
+
+def _lesson(folder: Path, name: str, body: str, setup: str = SETUP) -> Path:
+    """A lesson notebook with a parameters cell, as the runner executes it."""
+    path = _notebook(folder / f"{name}.ipynb", PARAMETERS, body, setup=setup)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[2 if setup else 1].metadata["tags"] = ["parameters"]
+    nbformat.write(nb, path)
+    return path
+
+
 @pytest.mark.skipif(bool(browser.chromium_missing()), reason=browser.chromium_missing() or "ok")
-def test_each_defect_is_caught_and_clean_pages_pass(tmp_path):
-    """One server and one browser for every page (starting them is most of a short run)."""
-    pages = [
-        _notebook(tmp_path / "clean.ipynb", "plt.plot([1, 2]); plt.show()", "print('fine')"),
-        _notebook(tmp_path / "warns.ipynb", "import warnings; warnings.warn('careful')"),
-        _notebook(tmp_path / "fails.ipynb", "1 / 0", "print('never reached')"),
-        _notebook(
-            tmp_path / "wide.ipynb", "plt.figure(figsize=(18, 3)); plt.plot([1]); plt.show()"
-        ),
-        # no imports beyond the standard library and tqdm: a loaded machine adds little
-        _notebook(tmp_path / "silent.ipynb", "import time; time.sleep(14); print(1)", setup=""),
-        _notebook(tmp_path / "chatty.ipynb", CHATTY, setup=""),
-    ]
-    summary = browser.run(out=tmp_path / "out", timeout_s=120, notebooks=pages, max_silent_s=10)
-    verdicts = {r["notebook"]: r for r in summary["lessons"]}
-    assert verdicts["clean"]["ok"], verdicts["clean"]["problems"]
-    assert verdicts["clean"]["figures"] == 1
-    assert any("careful" in p for p in verdicts["warns"]["problems"])
-    assert any("ZeroDivisionError" in p for p in verdicts["fails"]["problems"])
-    assert any("make it narrower" in p for p in verdicts["wide"]["problems"])
-    assert any("showed nothing for" in p for p in verdicts["silent"]["problems"])
-    assert verdicts["silent"]["slowest"][0]["silent_s"] >= 14
-    assert verdicts["chatty"]["ok"], verdicts["chatty"]["problems"]  # 12 s, with a bar
-    assert verdicts["chatty"]["slowest"][0]["seconds"] >= 12
-    assert not summary["ok"]
-    assert (tmp_path / "out" / "clean.png").stat().st_size > 10_000  # a screenshot
-    assert (tmp_path / "out" / "browser.json").is_file()
-    assert summary["kernels_left"] == 0  # each lesson's kernel is shut down after it
-    for page in pages:  # the notebooks themselves are never modified
-        assert "outputs" in page.read_text() and '"execution_count": null' in page.read_text()
+def test_a_run_in_the_browser_records_like_papermill_and_fails_on_what_a_learner_sees(
+    tmp_path, capsys
+):
+    """One run, one server and one browser for every page (starting them is most of a short run):
+    the injected parameters reach the kernel, the executed notebook, results, meta and a
+    screenshot land in the run folder, each defect fails its lesson naming it, and papermill's
+    earlier run of a lesson does not count as a run in the browser."""
+    from experiments.runner import run_batch
 
-
-def test_lessons_go_to_the_browser_slowest_first(tmp_path):
-    """The last quick run's wall times order the queue; a lesson without one keeps its place
-    after the rest, and an unreadable meta file counts as none."""
-    names = ["00_a", "01_b", "02_c", "03_d"]
-    for name, wall in (("01_b", 5.0), ("02_c", 50.0)):
-        (tmp_path / f"{name}.json").write_text(json.dumps({"wall_s": wall}))
-    (tmp_path / "03_d.json").write_text("{not json")
-    ordered = browser.slowest_first([Path(f"{n}.ipynb") for n in names], meta=tmp_path)
-    assert [p.stem for p in ordered] == ["02_c", "01_b", "00_a", "03_d"]
-    queue = deque(ordered)
-    assert [browser.next_of(queue) for _ in range(5)][-1] is None
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _lesson(nbs, "01_records", RECORDS)
+    _lesson(nbs, "02_warns", "import warnings; warnings.warn('careful')")
+    _lesson(nbs, "03_fails", "x = 1\n1 / 0")
+    _lesson(nbs, "04_wide", "plt.figure(figsize=(18, 3)); plt.plot([1]); plt.show()")
+    # no imports beyond the standard library and tqdm: a loaded machine adds little
+    _lesson(nbs, "05_silent", "import time; time.sleep(14); print(1)", setup="")
+    _lesson(nbs, "06_chatty", CHATTY, setup="")
+    out = tmp_path / "run"
+    assert run_batch(notebooks_dir=nbs, out=out, only=["01"], seed=4, report=False) == {
+        "01_records": "ok"
+    }
+    statuses = run_batch(
+        notebooks_dir=nbs, out=out, seed=4, report=False, in_browser=True, max_silent_s=10
+    )
+    assert "executor changed" in capsys.readouterr().out  # papermill's run is not enough
+    meta = {n: json.loads((out / "meta" / f"{n}.json").read_text()) for n in statuses}
+    failed = {n: m["error"]["evalue"] for n, m in meta.items() if m["status"] != "ok"}
+    assert set(failed) == {"02_warns", "03_fails", "04_wide", "05_silent"}, failed
+    assert "careful" in failed["02_warns"]
+    assert meta["03_fails"]["error"]["ename"] == "ZeroDivisionError"
+    assert meta["03_fails"]["error"]["cell"] == 4  # as numbered in the source notebook
+    assert "make it narrower" in failed["04_wide"]
+    assert "showed nothing for" in failed["05_silent"]
+    assert meta["05_silent"]["browser"]["slowest"][0]["silent_s"] >= 14
+    assert meta["06_chatty"]["browser"]["slowest"][0]["seconds"] >= 12  # 12 s, with a bar
+    records = json.loads((out / "results" / "01_records.json").read_text())
+    assert records["claims"]["demo.seed"]["value"] == 4  # the injected seed, not 0
+    assert meta["01_records"]["executor"] == "browser"
+    assert meta["01_records"]["browser"]["figures"] == 1
+    executed = nbformat.read(out / "executed" / "01_records.ipynb", as_version=4)
+    outputs = [o for c in executed.cells for o in c.get("outputs", [])]
+    assert any("image/png" in o.get("data", {}) for o in outputs)
+    assert any("fine" in o.get("text", "") for o in outputs)
+    assert (out / "browser" / "01_records.png").stat().st_size > 10_000  # a screenshot
+    for page in nbs.glob("*.ipynb"):  # the notebooks themselves are never modified
+        assert '"execution_count": null' in page.read_text()

@@ -53,6 +53,25 @@ def test_time_limits_must_be_finite_seconds(lesson, capsys, option, value):
     assert not (lesson["notebooks_dir"] / "ran.txt").exists()
 
 
+def test_in_browser_without_chromium_is_refused_or_with_if_chromium_runs_papermill(
+    lesson, tmp_path, capsys, monkeypatch
+):
+    from experiments import browser
+
+    monkeypatch.setattr(browser, "chromium_missing", lambda: "no chromium on this test machine")
+    out = str(tmp_path / "run")
+    assert main(cli(lesson, "--in-browser", "--out", out)) == 2
+    assert "--in-browser: no chromium on this test machine" in capsys.readouterr().err
+    assert not (lesson["notebooks_dir"] / "ran.txt").exists()  # refused before anything ran
+    assert main(cli(lesson, "--in-browser", "--if-chromium", "--out", out, "--fresh")) == 0
+    said = capsys.readouterr().out
+    assert "lessons run with papermill, not in the browser: no chromium on this test" in said
+    assert (lesson["notebooks_dir"] / "ran.txt").exists()
+    assert json.loads((tmp_path / "run" / "meta" / "01_mark.json").read_text())["executor"] == (
+        "papermill"
+    )
+
+
 def test_out_that_is_a_file_or_below_a_file(lesson, tmp_path, capsys):
     afile = tmp_path / "taken.txt"
     afile.write_text("not a folder")
