@@ -157,44 +157,73 @@ def open_lab(browser, lab: Lab):
 
 
 def run_lesson(
-    page, lab: Lab, nb: Path, out: Path, timeout_s: float, max_silent_s: float, save: bool = False
+    page, lab: Lab, nb: Path, out: Path, timeout_s: float, max_silent_s: float, stop=None
 ) -> dict:
     """Open ``nb`` in the page's JupyterLab (the only notebook open: each lesson closes its tab),
-    run all cells, wait, and return what the learner saw; with ``save``, save the executed
-    notebook over ``nb`` first (autosave is off)."""
+    run all cells, wait (until ``stop``, a :class:`threading.Event`, is set, if given), save the
+    executed notebook over ``nb`` (autosave is off) and return what the learner saw."""
     t0, n_log = time.monotonic(), len(lab.log_lines())
     page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open', {path})", nb.name)
     page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
     page.evaluate(_WATCH_JS)
     start_all_cells(page)
-    state = {}
-    while time.monotonic() - t0 < timeout_s:
+    timed_out = not wait_until_done(page, t0 + timeout_s, stop)
+    state = page.evaluate(_STATE_JS)
+    page.evaluate(_SAVE_JS)
+    timing = silences(page.evaluate("() => window.__cellEvents"))
+    problems = page_problems(state, timing, max_silent_s)
+    if timed_out:
+        problems.append(f"did not finish within {timeout_s:.0f} s")
+    notes = close_lesson(page, lab, nb, out, n_log, problems)
+    return dict(
+        notebook=nb.stem,
+        seconds=round(time.monotonic() - t0, 1),
+        ok=not problems,
+        problems=problems,
+        server_notes=notes,
+        figures=len(state["images"]),
+        cells=state["cells"],
+        slowest=sorted(timing, key=lambda r: -r["silent_s"])[:5],
+    )
+
+
+def wait_until_done(page, deadline: float, stop=None) -> bool:
+    """Wait until every cell ran or Run All stopped at an error (True), or ``stop`` is set (True:
+    the lesson is closed as it is), or ``deadline`` (``time.monotonic()``) passed (False)."""
+    while time.monotonic() < deadline:
         page.wait_for_timeout(500)
         state = page.evaluate(_STATE_JS, True)
         if state["idle"] and state["running"] == 0 and (state["unrun"] == 0 or state["errors"]):
-            break  # all ran, or Run All stopped at an error
-    else:
-        state["timed_out"] = True
-    state = dict(page.evaluate(_STATE_JS), timed_out=state.get("timed_out", False))
-    if save:
-        page.evaluate(_SAVE_JS)
+            return True
+        if stop is not None and stop.is_set():
+            return True
+    return False
+
+
+def page_problems(state: dict, timing: list[dict], max_silent_s: float) -> list[str]:
+    """What is wrong on the page: error and stderr outputs, figures that did not load or are
+    shrunk, cells silent for longer than ``max_silent_s`` (``timing``: :func:`silences`)."""
     problems = [f"stderr/error output: {e!r}" for e in state.get("errors", [])]
-    if state.get("timed_out"):
-        problems.append(f"did not finish within {timeout_s:.0f} s")
     images = list(enumerate(state["images"]))
     problems += [f"figure {k} did not load" for k, im in images if not im["ok"]]
-    shrunk = [(k, im) for k, im in images if im["ok"] and im["shown"] < 0.75 * im["w"]]
     problems += [
         f"figure {k} is {im['w']} px wide, shown at {im['shown']:.0f} px (make it narrower)"
-        for k, im in shrunk
+        for k, im in images
+        if im["ok"] and im["shown"] < 0.75 * im["w"]
     ]
-    timing = silences(page.evaluate("() => window.__cellEvents"))
-    silent = [r for r in timing if r["silent_s"] > max_silent_s]
     problems += [
         f"cell {r['cell']} ran {r['seconds']:.0f} s and showed nothing for {r['silent_s']:.0f} s "
         "(give it a progress bar)"
-        for r in silent
+        for r in timing
+        if r["silent_s"] > max_silent_s
     ]
+    return problems
+
+
+def close_lesson(page, lab: Lab, nb: Path, out: Path, n_log: int, problems: list[str]) -> list:
+    """Screenshot the lesson into ``out``, shut its kernel down, close its tab, and add to
+    ``problems`` the server's complaints since log line ``n_log`` and a kernel left running;
+    return the server-log notes that do not count (a known race)."""
     figures = page.locator(".jp-OutputArea-output img")
     if figures.count():  # the screenshot shows the lesson's last figure
         figures.last.scroll_into_view_if_needed()
@@ -207,13 +236,4 @@ def run_lesson(
     problems += found
     if lab.kernels():
         problems.append("its kernel was still running after the lesson was closed")
-    return dict(
-        notebook=nb.stem,
-        seconds=round(time.monotonic() - t0, 1),
-        ok=not problems,
-        problems=problems,
-        server_notes=notes,
-        figures=len(state["images"]),
-        cells=state["cells"],
-        slowest=sorted(timing, key=lambda r: -r["silent_s"])[:5],
-    )
+    return notes

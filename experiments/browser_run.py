@@ -178,12 +178,13 @@ class BrowserWorkers:
         worker = self.free.get()
         try:
             job = partial(self.run_on, nb=nb, out=out, settings=settings, context=context)
-            return worker.call(partial(job, notebook_timeout=notebook_timeout))
+            return worker.call(partial(job, notebook_timeout=notebook_timeout, kernels=kernels))
         finally:
             self.free.put(worker)
 
-    def run_on(self, lab, page, nb, out, settings, context, notebook_timeout) -> dict:
-        """Run ``nb`` in ``lab``'s page; write its executed notebook and meta into ``out``."""
+    def run_on(self, lab, page, nb, out, settings, context, notebook_timeout, kernels) -> dict:
+        """Run ``nb`` in ``lab``'s page; write its executed notebook and meta into ``out``.  Ctrl-C
+        (``kernels.stopping``) closes the lesson at once and marks it ``interrupted``."""
         from experiments.browser import run_lesson
 
         executed = out / "executed" / f"{nb.name}.ipynb"
@@ -196,7 +197,8 @@ class BrowserWorkers:
         try:
             parameterized_copy(nb, lab.root, settings, results)
             limit = notebook_timeout or DEFAULT_LIMIT_S
-            verdict = run_lesson(page, lab, copy, out / "browser", limit, self.max_silent_s, True)
+            stop = kernels.stopping if kernels is not None else None
+            verdict = run_lesson(page, lab, copy, out / "browser", limit, self.max_silent_s, stop)
         except Exception as err:  # noqa: BLE001 - recorded, and the batch goes on
             verdict = dict(
                 ok=False, problems=[f"the browser run stopped: {type(err).__name__}: {err}"]
@@ -207,7 +209,12 @@ class BrowserWorkers:
                 shutil.copy(copy, executed)
                 copy.unlink()
         meta["browser"] = {k: v for k, v in verdict.items() if k not in ("notebook", "ok")}
-        if verdict["ok"]:
+        if kernels is not None and kernels.stopping.is_set():
+            evalue = "the run was stopped (Ctrl-C) while this notebook ran in the browser"
+            error = dict(ename="KeyboardInterrupt", evalue=evalue, cell=None)
+            error["executed"] = f"executed/{executed.name}"
+            meta.update(status="interrupted", error=error)
+        elif verdict["ok"]:
             meta["status"] = "ok"
         else:
             meta.update(status="failed", error=browser_error(executed, verdict))

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from interrupts import ctrl_c_default
 from test_runner import make_notebook
 
@@ -134,3 +135,41 @@ def test_ctrl_c_with_two_jobs_stops_every_kernel_and_marks_both_interrupted(tmp_
     assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
     assert "wall time per notebook" in stdout and stdout.count("interrupted") >= 2
     wait_for(lambda: not any(alive(pid) for pid in kernels), seconds=10)
+
+
+def test_ctrl_c_in_the_browser_closes_the_lesson_and_marks_it_interrupted(tmp_path):
+    from experiments.browser import chromium_missing
+
+    if chromium_missing():
+        pytest.skip(chromium_missing())
+    nbs, claims, out = tmp_path / "nbs", tmp_path / "claims", tmp_path / "run"
+    nbs.mkdir()
+    claims.mkdir()
+    marker = tmp_path / "started.txt"  # the kernel runs in JupyterLab's folder: an absolute path
+    body = f"import time\nopen({str(marker)!r}, 'w').write('yes')\ntime.sleep(120)"
+    make_notebook(nbs, "01_sleepy", body)
+    meta = out / "meta" / "01_sleepy.json"
+    argv = ["run", "--notebooks", str(nbs), "--claims", str(claims), "--out", str(out)]
+    run = subprocess.Popen(
+        [sys.executable, "-m", "experiments", *argv, "--in-browser"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=ctrl_c_default,
+    )
+    try:
+        wait_for(lambda: meta_status(meta) == "running" and marker.exists())
+        pressed = time.monotonic()
+        run.send_signal(signal.SIGINT)
+        stdout, stderr = run.communicate(timeout=60)
+    finally:
+        run.kill()
+    assert run.returncode == 130, stderr
+    assert time.monotonic() - pressed < 30  # not the 120 s the cell would have slept
+    assert "interrupted; run the same command again to resume" in stderr
+    assert "Traceback" not in stderr, stderr
+    info = json.loads(meta.read_text())
+    assert info["status"] == "interrupted" and info["error"]["ename"] == "KeyboardInterrupt"
+    assert info["executor"] == "browser" and info["ended"]
+    assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
