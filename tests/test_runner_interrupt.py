@@ -22,6 +22,18 @@ def wait_for(condition, seconds: float = 90) -> None:
         time.sleep(0.2)
 
 
+def start_run(*args: str) -> subprocess.Popen:
+    """``python -m experiments run ARGS`` in a process that Ctrl-C (SIGINT) interrupts."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "experiments", "run", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=ctrl_c_default,
+    )
+
+
 def meta_status(path: Path) -> str | None:
     try:
         return json.loads(path.read_text())["status"]
@@ -38,25 +50,7 @@ def test_ctrl_c_stops_the_kernel_quietly_and_marks_the_notebook_interrupted(tmp_
         nbs, "01_sleepy", "import time\nopen('started.txt', 'w').write('yes')\ntime.sleep(120)"
     )
     meta = out / "meta" / "01_sleepy.json"
-    run = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "experiments",
-            "run",
-            "--notebooks",
-            str(nbs),
-            "--claims",
-            str(claims),
-            "--out",
-            str(out),
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=ctrl_c_default,
-    )
+    run = start_run("--notebooks", str(nbs), "--claims", str(claims), "--out", str(out))
     try:
         wait_for(lambda: meta_status(meta) == "running" and marker.exists())
         run.send_signal(signal.SIGINT)
@@ -93,26 +87,8 @@ def test_ctrl_c_with_two_jobs_stops_every_kernel_and_marks_both_interrupted(tmp_
         )
     metas = [out / "meta" / f"{name}.json" for name in ("01_sleepy", "02_dozy")]
     pids = [nbs / f"{name}.pid" for name in ("01_sleepy", "02_dozy")]
-    run = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "experiments",
-            "run",
-            "--notebooks",
-            str(nbs),
-            "--claims",
-            str(claims),
-            "--out",
-            str(out),
-            "--jobs",
-            "2",
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=ctrl_c_default,
+    run = start_run(
+        "--notebooks", str(nbs), "--claims", str(claims), "--out", str(out), "--jobs", "2"
     )
     try:
         wait_for(
@@ -149,14 +125,8 @@ def test_ctrl_c_in_the_browser_closes_the_lesson_and_marks_it_interrupted(tmp_pa
     body = f"import time\nopen({str(marker)!r}, 'w').write('yes')\ntime.sleep(120)"
     make_notebook(nbs, "01_sleepy", body)
     meta = out / "meta" / "01_sleepy.json"
-    argv = ["run", "--notebooks", str(nbs), "--claims", str(claims), "--out", str(out)]
-    run = subprocess.Popen(
-        [sys.executable, "-m", "experiments", *argv, "--in-browser"],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=ctrl_c_default,
+    run = start_run(
+        "--notebooks", str(nbs), "--claims", str(claims), "--out", str(out), "--in-browser"
     )
     try:
         wait_for(lambda: meta_status(meta) == "running" and marker.exists())
