@@ -11,8 +11,8 @@ The notebook opened is a copy with papermill's parameters cell injected (the run
 device and where to write the results), as papermill would execute it.  Each worker is a JupyterLab
 server and a Chromium page on a thread of its own (playwright's sync API belongs to the thread that
 started it); the run's worker threads hand their notebooks to whichever is free.  Differences from
-papermill: the per-cell limit is not applied (only the whole notebook's), and the wall time includes
-opening the notebook in JupyterLab and drawing its outputs.
+papermill: only the whole notebook has a time limit (``--timeout``, per cell, is refused), and
+the wall time includes opening the notebook in JupyterLab and drawing its outputs.
 """
 
 from __future__ import annotations
@@ -174,7 +174,7 @@ class BrowserWorkers:
         kernels=None,
     ) -> dict:
         """Execute ``nb`` on the next free worker; return its meta, as papermill's runner does
-        (``kernel_env`` is the workers' already; ``timeout`` per cell is not applied)."""
+        (``kernel_env`` is the workers' already; a per-cell ``timeout`` is refused earlier)."""
         worker = self.free.get()
         try:
             job = partial(self.run_on, nb=nb, out=out, settings=settings, context=context)

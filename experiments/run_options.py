@@ -214,7 +214,7 @@ def checked_batch(
     check_profile(profile)
     jobs = check_jobs(jobs)
     if in_browser:
-        check_browser()
+        check_browser(timeout)
     timeout = check_limit(timeout, "timeout")
     notebook_timeout = check_limit(notebook_timeout, "notebook_timeout")
     shard = shard_option(shard)
@@ -249,10 +249,16 @@ def checked_batch(
     )
 
 
-def check_browser() -> None:
-    """A :class:`UserError` naming what is missing when lessons cannot run in Chromium here."""
+def check_browser(timeout: float | None) -> None:
+    """A :class:`UserError` naming what is missing when lessons cannot run in Chromium here, or
+    a per-cell ``timeout`` (papermill's; the browser limits only the whole notebook)."""
     from experiments.browser import chromium_missing
 
     reason = chromium_missing()
     if reason:
         raise UserError(f"--in-browser: {reason}")
+    if timeout:
+        raise UserError(
+            "--timeout limits each cell under papermill; in the browser only the whole "
+            "notebook is limited: give --notebook-timeout instead"
+        )

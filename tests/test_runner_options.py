@@ -62,6 +62,10 @@ def test_in_browser_without_chromium_is_refused_or_with_if_chromium_runs_papermi
     out = str(tmp_path / "run")
     assert main(cli(lesson, "--in-browser", "--out", out)) == 2
     assert "--in-browser: no chromium on this test machine" in capsys.readouterr().err
+    monkeypatch.setattr(browser, "chromium_missing", lambda: "")
+    assert main(cli(lesson, "--in-browser", "--timeout", "5", "--out", out)) == 2
+    assert "give --notebook-timeout instead" in capsys.readouterr().err
+    monkeypatch.setattr(browser, "chromium_missing", lambda: "no chromium on this test machine")
     assert not (lesson["notebooks_dir"] / "ran.txt").exists()  # refused before anything ran
     assert main(cli(lesson, "--in-browser", "--if-chromium", "--out", out, "--fresh")) == 0
     said = capsys.readouterr().out
