@@ -43,9 +43,9 @@ DEFAULT_LIMIT_S = 1800.0  # a lesson's limit when the run sets no whole-notebook
 START_LIMIT_S = 180.0  # for a worker's JupyterLab and Chromium to start
 
 
-def parameterized_copy(nb: Notebook, folder: Path, settings: dict, results: Path) -> Path:
-    """``nb`` written into ``folder`` with papermill's injected parameters cell, as papermill would
-    execute it; the copy's path."""
+def write_parameterized(nb: Notebook, copy: Path, settings: dict, results: Path) -> None:
+    """Write ``nb`` to ``copy`` with papermill's injected parameters cell, as papermill would
+    execute it."""
     from papermill.iorw import load_notebook_node  # gives every cell the tags papermill looks at
     from papermill.parameterize import parameterize_notebook
 
@@ -54,9 +54,7 @@ def parameterized_copy(nb: Notebook, folder: Path, settings: dict, results: Path
     notebook = parameterize_notebook(
         notebook, notebook_parameters(settings, results), kernel_name=KERNEL, language="python"
     )
-    copy = folder / nb.path.name
     nbformat.write(notebook, copy)
-    return copy
 
 
 def browser_error(executed: Path, verdict: dict) -> dict:
@@ -138,24 +136,36 @@ class Worker:
 class BrowserWorkers:
     """``jobs`` :class:`Worker`, for a run folder ``out`` (a context manager): their server logs
     and the lessons' screenshots go to ``out/browser/``, and :meth:`run_notebook` stands in for
-    :func:`experiments.execute.run_notebook`."""
+    :func:`experiments.execute.run_notebook`.  The workers start with the first notebook that
+    runs: a run that resumes every notebook starts no browser."""
 
     def __init__(self, jobs: int, out: Path, env: dict[str, str], max_silent_s: float):
         self.jobs, self.out, self.env, self.max_silent_s = jobs, Path(out), env, max_silent_s
         self.free: queue.Queue = queue.Queue()
         self.workers: list[Worker] = []
+        self.starting = threading.Lock()
+        self.start_error: BaseException | None = None
 
     def __enter__(self):
-        (self.out / "browser").mkdir(parents=True, exist_ok=True)
-        self.workers = [Worker(k, self.out, self.env) for k in range(self.jobs)]
-        try:
-            for worker in self.workers:
-                worker.ready.result(timeout=START_LIMIT_S)
-                self.free.put(worker)
-        except BaseException:
-            self.__exit__()
-            raise
         return self
+
+    def start(self) -> None:
+        """Start the workers and wait until each is ready, once; a start that failed fails every
+        later caller too."""
+        with self.starting:
+            if self.start_error is not None:
+                raise self.start_error
+            if self.workers:
+                return
+            (self.out / "browser").mkdir(parents=True, exist_ok=True)
+            self.workers = [Worker(k, self.out, self.env) for k in range(self.jobs)]
+            try:
+                for worker in self.workers:
+                    worker.ready.result(timeout=START_LIMIT_S)
+                    self.free.put(worker)
+            except BaseException as err:
+                self.start_error = err
+                raise
 
     def __exit__(self, *exc):
         for worker in self.workers:
@@ -175,6 +185,7 @@ class BrowserWorkers:
     ) -> dict:
         """Execute ``nb`` on the next free worker; return its meta, as papermill's runner does
         (``kernel_env`` is the workers' already; a per-cell ``timeout`` is refused earlier)."""
+        self.start()
         worker = self.free.get()
         try:
             job = partial(self.run_on, nb=nb, out=out, settings=settings, context=context)
@@ -195,7 +206,7 @@ class BrowserWorkers:
         t0 = time.perf_counter()
         copy = lab.root / nb.path.name
         try:
-            parameterized_copy(nb, lab.root, settings, results)
+            write_parameterized(nb, copy, settings, results)
             limit = notebook_timeout or DEFAULT_LIMIT_S
             stop = kernels.stopping if kernels is not None else None
             verdict = run_lesson(page, lab, copy, out / "browser", limit, self.max_silent_s, stop)

@@ -95,10 +95,10 @@ def in_browser(args) -> bool:
         return args.in_browser
     from experiments.browser import chromium_missing
 
-    if chromium_missing():
-        print(f"lessons run with papermill, not in the browser: {chromium_missing()}")
-        return False
-    return True
+    reason = chromium_missing()
+    if reason:
+        print(f"lessons run with papermill, not in the browser: {reason}")
+    return not reason
 
 
 def show_gate(data: dict, names=None) -> int:

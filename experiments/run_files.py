@@ -125,7 +125,7 @@ def run_record(batch: Batch, context: dict) -> dict:
         "notebook_timeout_s": batch.notebook_timeout,
         "started": now(),
         "ended": None,
-        "executor": "browser" if batch.in_browser else "papermill",
+        "executor": context["executor"],
         "jobs": batch.jobs,
         "threads_per_kernel": batch.threads,
         "thread_env": context["thread_env"],
