@@ -147,8 +147,9 @@ def test_a_run_in_the_browser_records_like_papermill_and_fails_on_what_a_learner
     assert meta["03_fails"]["error"]["cell"] == 4  # as numbered in the source notebook
     assert "make it narrower" in failed["04_wide"]
     assert "showed nothing for" in failed["05_silent"]
-    assert meta["05_silent"]["browser"]["slowest"][0]["silent_s"] >= 14
-    assert meta["06_chatty"]["browser"]["slowest"][0]["seconds"] >= 12  # 12 s, with a bar
+    # the 14 s sleep, timed from page events (seen 13.9 s on a loaded machine)
+    assert meta["05_silent"]["browser"]["slowest"][0]["silent_s"] >= 13
+    assert meta["06_chatty"]["browser"]["slowest"][0]["seconds"] >= 11  # 12 s of sleeps, with a bar
     records = json.loads((out / "results" / "01_records.json").read_text())
     assert records["claims"]["demo.seed"]["value"] == 4  # the injected seed, not 0
     assert meta["01_records"]["executor"] == "browser"
