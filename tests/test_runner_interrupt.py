@@ -12,6 +12,8 @@ import pytest
 from interrupts import ctrl_c_default
 from test_runner import make_notebook
 
+from experiments.browser_run import START_LIMIT_S
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -129,7 +131,13 @@ def test_ctrl_c_in_the_browser_closes_the_lesson_and_marks_it_interrupted(tmp_pa
         "--notebooks", str(nbs), "--claims", str(claims), "--out", str(out), "--in-browser"
     )
     try:
-        wait_for(lambda: meta_status(meta) == "running" and marker.exists())
+        # a first browser start in a fresh HOME took over 90 s beside pytest -n 2: allow the
+        # workers' start limit, and stop waiting if the run ended
+        wait_for(
+            lambda: run.poll() is not None or (meta_status(meta) == "running" and marker.exists()),
+            seconds=START_LIMIT_S + 60,
+        )
+        assert run.poll() is None, run.communicate()[1]
         pressed = time.monotonic()
         run.send_signal(signal.SIGINT)
         stdout, stderr = run.communicate(timeout=60)
