@@ -2,6 +2,7 @@
 130."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -33,7 +34,24 @@ def start_run(*args: str) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         preexec_fn=ctrl_c_default,
+        start_new_session=True,  # its own process group: stop_run can end JupyterLab with it
     )
+
+
+def stop_run(run: subprocess.Popen) -> None:
+    """End what a failed test left running: Ctrl-C first (the runner closes its kernels,
+    JupyterLab and browser), then SIGKILL to the runner's whole process group."""
+    if run.poll() is None:
+        run.send_signal(signal.SIGINT)
+        try:
+            run.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(run.pid, signal.SIGKILL)
+    except ProcessLookupError:  # nothing of it is left
+        pass
+    run.wait()
 
 
 def meta_status(path: Path) -> str | None:
@@ -58,7 +76,7 @@ def test_ctrl_c_stops_the_kernel_quietly_and_marks_the_notebook_interrupted(tmp_
         run.send_signal(signal.SIGINT)
         stdout, stderr = run.communicate(timeout=60)
     finally:
-        run.kill()
+        stop_run(run)
     assert run.returncode == 130, stderr
     assert "interrupted; run the same command again to resume" in stderr
     assert "Traceback" not in stderr and "without encryption" not in stderr, stderr
@@ -102,7 +120,7 @@ def test_ctrl_c_with_two_jobs_stops_every_kernel_and_marks_both_interrupted(tmp_
         run.send_signal(signal.SIGINT)
         stdout, stderr = run.communicate(timeout=60)
     finally:
-        run.kill()
+        stop_run(run)
     assert run.returncode == 130, stderr
     assert "interrupted; run the same command again to resume" in stderr
     assert "Traceback" not in stderr and "Task was destroyed" not in stderr, stderr
@@ -142,7 +160,7 @@ def test_ctrl_c_in_the_browser_closes_the_lesson_and_marks_it_interrupted(tmp_pa
         run.send_signal(signal.SIGINT)
         stdout, stderr = run.communicate(timeout=60)
     finally:
-        run.kill()
+        stop_run(run)
     assert run.returncode == 130, stderr
     assert time.monotonic() - pressed < 30  # not the 120 s the cell would have slept
     assert "interrupted; run the same command again to resume" in stderr
