@@ -240,6 +240,9 @@ class Recorder:
         # what the lesson ran on, not the "auto" it asked for; the CPU if it never chose
         self.data["devices"] = devices_used() or ["cpu"]
         self._note_datasets()
+        # one name for every file behind this run's numbers: equal runs, equal data versions
+        files = self.data["files"]
+        self.data["data_version"] = version({role: f["checksum"] for role, f in files.items()})
         write_json(self.path, self.data)
 
     def _note_datasets(self) -> None:

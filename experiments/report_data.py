@@ -124,6 +124,7 @@ def notebook_entry(name, lesson, title, meta, results, claims, profile) -> dict:
         "rows": rows,
         "figures": figures,
         "files": (results or {}).get("files", {}) if use else {},
+        "data_version": (results or {}).get("data_version") if use else None,
         "provenance": provenance(meta) if use else None,
         "devices": (results or {}).get("devices") if use else None,
         "budget_s": lesson_budget(profile),

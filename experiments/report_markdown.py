@@ -156,19 +156,21 @@ def claim_lines(rows: list[dict], profile: str) -> list[str]:
     ) + [""]
 
 
-def file_lines(files: dict) -> list[str]:
-    """The data and model files the notebook recorded, each named by its content hash: the
-    data version and model version behind the numbers above."""
+def file_lines(files: dict, data_version: str | None = None) -> list[str]:
+    """The data and model files the notebook recorded, each named by its content hash, and the
+    run's data version (one hash of them all): what produced the numbers above."""
     if not files:
         return []
     rows = [
         [role, f["checksum"][:19], Path(f["path"]).name, f["note"]]
         for role, f in sorted(files.items())
     ]
+    version = [f"Data version of this run: `{data_version[:19]}`", ""] if data_version else []
     return (
         ["Files behind these numbers, each named by a checksum of its content:", ""]
         + md_table(["role", "checksum", "file", "note"], rows)
         + [""]
+        + version
     )
 
 
@@ -188,7 +190,7 @@ def notebook_lines(nb: dict, data: dict, report_dir: Path) -> list[str]:
     if nb["warning"]:
         out += [f"**Warning:** {md_cell(nb['warning'])}", ""]
     out += claim_lines(nb["rows"], data["profile"])
-    out += file_lines(nb.get("files", {}))
+    out += file_lines(nb.get("files", {}), nb.get("data_version"))
     for fig in nb["figures"]:
         out += figure_lines(fig, base)
     return out

@@ -50,3 +50,32 @@ def test_every_dataset_a_lesson_reads_is_recorded_by_its_checksum(tmp_path, data
     files = json.loads(path.read_text())["files"]
     assert list(files) == ["mnist-test-labels"]
     assert files["mnist-test-labels"]["checksum"] == entry("mnist-test-labels").checksum
+
+
+def test_the_results_file_names_the_run_data_version_of_every_recorded_file(tmp_path):
+    path, model = tmp_path / "results.json", tmp_path / "model.npz"
+    model.write_bytes(b"weights")
+    repro.start(path, notebook="16_demo", profile="quick", seed=0)
+    first = repro.record_file("model", model)
+    assert json.loads(path.read_text())["data_version"] == repro.version({"model": first})
+    model.write_bytes(b"weightz")
+    second = repro.record_file("model", model)
+    assert json.loads(path.read_text())["data_version"] == repro.version({"model": second})
+    assert repro.version({"model": first}) != repro.version({"model": second})
+
+
+def test_the_report_shows_a_run_data_version_and_none_for_a_run_without_one():
+    from experiments.report_markdown import file_lines
+
+    files = {"model": {"checksum": "sha256:" + "a" * 64, "path": "/x/model.npz", "note": ""}}
+    assert "Data version of this run: `sha256:bbbbbbbbbbbb`" in file_lines(
+        files, "sha256:" + "b" * 64
+    )
+    assert not any("Data version" in line for line in file_lines(files))
+
+
+def test_the_8x8_digits_file_is_the_one_scikit_learn_reads():
+    from course_lib.data import digits_file
+
+    path = digits_file()
+    assert path.name == "digits.csv.gz" and path.stat().st_size > 10_000

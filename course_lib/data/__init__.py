@@ -8,7 +8,7 @@ missing unless ``COURSE_OFFLINE=1`` (see :mod:`course_lib.data.store`).
 """
 
 from course_lib.data.cifar import load_cifar10
-from course_lib.data.digits import load_digits, to_mnist_frame
+from course_lib.data.digits import digits_file, load_digits, to_mnist_frame
 from course_lib.data.japanese import Poem, clean_aozora, load_hyakunin_isshu
 from course_lib.data.mnist import load_fashion_mnist, load_mnist
 from course_lib.data.registry import DATASETS, Entry
@@ -45,6 +45,7 @@ __all__ = [
     "format_date",
     "load_analogies",
     "load_cifar10",
+    "digits_file",
     "load_digits",
     "to_mnist_frame",
     "load_fashion_mnist",

@@ -3,6 +3,8 @@ there."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from course_lib.data.splits import Splits, make_splits, to_pixels
@@ -28,6 +30,17 @@ def load_digits(*, normalize=True, validation_size=0, seed=0) -> Splits:
         validation_size=validation_size,
         seed=seed,
     )
+
+
+def digits_file() -> Path:
+    """The file :func:`load_digits` reads, as scikit-learn ships it: record it (its content hash)
+    to name the data version behind a number."""
+    from importlib import resources
+
+    path = Path(str(resources.files("sklearn.datasets") / "data" / "digits.csv.gz"))
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: reinstall scikit-learn (make setup)")
+    return path
 
 
 def to_mnist_frame(images) -> np.ndarray:
